@@ -1,0 +1,188 @@
+/**
+ * The command-line wiring, and the one place where exit codes and errors are turned into output.
+ * Each subcommand's module is imported only when that subcommand runs, so `--help` and the small
+ * commands stay fast.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { processContext, type CommandContext, type CommandResult } from './context.js';
+import { DrydockError, ExitCode, formatDiagnostic } from './errors.js';
+
+type Action = (ctx: CommandContext) => Promise<CommandResult>;
+
+const modeOption = () =>
+  new Option('--mode <mode>', 'contain (egress jail, the default) or dood (docker.sock, host network)');
+const projectOption = () =>
+  new Option('--project <name>', 'project name (default: the current directory name, sanitised)');
+const jsonOption = () => new Option('--json', 'print one JSON document on stdout');
+
+function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Command {
+  const program = new Command('drydock')
+    .description('Run an AI coding agent in a container whose network egress is jailed.')
+    .version(process.env.DRYDOCK_VERSION ?? '0.1.0', '-V, --version')
+    .showSuggestionAfterError()
+    .exitOverride();
+
+  program
+    .command('run')
+    .description('start a session: the agent plus, in contained mode, its egress sidecar')
+    .addOption(projectOption())
+    .addOption(modeOption())
+    .option('--observe', 'let everything through but log every destination (NOT a jail)')
+    .addOption(jsonOption())
+    .argument('[cmd...]', 'command to run in the agent container (after --)')
+    .action((cmd: string[], opts) =>
+      run(!!opts.json, async (ctx) => (await import('./commands/run.js')).run({ ...opts, cmd }, ctx)),
+    );
+
+  program
+    .command('stop')
+    .description('tear a session down: agent, sidecar and session network')
+    .argument('[session]', 'session id')
+    .addOption(projectOption())
+    .option('--all', 'stop every drydock session')
+    .addOption(jsonOption())
+    .action((session: string | undefined, opts) =>
+      run(!!opts.json, async (ctx) => (await import('./commands/stop.js')).stop({ ...opts, session }, ctx)),
+    );
+
+  program
+    .command('gc')
+    .description('reap what crashed sessions left behind')
+    .option('--dry-run', 'print the plan, change nothing')
+    .addOption(jsonOption())
+    .action((opts) => run(!!opts.json, async (ctx) => (await import('./commands/gc.js')).gc(opts, ctx)));
+
+  program
+    .command('doctor')
+    .description('diagnose the host and the egress setup')
+    .addOption(projectOption())
+    .addOption(jsonOption())
+    .action((opts) => run(!!opts.json, async (ctx) => (await import('./commands/doctor.js')).doctor(opts, ctx)));
+
+  program
+    .command('render')
+    .description('write the compose files, egress filter and proxy config of a session')
+    .addOption(modeOption())
+    .addOption(projectOption())
+    .option('--session <id>', 'session id (default: <project>-<4 hex>, generated)')
+    .option('--observe', 'render the observe-mode proxy config (allows everything, logs it)')
+    .requiredOption('--out <dir>', 'directory to write into')
+    .addOption(jsonOption())
+    .action((opts) => run(!!opts.json, async (ctx) => (await import('./commands/render.js')).render(opts, ctx)));
+
+  const allowlist = program.command('allowlist').description('compile, check and list the egress allowlist');
+  allowlist
+    .command('compile')
+    .description('compile the baseline and user allowlists into a tinyproxy filter')
+    .addOption(projectOption())
+    .option('--out <file>', 'write the filter here (atomically) instead of stdout')
+    .action((opts) =>
+      run(false, async (ctx) => (await import('./commands/allowlist.js')).compile(opts, ctx)),
+    );
+  allowlist
+    .command('check')
+    .description('would HOST[:PORT] be allowed? exit 0 allowed, 1 denied')
+    .argument('<host>', 'HOST or HOST:PORT')
+    .option('--http', 'check plain HTTP instead of HTTPS (CONNECT)')
+    .addOption(projectOption())
+    .addOption(jsonOption())
+    .action((host: string, opts) =>
+      run(!!opts.json, async (ctx) => (await import('./commands/allowlist.js')).check({ ...opts, host }, ctx)),
+    );
+  allowlist
+    .command('list')
+    .description('the effective entries, each with its source file and line')
+    .addOption(projectOption())
+    .addOption(jsonOption())
+    .action((opts) => run(!!opts.json, async (ctx) => (await import('./commands/allowlist.js')).list(opts, ctx)));
+
+  const egress = program.command('egress').description('what the sidecar let through and what it refused');
+  egress
+    .command('log')
+    .description('each denied host once, with a count and the allowlist line that would allow it')
+    .argument('[session]', 'session id (default: the only live session)')
+    .option('--follow', 'keep reading as the sidecar logs')
+    .addOption(jsonOption())
+    .action((session: string | undefined, opts) =>
+      run(!!opts.json, async (ctx) => (await import('./commands/egress.js')).log({ ...opts, session }, ctx)),
+    );
+  egress
+    .command('suggest')
+    .description('turn what an --observe session reached into a ready allowlist')
+    .argument('[session]', 'session id (default: the only live session)')
+    .addOption(projectOption())
+    .option('--collapse', 'fold sibling hosts into *. wildcards')
+    .addOption(jsonOption())
+    .action((session: string | undefined, opts) =>
+      run(!!opts.json, async (ctx) => (await import('./commands/egress.js')).suggest({ ...opts, session }, ctx)),
+    );
+
+  return program;
+}
+
+async function reportError(error: unknown, json: boolean): Promise<number> {
+  if (error instanceof DrydockError) {
+    if (json) {
+      const doc = {
+        ok: false,
+        exitCode: error.exitCode,
+        error: { kind: error.name, message: error.message, hint: error.hint, diagnostics: error.diagnostics },
+      };
+      process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    } else {
+      const { default: chalk } = await import('chalk');
+      const lines = error.diagnostics.map((d) => formatDiagnostic(d));
+      if (lines.length === 0 || !error.diagnostics.some((d) => error.message === formatDiagnostic(d))) {
+        lines.unshift(`${chalk.red('drydock:')} ${error.message}`);
+      }
+      if (error.hint) lines.push(`${chalk.dim('hint:')} ${error.hint}`);
+      process.stderr.write(`${lines.join('\n')}\n`);
+    }
+    return error.exitCode;
+  }
+  // Anything else is a bug in drydock: say so, with the stack, and fail as an external fault.
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ ok: false, exitCode: ExitCode.External, error: { kind: 'InternalError', message } }, null, 2)}\n`);
+  } else {
+    process.stderr.write(`drydock: internal error: ${message}\n`);
+  }
+  return ExitCode.External;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = ExitCode.Ok;
+  const run = async (json: boolean, action: Action): Promise<void> => {
+    try {
+      const result = await action(processContext(json));
+      if (json && result.data !== undefined) process.stdout.write(`${JSON.stringify(result.data, null, 2)}\n`);
+      exitCode = result.exitCode;
+    } catch (error) {
+      exitCode = await reportError(error, json);
+    }
+  };
+  const program = buildProgram(run);
+  try {
+    await program.parseAsync(argv, { from: 'node' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are not errors; everything else commander rejects is bad usage.
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+        return ExitCode.Ok;
+      }
+      return ExitCode.Usage;
+    }
+    return reportError(error, argv.includes('--json'));
+  }
+  return exitCode;
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    process.stderr.write(`drydock: internal error: ${String(error)}\n`);
+    process.exitCode = ExitCode.External;
+  },
+);
