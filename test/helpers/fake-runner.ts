@@ -1,0 +1,63 @@
+import type { CommandRunner, RunOptions, RunResult } from '../../lib/docker/runner.js';
+
+export interface Expectation {
+  /** The exact argv expected, or a predicate over it. */
+  argv: readonly string[] | ((argv: readonly string[]) => boolean);
+  /** What the call returns (defaults: code 0, empty output), or an error to throw. */
+  result?: Partial<RunResult> | ((argv: readonly string[], options?: RunOptions) => Partial<RunResult>);
+  throws?: Error;
+  /** How many times this expectation may be used; Infinity for "any number of times". Default 1. */
+  times?: number;
+}
+
+export class UnexpectedCall extends Error {}
+
+/**
+ * A fake docker CLI for unit tests. It answers only the calls it was told to expect and throws on
+ * anything else, so a code path can never fall through to a real binary or pass by accident.
+ */
+export class FakeRunner implements CommandRunner {
+  readonly calls: string[][] = [];
+  private readonly expectations: Array<Expectation & { used: number }> = [];
+
+  expect(expectation: Expectation): this {
+    this.expectations.push({ ...expectation, used: 0 });
+    return this;
+  }
+
+  async run(argv: readonly string[], options?: RunOptions): Promise<RunResult> {
+    this.calls.push([...argv]);
+    const match = this.expectations.find((e) => e.used < (e.times ?? 1) && matches(e.argv, argv));
+    if (!match) {
+      throw new UnexpectedCall(`unexpected command: ${JSON.stringify(argv)}\nexpected one of:\n${this.describePending()}`);
+    }
+    match.used += 1;
+    if (match.throws) throw match.throws;
+    const partial = typeof match.result === 'function' ? match.result(argv, options) : (match.result ?? {});
+    if (options?.onStdoutLine && partial.stdout) {
+      for (const line of partial.stdout.split('\n')) if (line) options.onStdoutLine(line);
+    }
+    return { code: 0, stdout: '', stderr: '', ...partial };
+  }
+
+  /** Expectations that were declared with a finite count and not used up. */
+  unmet(): string[] {
+    return this.expectations
+      .filter((e) => Number.isFinite(e.times ?? 1) && e.used < (e.times ?? 1))
+      .map((e) => describe(e.argv));
+  }
+
+  private describePending(): string {
+    const pending = this.expectations.filter((e) => e.used < (e.times ?? 1));
+    return pending.length ? pending.map((e) => `  ${describe(e.argv)}`).join('\n') : '  (none)';
+  }
+}
+
+function matches(expected: Expectation['argv'], argv: readonly string[]): boolean {
+  if (typeof expected === 'function') return expected(argv);
+  return expected.length === argv.length && expected.every((a, i) => a === argv[i]);
+}
+
+function describe(argv: Expectation['argv']): string {
+  return typeof argv === 'function' ? '<predicate>' : JSON.stringify(argv);
+}
