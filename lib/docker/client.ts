@@ -1,0 +1,194 @@
+/**
+ * The one adapter between drydock and the docker CLI. Every engine call goes through here as an
+ * argument array (never a shell string); DOCKER_HOST / DOCKER_CONTEXT reach docker through the
+ * runner's environment. Failures become ExternalError (exit 3) with docker's first line and a fix.
+ */
+import { ExternalError } from '../errors.js';
+import { composeArgv, detectCompose, type ComposeFlavour } from './compose.js';
+import { COMPOSE_HINT, dockerFailure, firstLine, isEngineUnreachable, isNoSuchObject, programMissing } from './failure.js';
+import {
+  mergeTimestampedStreams,
+  parseContainerListing,
+  parseNetworkListing,
+  type ContainerRecord,
+  type Labels,
+  type NetworkRecord,
+} from './listing.js';
+import type { CommandRunner, RunOptions, RunResult } from './runner.js';
+import { parseEngineInfo, parseHealthTimeline, type EngineInfo, type HealthTimeline } from './inspect.js';
+
+export const SESSION_LABEL = 'drydock.session';
+
+export interface RemovalReport {
+  /** Removed now, or already gone (a half-torn-down session is not an error). */
+  removed: string[];
+  failed: Array<{ id: string; message: string }>;
+}
+
+export interface SessionState {
+  containers: ContainerRecord[];
+  networks: NetworkRecord[];
+}
+
+export class Docker {
+  private composeFlavour?: Promise<ComposeFlavour>;
+
+  constructor(private readonly runner: CommandRunner) {}
+
+  /** Run a docker program; a missing binary becomes an exit-3 error with an install hint. */
+  private async call(argv: readonly string[], options?: RunOptions): Promise<RunResult> {
+    try {
+      return await this.runner.run(argv, options);
+    } catch (error) {
+      throw programMissing(error) ?? error;
+    }
+  }
+
+  private async checked(what: string, argv: readonly string[], options?: RunOptions): Promise<RunResult> {
+    const result = await this.call(argv, options);
+    if (result.code !== 0) throw dockerFailure(what, result);
+    return result;
+  }
+
+  async info(timeoutMs = 10_000): Promise<EngineInfo> {
+    const result = await this.checked('docker info', ['docker', 'info', '--format', '{{json .}}'], { timeoutMs });
+    return parseEngineInfo(result.stdout);
+  }
+
+  /** Detected once per Docker instance (one command run): v2 plugin, else v1, else none. */
+  compose(): Promise<ComposeFlavour> {
+    this.composeFlavour ??= detectCompose(this.runner);
+    return this.composeFlavour;
+  }
+
+  async imageExists(ref: string): Promise<boolean> {
+    const result = await this.call(['docker', 'image', 'inspect', '--format', '{{.Id}}', ref]);
+    if (result.code === 0) return true;
+    if (!isEngineUnreachable(result.stderr) && isNoSuchObject(result.stderr)) return false;
+    throw dockerFailure(`docker image inspect ${ref}`, result);
+  }
+
+  async buildImage(options: { tag: string; contextDir: string; buildArgs?: Record<string, string>; signal?: AbortSignal }): Promise<void> {
+    const args = Object.entries(options.buildArgs ?? {}).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
+    const result = await this.call(['docker', 'build', '-t', options.tag, ...args, options.contextDir], { signal: options.signal });
+    if (result.code !== 0) {
+      const tail = `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-15).join('\n');
+      const error = dockerFailure(`building ${options.tag}`, { ...result, stderr: result.stderr || tail });
+      throw new ExternalError(`${error.message}\n${tail}`, { hint: error.hint ?? 'fix the build error above, or set DRYDOCK_EGRESS_BASE_IMAGE to a base image you have' });
+    }
+  }
+
+  /** Create a shared network; "already exists" (another run got there first) is success. */
+  async ensureNetwork(name: string, labels: Labels): Promise<'created' | 'existed'> {
+    const labelArgs = Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+    const result = await this.call(['docker', 'network', 'create', ...labelArgs, name]);
+    if (result.code === 0) return 'created';
+    if (/already exists/i.test(result.stderr)) return 'existed';
+    throw dockerFailure(`docker network create ${name}`, result);
+  }
+
+  /** Which of these container names exist (any state), in one call. */
+  async existingContainers(names: readonly string[]): Promise<string[]> {
+    if (names.length === 0) return [];
+    const result = await this.call(['docker', 'container', 'inspect', '--format', '{{.Name}}', ...names]);
+    const unexplained = result.stderr.split('\n').filter((l) => l.trim() !== '' && !isNoSuchObject(l));
+    if (result.code !== 0 && (unexplained.length > 0 || isEngineUnreachable(result.stderr))) {
+      throw dockerFailure('docker container inspect', result);
+    }
+    const found = new Set(result.stdout.split('\n').map((l) => l.trim().replace(/^\//, '')));
+    return names.filter((n) => found.has(n));
+  }
+
+  async containerExists(name: string): Promise<boolean> {
+    return (await this.existingContainers([name])).length > 0;
+  }
+
+  /**
+   * Everything drydock labelled: ONE container listing and ONE network listing, whatever the number
+   * of sessions. `session` narrows both to one session's label.
+   */
+  async listSessionState(filter: { session?: string } = {}): Promise<SessionState> {
+    const label = filter.session ? `label=${SESSION_LABEL}=${filter.session}` : `label=${SESSION_LABEL}`;
+    const ps = await this.checked('docker ps', ['docker', 'ps', '-a', '--no-trunc', '--filter', label, '--format', '{{json .}}']);
+    const nets = await this.checked('docker network ls', ['docker', 'network', 'ls', '--no-trunc', '--filter', label, '--format', '{{json .}}']);
+    return { containers: parseContainerListing(ps.stdout), networks: parseNetworkListing(nets.stdout) };
+  }
+
+  /** Every network on the engine (doctor counts them against the address pool). */
+  async listNetworks(): Promise<NetworkRecord[]> {
+    const result = await this.checked('docker network ls', ['docker', 'network', 'ls', '--no-trunc', '--format', '{{json .}}']);
+    return parseNetworkListing(result.stdout);
+  }
+
+  async composeUp(options: { project: string; files: readonly string[]; cwd: string; signal?: AbortSignal }): Promise<RunResult> {
+    const flavour = await this.compose();
+    if (flavour.kind === 'none') throw new ExternalError(`no Compose found: ${flavour.reason}`, { hint: COMPOSE_HINT });
+    const argv = composeArgv(flavour, { project: options.project, files: options.files, args: ['up', '-d'] });
+    return this.call(argv, { cwd: options.cwd, signal: options.signal });
+  }
+
+  /** Run a command in a container with the terminal handed over; resolves to the command's exit code. */
+  async exec(container: string, cmd: readonly string[], options: { tty: boolean; signal?: AbortSignal }): Promise<number> {
+    const flags = options.tty ? ['-i', '-t'] : ['-i'];
+    const result = await this.call(['docker', 'exec', ...flags, container, ...cmd], { stdio: 'inherit', signal: options.signal });
+    return result.code;
+  }
+
+  /** A container's stdout and stderr in the order written; undefined when the container is gone. */
+  async logs(container: string): Promise<string | undefined> {
+    const result = await this.call(['docker', 'logs', '--timestamps', container]);
+    if (result.code !== 0) {
+      if (!isEngineUnreachable(result.stderr) && isNoSuchObject(result.stderr)) return undefined;
+      throw dockerFailure(`docker logs ${container}`, result);
+    }
+    return mergeTimestampedStreams(result.stdout, result.stderr);
+  }
+
+  async healthTimeline(container: string): Promise<HealthTimeline> {
+    const result = await this.checked('docker inspect', ['docker', 'container', 'inspect', '--format', '{{json .}}', container]);
+    return parseHealthTimeline(result.stdout);
+  }
+
+  /** All of them in ONE `docker rm -f` call. */
+  removeContainers(ids: readonly string[]): Promise<RemovalReport> {
+    return this.remove(['docker', 'rm', '-f'], ids);
+  }
+
+  /** All of them in ONE `docker network rm` call. */
+  removeNetworks(ids: readonly string[]): Promise<RemovalReport> {
+    return this.remove(['docker', 'network', 'rm'], ids);
+  }
+
+  private async remove(command: readonly string[], ids: readonly string[]): Promise<RemovalReport> {
+    if (ids.length === 0) return { removed: [], failed: [] };
+    let result: RunResult;
+    try {
+      result = await this.call([...command, ...ids]);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return { removed: [], failed: ids.map((id) => ({ id, message })) };
+    }
+    return attributeRemoval(ids, result);
+  }
+}
+
+/**
+ * docker echoes each argument it removed on stdout and writes one stderr line per failure. An id
+ * docker says does not exist is already gone, which is what teardown wanted.
+ */
+export function attributeRemoval(ids: readonly string[], result: RunResult): RemovalReport {
+  const echoed = new Set(result.stdout.split('\n').map((l) => l.trim()));
+  const errorLines = result.stderr.split('\n').filter((l) => l.trim() !== '');
+  const report: RemovalReport = { removed: [], failed: [] };
+  for (const id of ids) {
+    if (echoed.has(id)) {
+      report.removed.push(id);
+      continue;
+    }
+    const line = errorLines.find((l) => l.includes(id));
+    if (line && isNoSuchObject(line) && !isEngineUnreachable(line)) report.removed.push(id);
+    else if (result.code === 0 && !line) report.removed.push(id);
+    else report.failed.push({ id, message: firstLine(line ?? result.stderr) || `exit code ${result.code}` });
+  }
+  return report;
+}
