@@ -1,0 +1,49 @@
+import { resolve } from 'node:path';
+import type { CommandContext, CommandResult } from '../context.js';
+import { ExitCode } from '../errors.js';
+import { resolveProjectName } from '../paths.js';
+import { resolveMode } from '../render/mode.js';
+import { renderSessionFiles } from '../render/session.js';
+import { newSessionId, validateSessionId } from '../session/id.js';
+
+export interface RenderOptions {
+  mode?: string;
+  project?: string;
+  session?: string;
+  out: string;
+  observe?: boolean;
+  json?: boolean;
+}
+
+/** For the copy-pasteable hint only; nothing is ever run through a shell. */
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `drydock render --out DIR`: the files `run` would use, written for inspection or by hand use. */
+export async function render(opts: RenderOptions, ctx: CommandContext): Promise<CommandResult> {
+  const mode = resolveMode(opts.mode, ctx.env);
+  const project = resolveProjectName(opts.project, ctx.cwd);
+  const sessionId = opts.session !== undefined ? validateSessionId(opts.session) : newSessionId(project);
+  const rendered = renderSessionFiles({
+    env: ctx.env,
+    cwd: ctx.cwd,
+    project,
+    mode,
+    observe: !!opts.observe,
+    sessionId,
+    outDir: resolve(ctx.cwd, opts.out),
+  });
+  for (const warning of rendered.warnings) ctx.err(warning);
+
+  const data = { sessionId, mode, observe: rendered.observe, outDir: rendered.outDir, files: rendered.files };
+  if (!ctx.json) {
+    const lines = [`rendered session ${sessionId} (${mode}${rendered.observe ? ', observe: NOT a jail' : ''}) into ${rendered.outDir}`];
+    for (const path of Object.values(rendered.files)) lines.push(`  ${path}`);
+    const fileArgs = rendered.composeFiles.map((f) => `-f ${shellQuote(f)}`).join(' ');
+    lines.push(`start it with: docker compose -p ${rendered.composeProject} ${fileArgs} up -d`);
+    if (mode === 'contain') lines.push('(the drydock_egress network and the sidecar image must exist first; `drydock run` does both)');
+    ctx.out(lines.join('\n'));
+  }
+  return { exitCode: ExitCode.Ok, data };
+}

@@ -1,0 +1,193 @@
+/**
+ * What must hold of a session's merged compose document (`mergeCompose(base, overlay)`, or the
+ * output of `compose config`) for the jail to be a jail. Each check looks inside one service or
+ * network block, so a property present elsewhere in the file cannot satisfy it. `render` runs
+ * these before writing: a violation is a drydock bug, not bad input.
+ *
+ * The document is read loosely (list or mapping forms of networks/environment/labels) because
+ * `compose config` normalises differently from what drydock writes.
+ */
+import {
+  AGENT_SERVICE,
+  DOCKER_SOCKET,
+  EGRESS_NETWORK,
+  EGRESS_NETWORK_KEY,
+  EGRESS_SERVICE,
+  INTERNAL_NETWORK_KEY,
+  PROXY_PORT,
+  SIDECAR_CONF_PATH,
+  SIDECAR_FILTER_PATH,
+  SIDECAR_HEALTHCHECK,
+  SIDECAR_USER,
+  WORKSPACE,
+} from './names.js';
+import { AGENT_CAPABILITIES, NO_NEW_PRIVILEGES, NO_PROXY_VARIABLES, PROXY_VARIABLES, TELEMETRY_DEFAULTS } from './overlay.js';
+
+export interface Violation {
+  code: string;
+  message: string;
+}
+
+type Block = Record<string, unknown>;
+
+function block(value: unknown): Block | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Block) : undefined;
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : [];
+}
+
+/** A `KEY=VALUE` list or a mapping, as a mapping. */
+function keyValues(value: unknown): Record<string, string> {
+  if (Array.isArray(value)) {
+    return Object.fromEntries(value.map((item) => String(item)).map((s) => [s.split('=')[0] ?? s, s.slice(s.indexOf('=') + 1)]));
+  }
+  const map = block(value) ?? {};
+  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)]));
+}
+
+/** Service networks as names, from the list form or the mapping form. */
+function networkNames(service: Block): string[] {
+  const value = service.networks;
+  return Array.isArray(value) ? value.map(String) : Object.keys(block(value) ?? {});
+}
+
+interface Mount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+function mounts(service: Block): Mount[] {
+  return (Array.isArray(service.volumes) ? service.volumes : []).map((v: unknown) => {
+    if (typeof v === 'string') {
+      const [source = '', target = '', flags = ''] = v.split(':');
+      return { source, target, readOnly: flags.split(',').includes('ro') };
+    }
+    const m = block(v) ?? {};
+    return { source: String(m.source ?? ''), target: String(m.target ?? ''), readOnly: m.read_only === true };
+  });
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x)) && b.every((x) => a.includes(x));
+}
+
+class Collector {
+  readonly violations: Violation[] = [];
+  require(ok: boolean, code: string, message: string): void {
+    if (!ok) this.violations.push({ code, message });
+  }
+}
+
+const CONTAINER_LABELS = ['drydock.session', 'drydock.project', 'drydock.role', 'drydock.mode', 'drydock.observe'];
+const NETWORK_LABELS = ['drydock.session', 'drydock.project', 'drydock.role', 'drydock.mode'];
+
+function checkLabels(c: Collector, subject: string, labels: unknown, role: string, required: string[], session: string | undefined): void {
+  const map = keyValues(labels);
+  const missing = required.filter((name) => !map[name]);
+  c.require(missing.length === 0, 'labels', `${subject}: missing label(s) ${missing.join(', ')}`);
+  if (missing.length > 0) return;
+  c.require(map['drydock.role'] === role, 'labels', `${subject}: drydock.role is "${map['drydock.role']}", expected "${role}"`);
+  c.require(session === undefined || map['drydock.session'] === session, 'labels', `${subject}: drydock.session differs from the agent's`);
+}
+
+/** Hardening every agent container has, in either mode. */
+function checkAgentHardening(c: Collector, agent: Block): void {
+  c.require(strings(agent.cap_drop).includes('ALL'), 'agent-cap-drop', `${AGENT_SERVICE}: cap_drop must include ALL`);
+  const extra = strings(agent.cap_add).filter((cap) => !AGENT_CAPABILITIES.includes(cap));
+  c.require(extra.length === 0, 'agent-cap-add', `${AGENT_SERVICE}: cap_add has ${extra.join(', ')}, beyond ${AGENT_CAPABILITIES.join(', ')}`);
+  c.require(strings(agent.security_opt).includes(NO_NEW_PRIVILEGES), 'agent-no-new-privileges', `${AGENT_SERVICE}: security_opt must include ${NO_NEW_PRIVILEGES}`);
+  c.require(agent.privileged !== true, 'privileged', `${AGENT_SERVICE}: must not be privileged`);
+  c.require(mounts(agent).some((m) => m.target === WORKSPACE), 'agent-workspace', `${AGENT_SERVICE}: the project is not mounted at ${WORKSPACE}`);
+}
+
+function services(doc: unknown): Block {
+  return block(block(doc)?.services) ?? {};
+}
+
+export function checkContainedInvariants(doc: unknown): Violation[] {
+  const c = new Collector();
+  const all = services(doc);
+  const agent = block(all[AGENT_SERVICE]) ?? {};
+  const sidecar = block(all[EGRESS_SERVICE]) ?? {};
+  const networks = block(block(doc)?.networks) ?? {};
+  const internal = block(networks[INTERNAL_NETWORK_KEY]) ?? {};
+  const egress = block(networks[EGRESS_NETWORK_KEY]) ?? {};
+  const session = keyValues(agent.labels)['drydock.session'];
+
+  const others = Object.keys(all).filter((name) => name !== AGENT_SERVICE && name !== EGRESS_SERVICE);
+  c.require(others.length === 0, 'unexpected-service', `unexpected service(s) ${others.join(', ')}`);
+
+  // The network layout: the agent can only reach the sidecar; only the sidecar reaches the NAT bridge.
+  c.require(internal.internal === true, 'internal-network-not-internal', `network ${INTERNAL_NETWORK_KEY}: must be internal: true`);
+  c.require(String(internal.name ?? '').startsWith('drydock_internal_'), 'internal-network-name', `network ${INTERNAL_NETWORK_KEY}: needs an explicit name drydock_internal_<session>`);
+  c.require(egress.external === true && egress.name === EGRESS_NETWORK, 'egress-network-external', `network ${EGRESS_NETWORK_KEY}: must be external with name ${EGRESS_NETWORK}`);
+  c.require(agent.network_mode === undefined && sameSet(networkNames(agent), [INTERNAL_NETWORK_KEY]), 'agent-networks', `${AGENT_SERVICE}: must be on ${INTERNAL_NETWORK_KEY} only`);
+  c.require(sidecar.network_mode === undefined && sameSet(networkNames(sidecar), [INTERNAL_NETWORK_KEY, EGRESS_NETWORK_KEY]), 'sidecar-networks', `${EGRESS_SERVICE}: must be on ${INTERNAL_NETWORK_KEY} and ${EGRESS_NETWORK_KEY}`);
+
+  // The agent.
+  checkAgentHardening(c, agent);
+  const agentMounts = mounts(agent);
+  c.require(agentMounts.every((m) => m.target === WORKSPACE), 'agent-mounts', `${AGENT_SERVICE}: mounts ${agentMounts.filter((m) => m.target !== WORKSPACE).map((m) => m.target).join(', ')} besides ${WORKSPACE} (no docker.sock in contained mode)`);
+  const dependsOn = block(block(agent.depends_on)?.[EGRESS_SERVICE]);
+  c.require(dependsOn?.condition === 'service_healthy', 'agent-depends-on', `${AGENT_SERVICE}: depends_on ${EGRESS_SERVICE} must have condition service_healthy`);
+  const env = keyValues(agent.environment);
+  const url = `http://${String(sidecar.container_name ?? '')}:${PROXY_PORT}`;
+  const wrongProxy = PROXY_VARIABLES.filter((name) => env[name] !== url);
+  c.require(wrongProxy.length === 0, 'agent-proxy-env', `${AGENT_SERVICE}: ${wrongProxy.join(', ')} must be ${url}`);
+  const allowedBypass = [String(sidecar.container_name ?? ''), 'localhost', '127.0.0.1', '::1', '169.254.169.254'];
+  const wrongNoProxy = NO_PROXY_VARIABLES.filter((name) => !(env[name] ?? '').split(',').every((h) => allowedBypass.includes(h)));
+  c.require(wrongNoProxy.length === 0, 'agent-no-proxy', `${AGENT_SERVICE}: ${wrongNoProxy.join(', ')} may list only ${allowedBypass.join(',')}`);
+  const noTelemetry = Object.keys(TELEMETRY_DEFAULTS).filter((name) => !(name in env));
+  c.require(noTelemetry.length === 0, 'agent-telemetry-defaults', `${AGENT_SERVICE}: ${noTelemetry.join(', ')} not set`);
+
+  // The sidecar: unprivileged, immutable, and healthy only when its port answers.
+  c.require(strings(sidecar.cap_add).length === 0, 'sidecar-cap-add', `${EGRESS_SERVICE}: must not add capabilities`);
+  c.require(strings(sidecar.cap_drop).includes('ALL'), 'sidecar-cap-drop', `${EGRESS_SERVICE}: cap_drop must include ALL`);
+  c.require(strings(sidecar.security_opt).includes(NO_NEW_PRIVILEGES), 'sidecar-no-new-privileges', `${EGRESS_SERVICE}: security_opt must include ${NO_NEW_PRIVILEGES}`);
+  c.require(sidecar.privileged !== true, 'privileged', `${EGRESS_SERVICE}: must not be privileged`);
+  c.require(String(sidecar.user ?? '') === SIDECAR_USER, 'sidecar-user', `${EGRESS_SERVICE}: must run as ${SIDECAR_USER}`);
+  c.require(sidecar.read_only === true, 'sidecar-read-only', `${EGRESS_SERVICE}: the service itself must be read_only: true`);
+  const tmpfs = strings(sidecar.tmpfs);
+  c.require(['/run', '/tmp'].every((p) => tmpfs.includes(p)), 'sidecar-tmpfs', `${EGRESS_SERVICE}: tmpfs must include /run and /tmp`);
+  const health = block(sidecar.healthcheck) ?? {};
+  c.require(health.disable !== true && sameSequence(strings(health.test), ['CMD', SIDECAR_HEALTHCHECK]), 'sidecar-healthcheck', `${EGRESS_SERVICE}: healthcheck must be ["CMD", "${SIDECAR_HEALTHCHECK}"] (it connects to the proxy port)`);
+  const sidecarMounts = mounts(sidecar);
+  const expected = [SIDECAR_FILTER_PATH, SIDECAR_CONF_PATH];
+  c.require(sameSet(sidecarMounts.map((m) => m.target), expected) && sidecarMounts.every((m) => m.readOnly), 'sidecar-mounts', `${EGRESS_SERVICE}: must mount exactly ${expected.join(' and ')}, read-only`);
+
+  for (const [name, service] of Object.entries(all)) {
+    c.require(strings(block(service)?.ports).length === 0, 'ports', `${name}: must not publish ports`);
+  }
+  checkLabels(c, AGENT_SERVICE, agent.labels, 'agent', CONTAINER_LABELS, undefined);
+  checkLabels(c, EGRESS_SERVICE, sidecar.labels, 'egress', CONTAINER_LABELS, session);
+  checkLabels(c, `network ${INTERNAL_NETWORK_KEY}`, internal.labels, 'network', NETWORK_LABELS, session);
+  return c.violations;
+}
+
+function sameSequence(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+export function checkDoodInvariants(doc: unknown): Violation[] {
+  const c = new Collector();
+  const all = services(doc);
+  const agent = block(all[AGENT_SERVICE]) ?? {};
+  c.require(Object.keys(all).length === 1 && all[AGENT_SERVICE] !== undefined, 'dood-services', `dood runs the ${AGENT_SERVICE} service only (no sidecar)`);
+  c.require(Object.keys(block(block(doc)?.networks) ?? {}).length === 0 && networkNames(agent).length === 0, 'dood-networks', 'dood declares no networks (the agent is on the host network)');
+  c.require(agent.network_mode === 'host', 'dood-host-network', `${AGENT_SERVICE}: network_mode must be host`);
+  const agentMounts = mounts(agent);
+  c.require(agentMounts.some((m) => m.source === DOCKER_SOCKET && m.target === DOCKER_SOCKET), 'dood-socket', `${AGENT_SERVICE}: ${DOCKER_SOCKET} must be mounted`);
+  c.require(!agentMounts.some((m) => m.target.startsWith('/etc/drydock')), 'dood-filter-mount', `${AGENT_SERVICE}: no egress filter is mounted in dood mode`);
+  const env = keyValues(agent.environment);
+  const proxyVars = [...PROXY_VARIABLES, ...NO_PROXY_VARIABLES].filter((name) => name in env);
+  c.require(proxyVars.length === 0, 'dood-proxy-env', `${AGENT_SERVICE}: ${proxyVars.join(', ')} must not be set in dood mode`);
+  const telemetry = Object.keys(TELEMETRY_DEFAULTS).filter((name) => name in env);
+  c.require(telemetry.length === 0, 'dood-telemetry', `${AGENT_SERVICE}: ${telemetry.join(', ')} must not be defaulted in dood mode`);
+  checkAgentHardening(c, agent);
+  c.require(strings(agent.ports).length === 0, 'ports', `${AGENT_SERVICE}: must not publish ports`);
+  checkLabels(c, AGENT_SERVICE, agent.labels, 'agent', CONTAINER_LABELS, undefined);
+  return c.violations;
+}

@@ -1,0 +1,170 @@
+/**
+ * The pure heart of `render`: a session spec in, the base compose file and the one mode overlay
+ * out. No I/O and no randomness, so the same spec always renders the same bytes (snapshot-tested).
+ */
+import { UsageError } from '../errors.js';
+import type { BindMount, ComposeFile, ComposeService, Labels } from './compose-types.js';
+import type { Mode } from './mode.js';
+import {
+  AGENT_SERVICE,
+  DOCKER_SOCKET,
+  EGRESS_NETWORK,
+  EGRESS_NETWORK_KEY,
+  EGRESS_SERVICE,
+  FILE_NAMES,
+  INTERNAL_NETWORK_KEY,
+  SIDECAR_CONF_PATH,
+  SIDECAR_FILTER_PATH,
+  SIDECAR_HEALTHCHECK,
+  SIDECAR_USER,
+  WORKSPACE,
+  agentContainerName,
+  egressContainerName,
+  internalNetworkName,
+  proxyUrl,
+} from './names.js';
+
+export interface SessionSpec {
+  sessionId: string;
+  project: string;
+  projectDir: string;
+  mode: Mode;
+  observe: boolean;
+  agentImage: string;
+  egressImage: string;
+  /** Only the telemetry switches are read from it (a user's value beats drydock's default). */
+  userEnv: Record<string, string | undefined>;
+  /** dood: the group owning the host's docker.sock, so the non-root agent user can use it. */
+  dockerSocketGid?: number;
+}
+
+export interface RenderedCompose {
+  base: ComposeFile;
+  overlay: ComposeFile;
+  overlayFileName: string;
+}
+
+/** Capabilities the agent keeps: enough for package managers to chown/setuid in its own files. */
+export const AGENT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'];
+export const NO_NEW_PRIVILEGES = 'no-new-privileges:true';
+/** Defaults that keep the agent's optional phone-home traffic off; each yields to the user's own value. */
+export const TELEMETRY_DEFAULTS: Readonly<Record<string, string>> = {
+  DISABLE_TELEMETRY: '1',
+  DISABLE_ERROR_REPORTING: '1',
+  CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+};
+export const PROXY_VARIABLES = ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy'];
+export const NO_PROXY_VARIABLES = ['NO_PROXY', 'no_proxy'];
+
+/** Compose interpolates `$VAR` in every value; a literal `$` (in a path, a user's value) must be `$$`. */
+export function escapeInterpolation(value: string): string {
+  return value.replace(/\$/g, '$$$$');
+}
+
+export function sessionLabels(spec: SessionSpec, role: 'agent' | 'egress' | 'network'): Labels {
+  const labels: Labels = {
+    'drydock.session': spec.sessionId,
+    'drydock.project': spec.project,
+    'drydock.role': role,
+    'drydock.mode': spec.mode,
+  };
+  if (role !== 'network') labels['drydock.observe'] = String(spec.observe);
+  return labels;
+}
+
+function renderBase(spec: SessionSpec): ComposeFile {
+  const workspace: BindMount = { type: 'bind', source: escapeInterpolation(spec.projectDir), target: WORKSPACE };
+  const agent: ComposeService = {
+    image: spec.agentImage,
+    container_name: agentContainerName(spec.sessionId),
+    labels: sessionLabels(spec, 'agent'),
+    // A keepalive: `run` execs the user's command into it, so the agent's start is measurable
+    // and the container outlives one command (the devcontainers pattern).
+    command: ['sleep', 'infinity'],
+    init: false,
+    working_dir: WORKSPACE,
+    volumes: [workspace],
+    cap_drop: ['ALL'],
+    cap_add: [...AGENT_CAPABILITIES],
+    security_opt: [NO_NEW_PRIVILEGES],
+  };
+  return { services: { [AGENT_SERVICE]: agent } };
+}
+
+function agentEnvironment(spec: SessionSpec): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of PROXY_VARIABLES) env[name] = proxyUrl(spec.sessionId);
+  // The sidecar itself and loopback never go through the proxy; the metadata address is listed
+  // so no client tries to reach it through the proxy (and directly it has no route).
+  const noProxy = [egressContainerName(spec.sessionId), 'localhost', '127.0.0.1', '::1', '169.254.169.254'].join(',');
+  for (const name of NO_PROXY_VARIABLES) env[name] = noProxy;
+  for (const [name, value] of Object.entries(TELEMETRY_DEFAULTS)) {
+    const own = spec.userEnv[name];
+    env[name] = escapeInterpolation(own === undefined ? value : own);
+  }
+  return env;
+}
+
+function renderContainOverlay(spec: SessionSpec): ComposeFile {
+  const agent: ComposeService = {
+    networks: [INTERNAL_NETWORK_KEY],
+    environment: agentEnvironment(spec),
+    depends_on: { [EGRESS_SERVICE]: { condition: 'service_healthy' } },
+  };
+  const sidecar: ComposeService = {
+    image: spec.egressImage,
+    container_name: egressContainerName(spec.sessionId),
+    labels: sessionLabels(spec, 'egress'),
+    user: SIDECAR_USER,
+    cap_drop: ['ALL'],
+    security_opt: [NO_NEW_PRIVILEGES],
+    read_only: true,
+    tmpfs: ['/run', '/tmp'],
+    networks: [INTERNAL_NETWORK_KEY, EGRESS_NETWORK_KEY],
+    volumes: [
+      { type: 'bind', source: `./${FILE_NAMES.filter}`, target: SIDECAR_FILTER_PATH, read_only: true },
+      { type: 'bind', source: `./${FILE_NAMES.tinyproxyConf}`, target: SIDECAR_CONF_PATH, read_only: true },
+    ],
+    healthcheck: {
+      test: ['CMD', SIDECAR_HEALTHCHECK],
+      interval: '1s',
+      timeout: '2s',
+      retries: 15,
+      start_period: '0s',
+    },
+  };
+  return {
+    services: { [AGENT_SERVICE]: agent, [EGRESS_SERVICE]: sidecar },
+    networks: {
+      [INTERNAL_NETWORK_KEY]: {
+        name: internalNetworkName(spec.sessionId),
+        internal: true,
+        labels: sessionLabels(spec, 'network'),
+      },
+      // Shared by all sessions and created by `run`: external, so one session's `down` never removes it.
+      [EGRESS_NETWORK_KEY]: { name: EGRESS_NETWORK, external: true },
+    },
+  };
+}
+
+function renderDoodOverlay(spec: SessionSpec): ComposeFile {
+  const agent: ComposeService = {
+    network_mode: 'host',
+    volumes: [{ type: 'bind', source: DOCKER_SOCKET, target: DOCKER_SOCKET }],
+  };
+  if (spec.dockerSocketGid !== undefined) agent.group_add = [String(spec.dockerSocketGid)];
+  return { services: { [AGENT_SERVICE]: agent } };
+}
+
+export function renderOverlay(spec: SessionSpec): RenderedCompose {
+  if (spec.mode === 'dood' && spec.observe) {
+    throw new UsageError('--observe needs contained mode: in dood mode there is no egress proxy to observe', {
+      hint: 'drop --observe, or use --mode contain --observe',
+    });
+  }
+  const base = renderBase(spec);
+  if (spec.mode === 'contain') {
+    return { base, overlay: renderContainOverlay(spec), overlayFileName: FILE_NAMES.contain };
+  }
+  return { base, overlay: renderDoodOverlay(spec), overlayFileName: FILE_NAMES.dood };
+}

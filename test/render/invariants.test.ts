@@ -1,0 +1,126 @@
+/**
+ * Each invariant is shown to bite: the rendered session has no violations, and removing (or, for
+ * the negatives, adding) exactly one property yields exactly that one violation. Every mutation
+ * touches one service or network block, so a property elsewhere in the file cannot mask it.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ComposeFile, ComposeService } from '../../lib/render/compose-types.js';
+import { checkContainedInvariants, checkDoodInvariants } from '../../lib/render/invariants.js';
+import { mergeCompose } from '../../lib/render/merge.js';
+import { renderOverlay } from '../../lib/render/overlay.js';
+import { testSpec } from './spec.js';
+
+function merged(mode: 'contain' | 'dood', observe = false): ComposeFile {
+  const { base, overlay } = renderOverlay(testSpec({ mode, observe, dockerSocketGid: 999 }));
+  return mergeCompose(base, overlay);
+}
+
+const codes = (violations: Array<{ code: string }>) => violations.map((v) => v.code);
+const agentOf = (doc: ComposeFile): ComposeService => doc.services.drydock!;
+const sidecarOf = (doc: ComposeFile): ComposeService => doc.services['drydock-egress']!;
+
+type Mutation = [name: string, code: string, mutate: (doc: ComposeFile) => void];
+
+const containedMutations: Mutation[] = [
+  ['internal network loses internal: true', 'internal-network-not-internal', (d) => void delete d.networks!.drydock_internal!.internal],
+  ['internal network is internal: false', 'internal-network-not-internal', (d) => void (d.networks!.drydock_internal!.internal = false)],
+  ['internal network loses its explicit name', 'internal-network-name', (d) => void delete d.networks!.drydock_internal!.name],
+  ['egress network is not external', 'egress-network-external', (d) => void delete d.networks!.drydock_egress!.external],
+  ['agent also joins the NAT bridge', 'agent-networks', (d) => void agentOf(d).networks!.push('drydock_egress')],
+  ['agent on the host network', 'agent-networks', (d) => void (agentOf(d).network_mode = 'host')],
+  ['sidecar only on the internal network', 'sidecar-networks', (d) => void (sidecarOf(d).networks = ['drydock_internal'])],
+  ['sidecar only on the NAT bridge', 'sidecar-networks', (d) => void (sidecarOf(d).networks = ['drydock_egress'])],
+  ['sidecar gains a capability', 'sidecar-cap-add', (d) => void (sidecarOf(d).cap_add = ['NET_ADMIN'])],
+  ['sidecar keeps its capabilities', 'sidecar-cap-drop', (d) => void delete sidecarOf(d).cap_drop],
+  ['agent keeps its capabilities', 'agent-cap-drop', (d) => void delete agentOf(d).cap_drop],
+  ['agent gains NET_RAW', 'agent-cap-add', (d) => void agentOf(d).cap_add!.push('NET_RAW')],
+  ['agent may gain privileges', 'agent-no-new-privileges', (d) => void (agentOf(d).security_opt = [])],
+  ['sidecar may gain privileges', 'sidecar-no-new-privileges', (d) => void delete sidecarOf(d).security_opt],
+  ['sidecar is privileged', 'privileged', (d) => void (sidecarOf(d).privileged = true)],
+  ['agent is privileged', 'privileged', (d) => void (agentOf(d).privileged = true)],
+  ['sidecar runs as root', 'sidecar-user', (d) => void delete sidecarOf(d).user],
+  ['sidecar root filesystem writable', 'sidecar-read-only', (d) => void delete sidecarOf(d).read_only],
+  // The mounts stay read-only: a volume's read_only must not satisfy the service's.
+  ['sidecar read_only only on its volumes', 'sidecar-read-only', (d) => void (sidecarOf(d).read_only = false)],
+  ['sidecar without a /tmp tmpfs', 'sidecar-tmpfs', (d) => void (sidecarOf(d).tmpfs = ['/run'])],
+  ['sidecar without a healthcheck', 'sidecar-healthcheck', (d) => void delete sidecarOf(d).healthcheck],
+  ['sidecar healthcheck disabled', 'sidecar-healthcheck', (d) => void (sidecarOf(d).healthcheck!.disable = true)],
+  ['sidecar healthcheck that tests nothing', 'sidecar-healthcheck', (d) => void (sidecarOf(d).healthcheck!.test = ['CMD', 'true'])],
+  ['sidecar filter mount writable', 'sidecar-mounts', (d) => void delete sidecarOf(d).volumes![0]!.read_only],
+  ['sidecar without its config mount', 'sidecar-mounts', (d) => void sidecarOf(d).volumes!.pop()],
+  ['sidecar mounts docker.sock', 'sidecar-mounts', (d) => void sidecarOf(d).volumes!.push({ type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock' })],
+  ['agent starts before the sidecar is healthy', 'agent-depends-on', (d) => void (agentOf(d).depends_on!['drydock-egress'] = { condition: 'service_started' })],
+  ['agent without depends_on', 'agent-depends-on', (d) => void delete agentOf(d).depends_on],
+  ['agent without HTTPS_PROXY', 'agent-proxy-env', (d) => void delete agentOf(d).environment!.HTTPS_PROXY],
+  ['agent http_proxy points elsewhere', 'agent-proxy-env', (d) => void (agentOf(d).environment!.http_proxy = 'http://proxy.test:8888')],
+  ['agent bypasses the proxy for everything', 'agent-no-proxy', (d) => void (agentOf(d).environment!.NO_PROXY = '*')],
+  ['agent without a telemetry default', 'agent-telemetry-defaults', (d) => void delete agentOf(d).environment!.DISABLE_TELEMETRY],
+  ['agent mounts docker.sock', 'agent-mounts', (d) => void agentOf(d).volumes!.push({ type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock' })],
+  ['agent without the workspace', 'agent-workspace', (d) => void (agentOf(d).volumes = [])],
+  ['sidecar publishes the proxy port', 'ports', (d) => void (sidecarOf(d).ports = ['8888:8888'])],
+  ['agent without labels', 'labels', (d) => void delete agentOf(d).labels],
+  ['sidecar without drydock.session', 'labels', (d) => void delete sidecarOf(d).labels!['drydock.session']],
+  ['sidecar without drydock.observe', 'labels', (d) => void delete sidecarOf(d).labels!['drydock.observe']],
+  ['sidecar labelled as the agent', 'labels', (d) => void (sidecarOf(d).labels!['drydock.role'] = 'agent')],
+  ['internal network without labels', 'labels', (d) => void delete d.networks!.drydock_internal!.labels],
+  ['an extra service', 'unexpected-service', (d) => void (d.services.extra = { image: 'x' })],
+];
+
+const doodMutations: Mutation[] = [
+  ['a sidecar appears', 'dood-services', (d) => void (d.services['drydock-egress'] = { image: 'drydock-egress:latest' })],
+  ['an internal network appears', 'dood-networks', (d) => void (d.networks = { drydock_internal: { internal: true } })],
+  ['the agent joins a network', 'dood-networks', (d) => void (agentOf(d).networks = ['default'])],
+  ['the agent leaves the host network', 'dood-host-network', (d) => void delete agentOf(d).network_mode],
+  ['docker.sock is not mounted', 'dood-socket', (d) => void (agentOf(d).volumes = agentOf(d).volumes!.filter((v) => !v.source.endsWith('docker.sock')))],
+  ['a filter is mounted', 'dood-filter-mount', (d) => void agentOf(d).volumes!.push({ type: 'bind', source: './egress-filter', target: '/etc/drydock/egress-filter', read_only: true })],
+  ['proxy variables are set', 'dood-proxy-env', (d) => void (agentOf(d).environment = { HTTPS_PROXY: 'http://x:8888' })],
+  ['NO_PROXY is set', 'dood-proxy-env', (d) => void (agentOf(d).environment = { no_proxy: 'localhost' })],
+  ['telemetry defaults are set', 'dood-telemetry', (d) => void (agentOf(d).environment = { DISABLE_TELEMETRY: '1' })],
+  ['agent keeps its capabilities', 'agent-cap-drop', (d) => void delete agentOf(d).cap_drop],
+  ['agent gains SYS_ADMIN', 'agent-cap-add', (d) => void agentOf(d).cap_add!.push('SYS_ADMIN')],
+  ['agent may gain privileges', 'agent-no-new-privileges', (d) => void delete agentOf(d).security_opt],
+  ['agent is privileged', 'privileged', (d) => void (agentOf(d).privileged = true)],
+  ['agent without drydock.mode', 'labels', (d) => void delete agentOf(d).labels!['drydock.mode']],
+];
+
+describe('contained-mode invariants', () => {
+  it('hold for the rendered session, with and without --observe', () => {
+    expect(checkContainedInvariants(merged('contain'))).toEqual([]);
+    expect(checkContainedInvariants(merged('contain', true))).toEqual([]);
+  });
+
+  it('are scoped to their block: the agent has cap_add while the sidecar must not', () => {
+    const doc = merged('contain');
+    expect(agentOf(doc).cap_add!.length).toBeGreaterThan(0);
+    expect(sidecarOf(doc).cap_add).toBeUndefined();
+    expect(sidecarOf(doc).volumes!.every((v) => v.read_only === true)).toBe(true);
+  });
+
+  it.each(containedMutations)('%s → exactly %s', (_name, code, mutate) => {
+    const doc = structuredClone(merged('contain'));
+    mutate(doc);
+    expect(codes(checkContainedInvariants(doc))).toEqual([code]);
+  });
+
+  it('finds a dood render wrong as a contained one', () => {
+    expect(codes(checkContainedInvariants(merged('dood')))).toContain('agent-networks');
+  });
+});
+
+describe('dood-mode invariants', () => {
+  it('hold for the rendered session', () => {
+    expect(checkDoodInvariants(merged('dood'))).toEqual([]);
+  });
+
+  it.each(doodMutations)('%s → exactly %s', (_name, code, mutate) => {
+    const doc = structuredClone(merged('dood'));
+    mutate(doc);
+    expect(codes(checkDoodInvariants(doc))).toEqual([code]);
+  });
+
+  it('finds a contained render wrong as a dood one', () => {
+    expect(codes(checkDoodInvariants(merged('contain')))).toEqual(
+      expect.arrayContaining(['dood-services', 'dood-networks', 'dood-host-network', 'dood-socket', 'dood-proxy-env', 'dood-telemetry']),
+    );
+  });
+});
