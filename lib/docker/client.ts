@@ -172,6 +172,12 @@ export class Docker {
   }
 }
 
+/** `id` as a whole token: `drydock-a-1a2b` must not match a line about `drydock-a-1a2b-egress`. */
+function mentions(line: string, id: string): boolean {
+  const escaped = id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^A-Za-z0-9_.-])${escaped}($|[^A-Za-z0-9_.-]|\\.(\\s|$))`).test(line);
+}
+
 /**
  * docker echoes each argument it removed on stdout and writes one stderr line per failure. An id
  * docker says does not exist is already gone, which is what teardown wanted.
@@ -185,7 +191,7 @@ export function attributeRemoval(ids: readonly string[], result: RunResult): Rem
       report.removed.push(id);
       continue;
     }
-    const line = errorLines.find((l) => l.includes(id));
+    const line = errorLines.find((l) => mentions(l, id));
     if (line && isNoSuchObject(line) && !isEngineUnreachable(line)) report.removed.push(id);
     else if (result.code === 0 && !line) report.removed.push(id);
     else report.failed.push({ id, message: firstLine(line ?? result.stderr) || `exit code ${result.code}` });
