@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# A real Docker engine for the end-to-end tier, isolated in its own network namespace so nothing
+# it does touches this machine's network (see /work/shared/ENGINE.md for the recipe's history).
+#
+#   engine.sh start   install what is missing, start dockerd in netns $DRYDOCK_E2E_NETNS, print
+#                     `export DOCKER_HOST=…` lines (idempotent: a healthy engine is reused)
+#   engine.sh image   ensure the base image drydock-e2e-base:bookworm (rootfs cached on disk)
+#   engine.sh stop    kill dockerd, containerd, shims and every container process, unmount what
+#                     the engine mounted, delete the netns and the scratch dir (safe to repeat)
+#   engine.sh logs    print the engine's log
+#   engine.sh env     print the export lines of the running engine
+#
+# Sourcing this file (`. engine.sh`) defines the same steps as functions (engine_start, …).
+set -euo pipefail
+
+E2E_NETNS=${DRYDOCK_E2E_NETNS:-drydock-e2e}
+# Where `start` records the scratch dir so a later `stop` (another process) finds it.
+E2E_STATE=${DRYDOCK_E2E_STATE:-/run/drydock-e2e}/$E2E_NETNS
+E2E_CACHE=${DRYDOCK_E2E_CACHE:-/var/cache/drydock-e2e}
+E2E_BASE_IMAGE=drydock-e2e-base:bookworm
+# The packages of the base image; the cache key is their hash, so changing the list rebuilds it.
+E2E_PACKAGES=tinyproxy,curl,ca-certificates,bash,python3-minimal,iproute2,procps
+
+e2e_log() { printf 'e2e: %s\n' "$*" >&2; }
+
+engine_install() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
+  command -v tinyproxy >/dev/null || missing+=(tinyproxy)
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
+  command -v ip >/dev/null || missing+=(iproute2)
+  command -v iptables >/dev/null || missing+=(iptables)
+  command -v nsenter >/dev/null || missing+=(util-linux)
+  if ((${#missing[@]})); then
+    e2e_log "installing ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+  fi
+}
+
+engine_dir() { [[ -f $E2E_STATE ]] && cat "$E2E_STATE"; }
+
+engine_env() {
+  local dir
+  dir=$(engine_dir) || { e2e_log "no engine recorded at $E2E_STATE"; return 1; }
+  printf 'export DOCKER_HOST=unix://%s/docker.sock\n' "$dir"
+  printf 'export DRYDOCK_E2E_DIR=%s\n' "$dir"
+  printf 'export DRYDOCK_E2E_NETNS=%s\n' "$E2E_NETNS"
+  # Client 28 against engine 20.10 without the buildx plugin: the legacy builder is the one that works.
+  printf 'export DOCKER_BUILDKIT=0\n'
+}
+
+engine_answers() {
+  local dir=$1
+  DOCKER_HOST=unix://$dir/docker.sock timeout 5 docker info >/dev/null 2>&1
+}
+
+engine_start() {
+  [[ $(id -u) == 0 ]] || { e2e_log "the e2e tier needs root (network namespaces, dockerd)"; return 1; }
+  engine_install
+  local dir
+  if dir=$(engine_dir) && [[ -d $dir ]] && engine_answers "$dir"; then
+    e2e_log "reusing the engine in netns $E2E_NETNS ($dir)"
+    engine_env
+    return 0
+  fi
+  engine_stop # a half-started or crashed previous run: clear it before starting afresh
+  dir=$(mktemp -d /tmp/drydock-e2e.XXXXXX)
+  mkdir -p "$(dirname "$E2E_STATE")"
+  printf '%s\n' "$dir" >"$E2E_STATE"
+  ip netns add "$E2E_NETNS"
+  ip netns exec "$E2E_NETNS" ip link set lo up
+  # nsenter, not `ip netns exec`: the latter remounts /sys and dockerd then finds no devices cgroup.
+  # Containers go under their own cgroup parent so `stop` can find and kill every process of them.
+  nsenter --net="/var/run/netns/$E2E_NETNS" setsid dockerd \
+    --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/docker.pid" \
+    -H "unix://$dir/docker.sock" --storage-driver vfs \
+    --cgroup-parent "/$E2E_NETNS" \
+    >"$dir/dockerd.log" 2>&1 </dev/null &
+  local i
+  for ((i = 0; i < 120; i++)); do
+    if engine_answers "$dir"; then
+      e2e_log "engine up in netns $E2E_NETNS after $((i / 4)).$(((i % 4) * 25))s"
+      engine_env
+      return 0
+    fi
+    sleep 0.25
+  done
+  e2e_log "dockerd did not answer within 30s; its log:"
+  tail -n 50 "$dir/dockerd.log" >&2 || true
+  engine_stop
+  return 1
+}
+
+# Every pid whose network namespace is ours: dockerd, containerd, the shims (container processes have
+# their own netns and are found through the cgroup parent instead).
+engine_pids() {
+  { ip netns pids "$E2E_NETNS" 2>/dev/null || true
+    cat /sys/fs/cgroup/pids/"$E2E_NETNS"/cgroup.procs /sys/fs/cgroup/pids/"$E2E_NETNS"/*/cgroup.procs 2>/dev/null || true
+  } | sort -u
+}
+
+engine_stop() {
+  local dir="" pid i
+  dir=$(engine_dir) || dir=""
+  if [[ -n $dir && -f $dir/docker.pid ]]; then
+    pid=$(cat "$dir/docker.pid")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for ((i = 0; i < 40; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.25
+      done
+    fi
+  fi
+  # Whatever survived (a killed dockerd leaves containerd, shims and containers): kill it by
+  # namespace and cgroup, never by name, so another engine on this machine is untouched.
+  for ((i = 0; i < 3; i++)); do
+    local pids
+    pids=$(engine_pids)
+    [[ -z $pids ]] && break
+    # shellcheck disable=SC2086
+    kill -KILL $pids 2>/dev/null || true
+    sleep 0.5
+  done
+  if [[ -n $dir && -d $dir ]]; then
+    # The engine mounts shm, netns handles and container rootfs under its own dirs; deepest first.
+    local mnt
+    while read -r mnt; do
+      umount -l "$mnt" 2>/dev/null || true
+    done < <(awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r)
+    rm -rf --one-file-system "$dir" || e2e_log "could not remove $dir entirely"
+  fi
+  rmdir /sys/fs/cgroup/*/"$E2E_NETNS"/* /sys/fs/cgroup/*/"$E2E_NETNS" 2>/dev/null || true
+  if ip netns list | grep -qx "$E2E_NETNS\( (id: [0-9]*)\)\?"; then
+    ip netns delete "$E2E_NETNS" || e2e_log "could not delete netns $E2E_NETNS"
+  fi
+  rm -f "$E2E_STATE"
+}
+
+engine_logs() {
+  local dir
+  dir=$(engine_dir) && [[ -f $dir/dockerd.log ]] && cat "$dir/dockerd.log"
+}
+
+# The base image, built from Debian packages because no container registry is reachable.
+engine_image() {
+  local dir
+  dir=$(engine_dir) || { e2e_log "start the engine first"; return 1; }
+  export DOCKER_HOST=unix://$dir/docker.sock
+  if docker image inspect "$E2E_BASE_IMAGE" >/dev/null 2>&1; then return 0; fi
+  local key tar mirror
+  key=$(printf '%s bookworm minbase' "$E2E_PACKAGES" | sha256sum | cut -c1-16)
+  tar=$E2E_CACHE/rootfs-$key.tar
+  if [[ ! -s $tar ]]; then
+    mirror=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+    mirror=${mirror:-${DRYDOCK_E2E_MIRROR:-http://deb.debian.org/debian}}
+    e2e_log "debootstrap bookworm ($E2E_PACKAGES) from $mirror (about a minute, cached afterwards)"
+    local rootfs=$dir/rootfs
+    debootstrap --variant=minbase --include="$E2E_PACKAGES" bookworm "$rootfs" "$mirror" >"$dir/debootstrap.log" 2>&1 || {
+      tail -n 30 "$dir/debootstrap.log" >&2
+      return 1
+    }
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+    mkdir -p "$E2E_CACHE"
+    tar -C "$rootfs" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
+    rm -rf --one-file-system "$rootfs"
+  fi
+  docker import "$tar" "$E2E_BASE_IMAGE" >/dev/null
+  e2e_log "imported $E2E_BASE_IMAGE from $tar"
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  case ${1:-} in
+    start) engine_start ;;
+    stop) engine_stop ;;
+    image) engine_image ;;
+    logs) engine_logs ;;
+    env) engine_env ;;
+    *) echo "usage: $0 start|image|stop|logs|env" >&2; exit 2 ;;
+  esac
+fi
