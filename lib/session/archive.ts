@@ -1,0 +1,84 @@
+/**
+ * Before gc deletes a session directory, its logs go to a size-capped archive:
+ * `$DRYDOCK_STATE_DIR/gc-archive/<session>.log`, the last 256 KiB of each session, and at most
+ * 16 MiB in all (the oldest archives are dropped first). What was denied stays inspectable after
+ * the session is gone without the state directory growing without bound.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../fs-atomic.js';
+import { stateDir } from '../paths.js';
+import { EGRESS_LOG_FILE, METADATA_FILE } from './metadata.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export const PER_SESSION_CAP = 256 * 1024;
+export const TOTAL_CAP = 16 * 1024 * 1024;
+
+export function archiveDir(env: Env): string {
+  return join(stateDir(env), 'gc-archive');
+}
+
+/** The last `cap` bytes, starting at a line boundary so no line is cut in half. */
+export function tailBytes(text: string, cap: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= cap) return text;
+  const tail = bytes.subarray(bytes.length - cap).toString('utf8');
+  const newline = tail.indexOf('\n');
+  return newline >= 0 ? tail.slice(newline + 1) : tail;
+}
+
+export interface ArchivedFile {
+  name: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/** Which archive files to delete so the rest fit in `cap`: oldest first. Pure. */
+export function planArchivePrune(files: readonly ArchivedFile[], cap: number): string[] {
+  let total = files.reduce((sum, f) => sum + f.size, 0);
+  const drop: string[] = [];
+  for (const file of [...files].sort((a, b) => a.mtimeMs - b.mtimeMs || a.name.localeCompare(b.name))) {
+    if (total <= cap) break;
+    drop.push(file.name);
+    total -= file.size;
+  }
+  return drop;
+}
+
+/** The archive text of one session dir: its metadata as a header, then the tail of its egress log. */
+export function archiveText(options: { session: string; metadata?: string; egressLog?: string; cap?: number }): string | undefined {
+  if (options.egressLog === undefined && options.metadata === undefined) return undefined;
+  const header = `# drydock session ${options.session}\n${(options.metadata ?? '').trim().replace(/^/gm, '# ')}\n`;
+  const budget = Math.max(0, (options.cap ?? PER_SESSION_CAP) - Buffer.byteLength(header));
+  return header + tailBytes(options.egressLog ?? '', budget);
+}
+
+const readIfThere = (path: string): string | undefined => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+
+/** Archive one session dir's logs (if it has any), then prune the archive to its total cap. */
+export function archiveSessionLogs(options: { env: Env; session: string; dir: string; totalCap?: number }): string | undefined {
+  const text = archiveText({
+    session: options.session,
+    metadata: readIfThere(join(options.dir, METADATA_FILE)),
+    egressLog: readIfThere(join(options.dir, EGRESS_LOG_FILE)),
+  });
+  if (text === undefined) return undefined;
+  const dir = archiveDir(options.env);
+  const path = join(dir, `${options.session}.log`);
+  writeFileAtomic(path, text);
+  pruneArchive(dir, options.totalCap ?? TOTAL_CAP);
+  return path;
+}
+
+export function pruneArchive(dir: string, cap: number): string[] {
+  const files: ArchivedFile[] = readdirSync(dir)
+    .filter((name) => name.endsWith('.log'))
+    .map((name) => {
+      const stat = statSync(join(dir, name));
+      return { name, size: stat.size, mtimeMs: stat.mtimeMs };
+    });
+  const drop = planArchivePrune(files, cap);
+  for (const name of drop) rmSync(join(dir, name), { force: true });
+  return drop;
+}

@@ -1,0 +1,60 @@
+/** What `run` tells the user on stderr: pure text builders, tested without a terminal. */
+import type { RenderedSession } from '../render/session.js';
+
+export const NOT_A_JAIL =
+  '!!! OBSERVE MODE — THIS IS NOT A JAIL: the sidecar lets EVERY destination through and only logs it. !!!';
+export const DOOD_WARNING = 'dood mode: the agent has the host docker socket and host network — there is NO egress jail';
+
+export function sessionBanner(rendered: RenderedSession, options: { compose: string }): string[] {
+  const lines = [`drydock: session ${rendered.sessionId} · mode ${rendered.mode} · ${options.compose}`];
+  if (rendered.mode === 'dood') {
+    lines.push(`drydock: ${DOOD_WARNING}`);
+  } else {
+    const allowlist = rendered.allowlist;
+    if (allowlist) {
+      for (const source of allowlist.sources) {
+        lines.push(`drydock: allowlist ${source.kind}: ${source.path} — ${source.exists ? `${source.entries} entries` : 'not present'}`);
+      }
+      lines.push(`drydock: effective entries: ${allowlist.effectiveEntries}`);
+    }
+    lines.push(`drydock: sidecar image ${rendered.egressImage} (pinned: ${rendered.egressImagePinned ? 'yes' : 'no'})`);
+  }
+  if (rendered.observe) lines.push(`drydock: ${NOT_A_JAIL}`);
+  return lines;
+}
+
+/**
+ * The meaningful part of a failed `compose up`: the lines that say what went wrong, not the
+ * "Creating …" progress that precedes them (v1 writes both to stderr).
+ */
+export function composeErrorLines(output: string): string[] {
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const errors = lines.filter((l) => /error|unhealthy|failed|denied|not found|no such|invalid/i.test(l));
+  return (errors.length ? errors : lines.slice(-3)).slice(-5);
+}
+
+export function sidecarNeverHealthy(output: string): boolean {
+  return /unhealthy|dependency failed to start/i.test(output);
+}
+
+/** The last `count` lines of a log, indented for display under an error. */
+export function lastLines(text: string | undefined, count = 10): string[] {
+  if (!text) return [];
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(-count);
+}
+
+export function timingLines(timing: { toAgentMs: number; createToHealthyMs?: number; approximate?: boolean }): string[] {
+  const lines = [`drydock: timing: run start → agent command start: ${Math.round(timing.toAgentMs)} ms`];
+  if (timing.createToHealthyMs !== undefined) {
+    lines.push(
+      `drydock: timing: sidecar create → healthy: ${Math.round(timing.createToHealthyMs)} ms${timing.approximate ? ' (upper bound: docker keeps the last 5 checks only)' : ''}`,
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,118 @@
+/**
+ * Tearing a session down: keep the sidecar's log, then remove everything carrying the session's
+ * label. Every step is attempted even when an earlier one failed; each failure is reported with
+ * the command that finishes the job by hand.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Docker } from '../docker/client.js';
+import type { ContainerRecord, NetworkRecord } from '../docker/listing.js';
+import { formatDenialSummary, parseTinyproxyLog, summarizeDenials } from '../egress/log.js';
+import { writeFileAtomic } from '../fs-atomic.js';
+import { agentContainerName, egressContainerName, internalNetworkName } from '../render/names.js';
+import { EGRESS_LOG_FILE } from './metadata.js';
+import { containersOf, groupSessions } from './model.js';
+
+const message = (error: unknown): string => (error instanceof Error ? error.message.split('\n')[0]! : String(error));
+
+export interface SavedLog {
+  /** The sidecar's log text, when the sidecar still existed. */
+  text?: string;
+  path?: string;
+  error?: string;
+}
+
+/** `docker logs` of the sidecar into `<dir>/egress.log` (only when the session dir exists). */
+export async function saveEgressLog(options: { docker: Docker; container: string; dir?: string }): Promise<SavedLog> {
+  let text: string | undefined;
+  try {
+    text = await options.docker.logs(options.container);
+  } catch (error) {
+    return { error: `could not read the sidecar's log (${options.container}): ${message(error)}` };
+  }
+  if (text === undefined) return {};
+  if (!options.dir || !existsSync(options.dir)) return { text };
+  const path = join(options.dir, EGRESS_LOG_FILE);
+  try {
+    writeFileAtomic(path, text);
+    return { text, path };
+  } catch (error) {
+    return { text, error: `could not save the sidecar's log to ${path}: ${message(error)}` };
+  }
+}
+
+/** The human summary of what the sidecar refused; '' when nothing was. */
+export function denialReport(logText: string | undefined): string {
+  if (!logText) return '';
+  return formatDenialSummary(summarizeDenials(parseTinyproxyLog(logText)));
+}
+
+export interface RemovalOutcome {
+  removedContainers: string[];
+  removedNetworks: string[];
+  failures: string[];
+}
+
+/** Containers first (a network cannot go while something is attached), each kind in ONE call. */
+export async function removeObjects(options: {
+  docker: Docker;
+  containers: ReadonlyArray<Pick<ContainerRecord, 'id' | 'name'>>;
+  networks: ReadonlyArray<Pick<NetworkRecord, 'id' | 'name'>>;
+}): Promise<RemovalOutcome> {
+  const { docker } = options;
+  const nameOf = new Map<string, string>();
+  for (const c of [...options.containers, ...options.networks]) nameOf.set(c.id, c.name || c.id);
+  const outcome: RemovalOutcome = { removedContainers: [], removedNetworks: [], failures: [] };
+
+  const containers = await docker.removeContainers(options.containers.map((c) => c.id));
+  outcome.removedContainers = containers.removed.map((id) => nameOf.get(id) ?? id);
+  for (const f of containers.failed) {
+    const name = nameOf.get(f.id) ?? f.id;
+    outcome.failures.push(`could not remove container ${name}: ${f.message} — remove it with: docker rm -f ${name}`);
+  }
+  const networks = await docker.removeNetworks(options.networks.map((n) => n.id));
+  outcome.removedNetworks = networks.removed.map((id) => nameOf.get(id) ?? id);
+  for (const f of networks.failed) {
+    const name = nameOf.get(f.id) ?? f.id;
+    outcome.failures.push(`could not remove network ${name}: ${f.message} — remove it with: docker network rm ${name}`);
+  }
+  return outcome;
+}
+
+export interface TeardownResult extends RemovalOutcome {
+  egressLog: SavedLog;
+  denials: string;
+}
+
+/**
+ * Everything labelled with the session goes. If the engine cannot even list the session, the
+ * names drydock gave are removed instead, so a listing failure never leaves a sidecar running.
+ */
+export async function teardownSession(options: {
+  docker: Docker;
+  sessionId: string;
+  sessionDir?: string;
+  contained: boolean;
+}): Promise<TeardownResult> {
+  const { docker, sessionId } = options;
+  const failures: string[] = [];
+  let containers: Array<Pick<ContainerRecord, 'id' | 'name'>>;
+  let networks: Array<Pick<NetworkRecord, 'id' | 'name'>>;
+  let egressName: string | undefined = options.contained ? egressContainerName(sessionId) : undefined;
+  try {
+    const [view] = groupSessions(await docker.listSessionState({ session: sessionId }));
+    containers = view ? containersOf(view) : [];
+    networks = view?.networks ?? [];
+    egressName = view?.egress?.name ?? (view ? undefined : egressName);
+  } catch (error) {
+    failures.push(`could not list the session's containers by label (${message(error)}); removing them by name`);
+    const byName = (name: string) => ({ id: name, name });
+    containers = [agentContainerName(sessionId), ...(options.contained ? [egressContainerName(sessionId)] : [])].map(byName);
+    networks = options.contained ? [byName(internalNetworkName(sessionId))] : [];
+  }
+
+  const egressLog = egressName ? await saveEgressLog({ docker, container: egressName, dir: options.sessionDir }) : {};
+  if (egressLog.error) failures.push(egressLog.error);
+  const removal = await removeObjects({ docker, containers, networks });
+  return { ...removal, failures: [...failures, ...removal.failures], egressLog, denials: denialReport(egressLog.text) };
+}

@@ -1,0 +1,56 @@
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { archiveSessionLogs, archiveText, planArchivePrune, tailBytes } from '../../lib/session/archive.js';
+
+describe('tailBytes', () => {
+  it('keeps the end, starting at a whole line', () => {
+    expect(tailBytes('line one\nline two\nline three\n', 15)).toBe('line three\n');
+    expect(tailBytes('short\n', 100)).toBe('short\n');
+  });
+});
+
+describe('planArchivePrune', () => {
+  it('drops the oldest archives until the rest fit the cap', () => {
+    const files = [
+      { name: 'new.log', size: 40, mtimeMs: 3 },
+      { name: 'old.log', size: 40, mtimeMs: 1 },
+      { name: 'mid.log', size: 40, mtimeMs: 2 },
+    ];
+    expect(planArchivePrune(files, 100)).toEqual(['old.log']);
+    expect(planArchivePrune(files, 40)).toEqual(['old.log', 'mid.log']);
+    expect(planArchivePrune(files, 120)).toEqual([]);
+  });
+});
+
+describe('archiveText', () => {
+  it('caps one session at the per-session budget, header included', () => {
+    const log = Array.from({ length: 1000 }, (_, i) => `NOTICE line ${i}`).join('\n');
+    const text = archiveText({ session: 'a-0001', metadata: '{"id":"a-0001"}', egressLog: log, cap: 1024 })!;
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(1024);
+    expect(text).toMatch(/^# drydock session a-0001\n# \{"id":"a-0001"\}\n/);
+    expect(text.endsWith('NOTICE line 999')).toBe(true);
+  });
+  it('has nothing to archive for a dir without logs or metadata', () => {
+    expect(archiveText({ session: 'a-0001' })).toBeUndefined();
+  });
+});
+
+describe('archiveSessionLogs', () => {
+  it('writes <state>/gc-archive/<session>.log and prunes the archive to its total cap', () => {
+    const state = mkdtempSync(join(tmpdir(), 'drydock-archive-'));
+    const env = { DRYDOCK_STATE_DIR: state };
+    const archive = join(state, 'gc-archive');
+    mkdirSync(archive, { recursive: true });
+    writeFileSync(join(archive, 'old-0001.log'), 'x'.repeat(600));
+    utimesSync(join(archive, 'old-0001.log'), 1, 1);
+    const dir = join(state, 'sessions', 'new-0002');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'egress.log'), 'NOTICE denied\n');
+    const path = archiveSessionLogs({ env, session: 'new-0002', dir, totalCap: 500 });
+    expect(path).toBe(join(archive, 'new-0002.log'));
+    expect(readFileSync(path!, 'utf8')).toContain('NOTICE denied');
+    expect(readdirSync(archive)).toEqual(['new-0002.log']);
+  });
+});
