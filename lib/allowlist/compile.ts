@@ -1,0 +1,132 @@
+/**
+ * Entries → the tinyproxy filter file (FilterType ere, FilterURLs Yes, FilterDefaultDeny Yes).
+ * Pure and deterministic: the same entries, in any order, give byte-identical output.
+ *
+ * What tinyproxy 1.11 matches each line against (a case-insensitive POSIX ERE, as a substring):
+ *   CONNECT          the request-URI as sent:           github.com:443
+ *   absolute HTTP    the URL as sent:                   http://deb.debian.org/x, http://h:8080/
+ *   relative HTTP    built from the Host header:        http://deb.debian.org:80/x
+ * tinyproxy takes the destination host as everything before the first `/`, minus any `user@`,
+ * minus `:port`. So every line is anchored at `^`, and the host must be followed by nothing but an
+ * optional trailing dot and the port (CONNECT: then the end; HTTP: then `/` or the end): that
+ * rules out `github.com@evil.test:443`, `github.com.evil.test`, `:80@evil.test`, `?`, `#`, `\`.
+ *
+ * Lines are packed: many hosts per alternation, grouped by last label, each line under 500 bytes
+ * (tinyproxy reads filter lines into a 512-byte buffer and silently splits longer ones), because
+ * every request is matched against every line in turn. The regexes use only `^ $ ( ) | ? +`, `\.`
+ * and one bracket expression, which mean the same in POSIX ERE and JavaScript.
+ */
+import { effectiveRules } from './effective.js';
+import { HTTP_PORT, type AllowEntry, type AllowRule, type Protocol } from './types.js';
+
+export interface CompiledFilter {
+  /** The filter file: `#` comment lines (tinyproxy skips them) and one regex per other line. */
+  filter: string;
+  /** Every port some CONNECT rule allows, ascending: the config's ConnectPort lines. */
+  connectPorts: number[];
+  /** Every port some plain-HTTP rule allows, ascending. */
+  httpPorts: number[];
+  /** Entries given to the compiler. */
+  entryCount: number;
+  /** Rules compiled, after merging duplicates and dropping those a wildcard covers. */
+  ruleCount: number;
+  /** Regex lines in the filter (comment lines not counted). */
+  lineCount: number;
+}
+
+/** Bytes per regex line, newline excluded; tinyproxy's limit is 511. */
+export const MAX_FILTER_LINE = 499;
+/** One or more subdomain labels in front of a wildcard's base (never empty, never `@`/`:`/`/`). */
+export const SUBDOMAINS = '([-a-z0-9_]+\\.)+';
+const VALID_HOST = /^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/;
+
+/** The fixed parts around one line's alternation for a group of rules. */
+export function lineFrame(g: { protocol: Protocol; port: number; wildcard: boolean }): { head: string; tail: string } {
+  const sub = g.wildcard ? SUBDOMAINS : '';
+  if (g.protocol === 'connect') return { head: `^${sub}(`, tail: `)\\.?:${g.port}$` };
+  const port = g.port === HTTP_PORT ? '(:80)?' : `:${g.port}`;
+  return { head: `^http://${sub}(`, tail: `)\\.?${port}(/|$)` };
+}
+
+const escapeName = (name: string): string => name.replace(/\./g, '\\.');
+
+/**
+ * Packs sorted hosts into alternation bodies of at most `budget` bytes, factoring out the last
+ * label: `github\.com|gitlab\.com` becomes `(github|gitlab)\.com`.
+ */
+export function packHosts(hosts: readonly string[], budget: number): string[] {
+  const bodies: string[] = [];
+  let groups: Array<{ tld: string; members: string[] }> = [];
+  let length = 0;
+  const flush = () => {
+    if (groups.length === 0) return;
+    bodies.push(groups.map((g) => (g.members.length === 1 ? g.members[0]! : `(${g.members.join('|')})`) + `\\.${g.tld}`).join('|'));
+    groups = [];
+    length = 0;
+  };
+  const cost = (member: string, tld: string): number => {
+    const last = groups[groups.length - 1];
+    if (last?.tld === tld) return member.length + (last.members.length === 1 ? 3 : 1);
+    return (groups.length > 0 ? 1 : 0) + member.length + 2 + tld.length;
+  };
+  for (const host of hosts) {
+    const dot = host.lastIndexOf('.');
+    const member = escapeName(host.slice(0, dot));
+    const tld = host.slice(dot + 1);
+    if (length + cost(member, tld) > budget) flush();
+    const delta = cost(member, tld);
+    if (delta > budget) throw new Error(`drydock: host too long for one filter line: ${host}`);
+    const last = groups[groups.length - 1];
+    if (last?.tld === tld) last.members.push(member);
+    else groups.push({ tld, members: [member] });
+    length += delta;
+  }
+  flush();
+  return bodies;
+}
+
+function assertCompilable(rule: AllowRule): void {
+  // The compiler is the only author of regexes: refuse anything a parser would not have produced.
+  if (!VALID_HOST.test(rule.host) || !Number.isInteger(rule.port) || rule.port < 1 || rule.port > 65535) {
+    throw new Error(`drydock: refusing to compile an invalid rule: ${JSON.stringify(rule)}`);
+  }
+}
+
+const describeGroup = (g: { protocol: Protocol; port: number; wildcard: boolean }): string =>
+  `# ${g.protocol === 'connect' ? 'CONNECT' : 'plain HTTP'} port ${g.port}, ${g.wildcard ? 'subdomains of' : 'exact hosts'}`;
+
+export function compileFilter(entries: readonly AllowEntry[]): CompiledFilter {
+  const { rules } = effectiveRules(entries);
+  rules.forEach(assertCompilable);
+  const groups = new Map<string, { protocol: Protocol; port: number; wildcard: boolean; hosts: string[] }>();
+  for (const rule of rules) {
+    const key = `${rule.protocol} ${rule.port} ${rule.wildcard}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { protocol: rule.protocol, port: rule.port, wildcard: rule.wildcard, hosts: [] }));
+    group.hosts.push(rule.host);
+  }
+  const lines: string[] = [];
+  let lineCount = 0;
+  for (const group of groups.values()) {
+    // effectiveRules sorted by protocol, port, kind, reversed name: groups and hosts come in order.
+    const { head, tail } = lineFrame(group);
+    lines.push(describeGroup(group));
+    for (const body of packHosts(group.hosts, MAX_FILTER_LINE - head.length - tail.length)) {
+      lines.push(`${head}${body}${tail}`);
+      lineCount += 1;
+    }
+  }
+  const ports = (p: Protocol) => [...new Set(rules.filter((r) => r.protocol === p).map((r) => r.port))].sort((a, b) => a - b);
+  const header = [
+    '# drydock egress filter: generated by drydock, do not edit (change the allowlists and recompile).',
+    `# ${entries.length} entries, ${rules.length} rules. Deny by default: a request passes only if a line matches.`,
+  ];
+  return {
+    filter: `${[...header, ...lines].join('\n')}\n`,
+    connectPorts: ports('connect'),
+    httpPorts: ports('http'),
+    entryCount: entries.length,
+    ruleCount: rules.length,
+    lineCount,
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * `drydock allowlist compile | check | list`. Thin: load (the only I/O), then the pure parts.
+ * `check` stays light: no yaml, ajv or tldts unless a wildcard entry needs the public-suffix list.
+ */
+import { resolve } from 'node:path';
+import type { CommandContext, CommandResult } from '../context.js';
+import { ExitCode, UsageError, formatDiagnostic } from '../errors.js';
+import { writeFileAtomic } from '../fs-atomic.js';
+import { resolveProjectName, userAllowlistPaths } from '../paths.js';
+import { compileFilter } from '../allowlist/compile.js';
+import { effectiveRules, type EffectiveRules } from '../allowlist/effective.js';
+import { describeRequest, findAllowingEntry, parseTarget, suggestLine } from '../allowlist/match.js';
+import { loadAllowlistsOrThrow, type LoadedAllowlists } from '../allowlist/sources.js';
+import type { AllowEntry, SourceRef } from '../allowlist/types.js';
+
+const at = (s: SourceRef): string => `${s.file}:${s.line}`;
+
+function load(opts: { project?: string }, ctx: CommandContext): { project: string; loaded: LoadedAllowlists } {
+  const project = resolveProjectName(opts.project, ctx.cwd);
+  const loaded = loadAllowlistsOrThrow({ env: ctx.env, project });
+  for (const warning of loaded.warnings) ctx.err(`warning: ${formatDiagnostic(warning)}`);
+  return { project, loaded };
+}
+
+export async function compile(opts: { project?: string; out?: string }, ctx: CommandContext): Promise<CommandResult> {
+  const { loaded } = load(opts, ctx);
+  const compiled = compileFilter(loaded.entries);
+  const out = opts.out === undefined ? undefined : resolve(ctx.cwd, opts.out);
+  if (out) {
+    writeFileAtomic(out, compiled.filter);
+    ctx.err(`wrote ${out}: ${compiled.lineCount} filter lines from ${compiled.entryCount} entries (CONNECT ports ${compiled.connectPorts.join(', ') || 'none'})`);
+  } else {
+    ctx.out(compiled.filter);
+  }
+  const { filter: _filter, ...summary } = compiled;
+  return { exitCode: ExitCode.Ok, data: { ...summary, out: out ?? null } };
+}
+
+export async function check(
+  opts: { host: string; http?: boolean; project?: string; json?: boolean },
+  ctx: CommandContext,
+): Promise<CommandResult> {
+  const target = parseTarget(opts.host, { http: opts.http });
+  if (!target.ok) throw new UsageError(`cannot check \`${opts.host}\`: ${target.message}`, { hint: target.fix });
+  const { req } = target;
+  const { project, loaded } = load(opts, ctx);
+  const entry = findAllowingEntry(loaded.entries, req);
+  const base = { host: req.host, port: req.port, protocol: req.protocol };
+  if (entry) {
+    if (!ctx.json) ctx.out(`allowed by \`${entry.canonical}\` (${at(entry.source)})`);
+    return { exitCode: ExitCode.Ok, data: { allowed: true, ...base, entry: entry.canonical, source: entry.source } };
+  }
+  const suggestion = suggestLine(req);
+  const projectFile = userAllowlistPaths(ctx.env, project)[1]!;
+  if (!ctx.json) {
+    ctx.out(`denied: no entry allows ${describeRequest(req)} — add this line to ${projectFile}: \`${suggestion}\``);
+  }
+  return { exitCode: ExitCode.Negative, data: { allowed: false, ...base, suggestion, file: projectFile } };
+}
+
+/** Why an entry adds nothing (or less) to the compiled filter: a wildcard entry covers it. */
+function coverageNote(entry: AllowEntry, dropped: EffectiveRules['dropped']): string | undefined {
+  const covered = dropped.get(entry);
+  if (!covered) return undefined;
+  const by = [...new Set(covered.map((d) => `\`${d.coveredBy.canonical}\` (${at(d.coveredBy.source)})`))].join(', ');
+  const all = covered.length === entry.rules.length;
+  return `${all ? 'covered' : 'partly covered'} by ${by}${all ? '; not compiled separately' : ''}`;
+}
+
+export async function list(opts: { project?: string; json?: boolean }, ctx: CommandContext): Promise<CommandResult> {
+  const { project, loaded } = load(opts, ctx);
+  const { dropped } = effectiveRules(loaded.entries);
+  const entries = loaded.entries.map((entry) => {
+    const note = coverageNote(entry, dropped);
+    return { entry: entry.canonical, source: entry.source, rules: entry.rules, ...(note ? { note } : {}) };
+  });
+  const data = {
+    project,
+    sources: loaded.sources.map((s) => ({ path: s.path, kind: s.kind, exists: s.exists, entries: s.entries.length })),
+    entries,
+    duplicates: loaded.duplicates.map((d) => ({ entry: d.entry.canonical, source: d.entry.source, first: d.first.source })),
+  };
+  if (!ctx.json) {
+    const lines: string[] = [];
+    for (const source of loaded.sources) {
+      lines.push(`# ${source.kind}: ${source.path}${source.exists ? '' : ' (absent)'}`);
+      for (const e of entries.filter((x) => x.source.file === source.path)) {
+        lines.push(`${e.entry.padEnd(40)} ${at(e.source)}${e.note ? `  (${e.note})` : ''}`);
+      }
+    }
+    for (const d of loaded.duplicates) lines.push(`# ${d.entry.canonical} at ${at(d.entry.source)} repeats ${at(d.first.source)}`);
+    ctx.out(lines.join('\n'));
+  }
+  return { exitCode: ExitCode.Ok, data };
+}
