@@ -27,19 +27,33 @@ export interface LastHost {
 }
 
 export function findLastCompiledHost(filterText: string, entries: readonly GeneratedEntry[], kind: RequestKind): LastHost | undefined {
-  const rules = filterRules(filterText).map((line) => new RegExp(line, 'i'));
+  const sources = filterRules(filterText);
+  const rules = sources.map((line) => new RegExp(line, 'i'));
   // CONNECT is timed on 443 (every entry but the `:8443` ones allows it); plain HTTP on 80.
-  const subjects = entries
-    .filter((e) => (kind === 'http' ? e.kind === 'http' : e.kind !== 'port'))
-    .map((e) => ({ entry: e, port: kind === 'http' ? 80 : 443 }));
+  const port = kind === 'http' ? 80 : 443;
+  const eligible = entries.filter((e) => (kind === 'http' ? e.kind === 'http' : e.kind !== 'port'));
+  const found = (entry: GeneratedEntry, r: number): LastHost | undefined => {
+    const subject = filterSubject(kind, entry.sampleHost, port);
+    if (!(rules[r] as RegExp).test(subject)) return undefined;
+    // It matches rule r; tinyproxy reaches it last only if no earlier rule matches it.
+    for (let earlier = 0; earlier < r; earlier += 1) if ((rules[earlier] as RegExp).test(subject)) return undefined;
+    return { host: entry.sampleHost, port, ruleIndex: r + 1, ruleCount: rules.length };
+  };
+  // Fast path: a rule names its hosts' labels literally, so look up only the entries whose unique
+  // label occurs in it (100,000 entries × thousands of rules would take seconds otherwise).
+  const byToken = new Map(eligible.map((e) => [e.token, e]));
   for (let r = rules.length - 1; r >= 0; r -= 1) {
-    const rule = rules[r] as RegExp;
-    for (const { entry, port } of subjects) {
-      const subject = filterSubject(kind, entry.sampleHost, port);
-      if (!rule.test(subject)) continue;
-      // It matches rule r; it is reached last only if no earlier rule matches it.
-      if (rules.slice(0, r).some((earlier) => earlier.test(subject))) continue;
-      return { host: entry.sampleHost, port, ruleIndex: r + 1, ruleCount: rules.length };
+    for (const word of (sources[r] as string).match(/[a-z0-9_-]+/gi) ?? []) {
+      const entry = byToken.get(word.toLowerCase());
+      const hit = entry && found(entry, r);
+      if (hit) return hit;
+    }
+  }
+  // Slow path, for a compiler that would split labels: every entry against every rule.
+  for (let r = rules.length - 1; r >= 0; r -= 1) {
+    for (const entry of eligible) {
+      const hit = found(entry, r);
+      if (hit) return hit;
     }
   }
   return undefined;

@@ -1,0 +1,144 @@
+/**
+ * The bench's verdicts and its table. Pure: figures in, text and target verdicts out.
+ */
+import type { CompileFigures } from './compile-bench.js';
+import type { GcFigures } from './gc-bench.js';
+import { formatMachine, type MachineInfo } from './machine.js';
+import type { ProxyFigures } from './proxy-bench.js';
+import type { StartupResult } from './startup.js';
+import { fmt, fmtRatio, ratio, textTable } from './stats.js';
+
+export interface BenchReport {
+  date: string;
+  machine: MachineInfo;
+  proxy?: { scenarios: ProxyFigures[]; directMs: number };
+  compile?: { figures: CompileFigures[]; linearity: number };
+  startup?: { runs: number; results: StartupResult[] };
+  gc?: GcFigures[];
+  targets: Target[];
+}
+
+export interface Target {
+  name: string;
+  value: string;
+  target: string;
+  met: boolean;
+}
+
+const mb = (kib: number) => kib / 1024;
+const n = (value: number) => value.toLocaleString('en-US');
+
+export function proxyTargets(scenarios: readonly ProxyFigures[]): Target[] {
+  const base = scenarios.find((s) => s.label === '10');
+  const tenK = scenarios.find((s) => s.label === '10,000');
+  const hundredK = scenarios.find((s) => s.label === '100,000');
+  const targets: Target[] = [];
+  if (base && tenK) {
+    const r = ratio(tenK.connect.medianMs, base.connect.medianMs);
+    targets.push({ name: '10,000 entries: CONNECT latency vs 10 entries', value: fmtRatio(r), target: '≤ 1.5×', met: r <= 1.5 });
+    if (tenK.http && base.http) {
+      const h = ratio(tenK.http.medianMs, base.http.medianMs);
+      targets.push({ name: '10,000 entries: plain-HTTP latency vs 10 entries', value: fmtRatio(h), target: '≤ 1.5×', met: h <= 1.5 });
+    }
+    targets.push({ name: '10,000 entries: tinyproxy RSS', value: `${fmt(mb(tenK.rssKiB), 1)} MB`, target: '≤ 40 MB', met: mb(tenK.rssKiB) <= 40 });
+  }
+  if (hundredK) {
+    const ok = hundredK.connect.failed === 0 && Number.isFinite(hundredK.connect.medianMs);
+    targets.push({ name: '100,000 entries: tinyproxy starts and answers', value: ok ? `yes (started in ${fmt(hundredK.startMs, 0)} ms)` : 'no', target: 'yes', met: ok });
+  }
+  return targets;
+}
+
+export function compileTargets(figures: readonly CompileFigures[], linearity: number): Target[] {
+  const big = figures.find((f) => f.entries === 100_000);
+  const targets: Target[] = [];
+  if (big) targets.push({ name: 'compile 100,000 entries', value: `${fmt(big.totalMs, 0)} ms`, target: '< 1000 ms', met: big.totalMs < 1000 });
+  if (Number.isFinite(linearity)) {
+    targets.push({ name: 'compile grows linearly (t100k/t10k ÷ 10)', value: fmt(linearity, 2), target: '≈ 1 (≤ 1.3)', met: linearity <= 1.3 });
+  }
+  return targets;
+}
+
+export function startupTargets(results: readonly StartupResult[]): Target[] {
+  return results
+    .filter((r) => r.target !== undefined)
+    .map((r) => ({
+      name: `\`drydock ${r.name}\` vs \`node -e 0\``,
+      value: r.failure ? `failed: ${r.failure}` : fmtRatio(r.ratio),
+      target: `≤ ${r.target}×`,
+      met: r.met === true,
+    }));
+}
+
+export function gcTargets(figures: readonly GcFigures[]): Target[] {
+  if (figures.length < 2) return [];
+  const calls = new Set(figures.map((f) => f.dockerCalls));
+  const summary = figures.map((f) => `${f.dockerCalls} for ${f.sessions}`).join(', ');
+  return [{ name: 'gc: docker calls independent of the number of sessions', value: summary, target: 'constant', met: calls.size === 1 }];
+}
+
+function proxyTable(p: NonNullable<BenchReport['proxy']>): string {
+  const base = p.scenarios.find((s) => s.label === '10');
+  const rows = [['allowlist', 'filter lines', 'start ms', 'CONNECT ms', '× 10', 'GET ms', '× 10', 'denied ms', 'seq req/s', '8-conc req/s', 'RSS MB', '× 10']];
+  for (const s of p.scenarios) {
+    rows.push([
+      s.label === '10' ? '10 entries' : s.label.startsWith('naive') ? s.label : `${s.label} entries`,
+      n(s.filterRules),
+      fmt(s.startMs, 0),
+      fmt(s.connect.medianMs),
+      fmtRatio(base && ratio(s.connect.medianMs, base.connect.medianMs)),
+      fmt(s.http?.medianMs),
+      fmtRatio(base?.http && s.http ? ratio(s.http.medianMs, base.http.medianMs) : undefined),
+      fmt(s.deniedMedianMs),
+      fmt(s.connect.sequentialRps, 0),
+      fmt(s.connect.concurrentRps, 0),
+      fmt(mb(s.rssKiB), 1),
+      fmtRatio(base && ratio(s.rssKiB, base.rssKiB)),
+    ]);
+  }
+  rows.push(['no proxy (direct)', '', '', fmt(p.directMs), '', '', '', '', '', '', '', '']);
+  const targets = p.scenarios.map((s) => `  ${s.label}: CONNECT ${s.target.connect} (rule ${s.target.connectRule})${s.target.http ? `, GET ${s.target.http} (rule ${s.target.httpRule})` : ''}`);
+  const failures = p.scenarios.filter((s) => s.connect.failed || s.http?.failed);
+  return [
+    textTable(rows),
+    'Timed hosts (the first rule that matches them is the last of its kind):',
+    ...targets,
+    ...failures.map((s) => `  WARNING ${s.label}: ${s.connect.failed + (s.http?.failed ?? 0)} failed requests: ${s.connect.firstFailure ?? s.http?.firstFailure}`),
+  ].join('\n');
+}
+
+function compileTable(c: NonNullable<BenchReport['compile']>): string {
+  const rows = [['entries', 'filter lines', 'filter KB', 'read+parse ms', 'compile ms', 'write ms', 'total ms', 'µs/entry']];
+  for (const f of c.figures) {
+    rows.push([n(f.entries), n(f.filterLines), fmt(f.filterBytes / 1024, 0), fmt(f.loadMs, 1), fmt(f.compileMs, 1), fmt(f.writeMs, 1), fmt(f.totalMs, 1), fmt(f.usPerEntry, 1)]);
+  }
+  return `${textTable(rows)}\nLinearity (t100k / t10k ÷ 10): ${fmt(c.linearity, 2)} (1.00 = linear)`;
+}
+
+function startupTable(s: NonNullable<BenchReport['startup']>): string {
+  const rows = [['command', 'median ms', '× node -e 0', 'target', 'exit']];
+  for (const r of s.results) rows.push([r.name, fmt(r.medianMs, 1), fmtRatio(r.ratio), r.target ? `≤ ${r.target}×` : '', String(r.exitCode ?? 'signal')]);
+  const failures = s.results.filter((r) => r.failure).map((r) => `  WARNING ${r.name}: ${r.failure}`);
+  return [textTable(rows), ...failures].join('\n');
+}
+
+function gcTable(figures: readonly GcFigures[]): string {
+  const rows = [['orphaned sessions', 'docker calls', 'plan ms', 'gc ms', 'removed c/n/dirs']];
+  for (const f of figures) {
+    rows.push([n(f.sessions), String(f.dockerCalls), fmt(f.planMs, 2), fmt(f.gcMs, 0), `${f.removedContainers}/${f.removedNetworks}/${f.removedDirs}`]);
+  }
+  const calls = figures[figures.length - 1]?.calls ?? [];
+  return `${textTable(rows)}\nCalls: ${calls.join('; ')}`;
+}
+
+export function formatReport(report: BenchReport): string {
+  const parts = [`drydock bench, ${report.date}`, formatMachine(report.machine), ''];
+  if (report.proxy) parts.push('1. Proxy cost vs allowlist size (real tinyproxy, drydock-rendered config; medians)', proxyTable(report.proxy), '');
+  if (report.compile) parts.push('2. Compile cost: read + parse + validate + compile + write (medians)', compileTable(report.compile), '');
+  if (report.startup) parts.push(`3. CLI start-up (${report.startup.runs} runs each, interleaved; medians)`, startupTable(report.startup), '');
+  if (report.gc) parts.push('4. gc with orphaned sessions (counting docker fake)', gcTable(report.gc), '');
+  const rows = [['target', 'measured', 'wanted', 'met']];
+  for (const t of report.targets) rows.push([t.name, t.value, t.target, t.met ? 'yes' : 'NO']);
+  parts.push('Targets', textTable(rows));
+  return `${parts.join('\n')}\n`;
+}
