@@ -1,0 +1,209 @@
+/**
+ * A real tinyproxy (Debian's 1.11.1) for tests, in the foreground on 127.0.0.1, running the config
+ * drydock renders with only Listen/Port/LogFile/PidFile rewritten (conf-rewrite.ts).
+ *
+ * Isolation: tinyproxy runs under `unshare -m` (a mount namespace of its own; we are root) with a
+ * private overlay over /etc, on a tmpfs upper layer that dies with the namespace. In it:
+ *   - /etc/hosts maps the test's names to loopback upstreams (the machine's file is never written);
+ *   - /etc/nsswitch.conf says `hosts: files` and /etc/resolv.conf points at 127.0.0.1, so a name
+ *     the test did not map (`*.invalid`) fails locally instead of becoming a DNS query;
+ *   - the filter is placed at the path the rendered config names (/etc/drydock/egress-filter), so
+ *     the config's `Filter` line is drydock's, unchanged.
+ * `unshare` (no --fork), `sh -c 'exec …'` and `setpriv` all replace the process, so the pid we
+ * spawn is tinyproxy's own.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { filterPathOf, rewriteTinyproxyConf } from './conf-rewrite.js';
+
+export interface StartTinyproxyOptions {
+  /** The config as drydock rendered it. */
+  confText: string;
+  /** Contents of the filter file the config's `Filter` line names; `undefined` leaves it missing. */
+  filterText?: string;
+  /** name → loopback address, written to the namespace's private /etc/hosts. */
+  hosts: Readonly<Record<string, string>>;
+  /** Permission bits of the filter file (e.g. 0o000 for the unreadable-filter test). */
+  filterMode?: number;
+  /** Run tinyproxy as this uid/gid from the start (via setpriv), e.g. nobody = 65534. */
+  runAs?: { uid: number; gid: number };
+  /** How long to wait for the port to accept connections. */
+  startTimeoutMs?: number;
+}
+
+export interface TinyproxyHandle {
+  port: number;
+  pid: number;
+  logPath: string;
+  readLog(): string;
+  /** What tinyproxy wrote to stdout/stderr (start-up errors land here). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** tinyproxy exited instead of listening; carries its exit code and what it printed. */
+export class TinyproxyExited extends Error {
+  constructor(readonly code: number | null, readonly signal: string | null, readonly output: string, readonly log: string) {
+    super(`tinyproxy exited (code ${code}, signal ${signal}) before listening:\n${output}\n${log}`);
+  }
+}
+
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** Whatever happens to the test process, no tinyproxy outlives it. */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of running) child.kill('SIGKILL');
+  });
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ host, port: 0 }, () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export function hostsFileText(hosts: Readonly<Record<string, string>>): string {
+  const lines = ['127.0.0.1 localhost', '::1 localhost ip6-localhost'];
+  for (const [name, address] of Object.entries(hosts)) {
+    if (!/^(127\.\d+\.\d+\.\d+|::1)$/.test(address)) throw new Error(`hosts: ${name} → ${address} is not loopback`);
+    if (/\s|#/.test(name) || name === '') throw new Error(`hosts: "${name}" cannot be written to a hosts file`);
+    lines.push(`${address} ${name}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The shell run inside the new mount namespace. Paths come in through the environment, never spliced. */
+const NAMESPACE_SCRIPT = `set -eu
+mount -t tmpfs -o mode=0755 drydock-test "$OVL"
+mkdir "$OVL/upper" "$OVL/work"
+mount -t overlay drydock-test -o "lowerdir=/etc,upperdir=$OVL/upper,workdir=$OVL/work" /etc
+# rm first: a symlinked resolv.conf must not be followed out of the overlay
+for f in hosts nsswitch.conf resolv.conf; do rm -f "/etc/$f"; cp "$SRC/$f" "/etc/$f"; chmod 0644 "/etc/$f"; done
+if [ -n "\${FILTER_DEST:-}" ]; then
+  mkdir -p "$(dirname "$FILTER_DEST")"
+  if [ -f "$SRC/filter" ]; then cp "$SRC/filter" "$FILTER_DEST"; chmod "$FILTER_MODE" "$FILTER_DEST"; fi
+fi
+if [ -n "\${RUN_AS:-}" ]; then
+  exec setpriv --reuid="\${RUN_AS%:*}" --regid="\${RUN_AS#*:}" --clear-groups tinyproxy -d -c "$CONF"
+fi
+exec tinyproxy -d -c "$CONF"
+`;
+
+async function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (exited(child)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+export async function startTinyproxy(options: StartTinyproxyOptions): Promise<TinyproxyHandle> {
+  installExitHook();
+  const dir = mkdtempSync(join(tmpdir(), 'drydock-tinyproxy-'));
+  chmodSync(dir, 0o755); // readable by `nobody` when runAs is used
+  const src = join(dir, 'src');
+  const run = join(dir, 'run');
+  const ovl = join(dir, 'ovl');
+  for (const d of [src, ovl]) mkdirSync(d, { mode: 0o755 });
+  mkdirSync(run);
+  chmodSync(run, 0o777); // tinyproxy writes its log and pid file here, possibly as `nobody`
+
+  const port = await freePort();
+  const logPath = join(run, 'tinyproxy.log');
+  const confPath = join(dir, 'tinyproxy.conf');
+  writeFileSync(confPath, rewriteTinyproxyConf(options.confText, { listen: '127.0.0.1', port, logFile: logPath, pidFile: join(run, 'tinyproxy.pid') }), { mode: 0o644 });
+  writeFileSync(join(src, 'hosts'), hostsFileText(options.hosts));
+  writeFileSync(join(src, 'nsswitch.conf'), 'hosts: files\nnetworks: files\npasswd: files\ngroup: files\n');
+  writeFileSync(join(src, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+
+  const filterDest = filterPathOf(options.confText);
+  if (filterDest !== undefined && !filterDest.startsWith('/etc/')) {
+    throw new Error(`harness: the config's Filter path ${filterDest} is not under /etc, where the private overlay can place it`);
+  }
+  if (options.filterText !== undefined) writeFileSync(join(src, 'filter'), options.filterText, { mode: 0o644 });
+
+  let output = '';
+  const child = spawn('unshare', ['-m', 'sh', '-c', NAMESPACE_SCRIPT], {
+    env: {
+      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+      OVL: ovl,
+      SRC: src,
+      CONF: confPath,
+      FILTER_DEST: filterDest ?? '',
+      FILTER_MODE: (options.filterMode ?? 0o644).toString(8),
+      RUN_AS: options.runAs ? `${options.runAs.uid}:${options.runAs.gid}` : '',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const readLog = () => {
+    try {
+      return readFileSync(logPath, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  const stop = async () => {
+    if (!exited(child)) {
+      child.kill('SIGTERM');
+      if (!(await waitForExit(child, 3000))) {
+        child.kill('SIGKILL');
+        await waitForExit(child, 3000);
+      }
+    }
+    cleanup();
+  };
+
+  const deadline = Date.now() + (options.startTimeoutMs ?? 10_000);
+  for (;;) {
+    if (exited(child)) {
+      await waitForExit(child, 1000); // let the output streams drain
+      const error = new TinyproxyExited(child.exitCode, child.signalCode, output, readLog());
+      cleanup();
+      throw error;
+    }
+    if (await portOpen(port)) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`tinyproxy did not listen on 127.0.0.1:${port} in time:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  if (child.pid === undefined) throw new Error('tinyproxy has no pid');
+  return { port, pid: child.pid, logPath, readLog, output: () => output, stop };
+}
+
