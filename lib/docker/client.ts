@@ -25,6 +25,14 @@ export interface RemovalReport {
   failed: Array<{ id: string; message: string }>;
 }
 
+export interface EngineProbe {
+  cliFound: boolean;
+  clientVersion?: string;
+  /** Present when the engine answered. */
+  info?: EngineInfo;
+  error?: string;
+}
+
 export interface SessionState {
   containers: ContainerRecord[];
   networks: NetworkRecord[];
@@ -48,6 +56,29 @@ export class Docker {
     const result = await this.call(argv, options);
     if (result.code !== 0) throw dockerFailure(what, result);
     return result;
+  }
+
+  /**
+   * For doctor: never throws. `docker info` still prints the client's half when the engine is
+   * unreachable, so one call tells "no CLI" from "no engine" from "engine up".
+   */
+  async probeEngine(timeoutMs = 10_000): Promise<EngineProbe> {
+    let result: RunResult;
+    try {
+      result = await this.runner.run(['docker', 'info', '--format', '{{json .}}'], { timeoutMs });
+    } catch (error) {
+      const missing = programMissing(error);
+      return { cliFound: !missing, error: missing?.message ?? (error instanceof Error ? error.message : String(error)) };
+    }
+    const clientVersion = /"ClientInfo":\{[^}]*?"Version":"([^"]+)"/.exec(result.stdout)?.[1];
+    if (result.code !== 0) {
+      return { cliFound: true, clientVersion, error: dockerFailure('docker info', result).message };
+    }
+    try {
+      return { cliFound: true, clientVersion, info: parseEngineInfo(result.stdout) };
+    } catch (error) {
+      return { cliFound: true, clientVersion, error: error instanceof Error ? error.message : String(error) };
+    }
   }
 
   async info(timeoutMs = 10_000): Promise<EngineInfo> {

@@ -1,0 +1,136 @@
+/**
+ * Doctor's EGRESS section: what the jail would enforce, as pure functions of the loaded allowlists,
+ * the environment and the live sessions. Broad or risky entries are warned about because a host
+ * where anyone can upload or resolve arbitrary names is a tunnel out of the jail.
+ */
+import type { LoadedAllowlists } from '../allowlist/sources.js';
+import type { AllowRule } from '../allowlist/types.js';
+import { fail, pass, warn, type Check } from '../docker/checks.js';
+import { formatDiagnostic } from '../errors.js';
+import type { SessionView } from './model.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** A host pattern as the allowlist writes it: `*.x` means any subdomain of x (not x itself). */
+interface Pattern {
+  host: string;
+  wildcard: boolean;
+}
+
+const pattern = (text: string): Pattern =>
+  text.startsWith('*.') ? { host: text.slice(2), wildcard: true } : { host: text, wildcard: false };
+
+/** Public storage and user-content hosts: anything can be uploaded there or fetched from there. */
+export const STORAGE_HOSTS = [
+  'raw.githubusercontent.com', 'gist.githubusercontent.com', '*.githubusercontent.com', 'gist.github.com',
+  'storage.googleapis.com', '*.storage.googleapis.com', 's3.amazonaws.com', '*.s3.amazonaws.com',
+  '*.blob.core.windows.net', '*.r2.dev', '*.r2.cloudflarestorage.com', 'pastebin.com', 'paste.ee', 'hastebin.com',
+  'transfer.sh', 'file.io', '0x0.st', 'termbin.com', 'dpaste.com', 'ghostbin.co', 'webhook.site', '*.ngrok.io',
+  '*.ngrok-free.app', '*.trycloudflare.com', 'requestbin.net', '*.pipedream.net',
+].map(pattern);
+
+/** DNS-over-HTTPS resolvers: arbitrary names resolve through them, so data leaves in queries. */
+export const DOH_HOSTS = [
+  'dns.google', 'dns.google.com', 'cloudflare-dns.com', 'mozilla.cloudflare-dns.com', 'chrome.cloudflare-dns.com',
+  'one.one.one.one', 'security.cloudflare-dns.com', 'family.cloudflare-dns.com', 'dns.quad9.net', 'dns9.quad9.net',
+  'dns10.quad9.net', 'dns11.quad9.net', 'doh.opendns.com', 'dns.adguard.com', 'dns.adguard-dns.com',
+  'dns.nextdns.io', 'doh.cleanbrowsing.org', 'doh.mullvad.net', 'dns.mullvad.net', 'doh.dns.sb', 'dns.alidns.com',
+  'doh.pub', 'dns.controld.com', 'freedns.controld.com',
+].map(pattern);
+
+const within = (host: string, base: string): boolean => host.endsWith(`.${base}`);
+
+/** Do two patterns allow at least one host in common? */
+export function overlaps(a: Pattern, b: Pattern): boolean {
+  if (!a.wildcard && !b.wildcard) return a.host === b.host;
+  if (a.wildcard && !b.wildcard) return within(b.host, a.host);
+  if (!a.wildcard && b.wildcard) return within(a.host, b.host);
+  return a.host === b.host || within(a.host, b.host) || within(b.host, a.host);
+}
+
+export interface RiskyEntry {
+  entry: string;
+  file: string;
+  line: number;
+  kind: 'storage' | 'doh';
+  matches: string;
+}
+
+export function findRiskyEntries(loaded: Pick<LoadedAllowlists, 'entries'>): RiskyEntry[] {
+  const found: RiskyEntry[] = [];
+  const show = (p: Pattern) => `${p.wildcard ? '*.' : ''}${p.host}`;
+  for (const entry of loaded.entries) {
+    const patterns = uniquePatterns(entry.rules);
+    for (const [kind, list] of [['storage', STORAGE_HOSTS], ['doh', DOH_HOSTS]] as const) {
+      const hit = list.find((risky) => patterns.some((p) => overlaps(p, risky)));
+      if (hit) {
+        found.push({ entry: entry.canonical, file: entry.source.file, line: entry.source.line, kind, matches: show(hit) });
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+function uniquePatterns(rules: readonly AllowRule[]): Pattern[] {
+  const seen = new Map<string, Pattern>();
+  for (const r of rules) seen.set(`${r.wildcard}:${r.host}`, { host: r.host, wildcard: r.wildcard });
+  return [...seen.values()];
+}
+
+export function riskyEntryCheck(risky: RiskyEntry): Check {
+  const why =
+    risky.kind === 'doh'
+      ? 'is a DNS-over-HTTPS resolver: any name can be resolved through it, so data can leave in DNS queries'
+      : 'is public storage / user content: anything can be uploaded there or fetched from there';
+  return warn(
+    'risky entry',
+    `${risky.file}:${risky.line}: ${risky.entry} (${risky.matches}) ${why}`,
+    'remove the line unless the agent truly needs that host: it is a way out of the jail',
+  );
+}
+
+export interface EgressFacts {
+  loaded: LoadedAllowlists;
+  ruleCount?: number;
+  egressImage: { image: string; pinned: boolean; isDefault: boolean };
+  requirePinned: boolean;
+  liveSessions: readonly SessionView[];
+}
+
+export function egressChecks(facts: EgressFacts, env: Env): Check[] {
+  const checks: Check[] = [];
+  for (const source of facts.loaded.sources) {
+    checks.push(pass(`${source.kind} allowlist`, `${source.path}: ${source.exists ? `${source.entries.length} entries` : 'not present'}`));
+  }
+  for (const d of facts.loaded.errors) {
+    checks.push(fail('allowlist error', formatDiagnostic({ ...d, fix: undefined }), d.fix ?? 'fix or remove the line'));
+  }
+  for (const d of facts.loaded.warnings) {
+    checks.push(warn('allowlist warning', formatDiagnostic({ ...d, fix: undefined }), d.fix ?? 'review the line'));
+  }
+  const rules = facts.ruleCount !== undefined ? ` (${facts.ruleCount} filter rules)` : '';
+  checks.push(pass('effective entries', `${facts.loaded.entries.length}${rules}`));
+
+  const { image, pinned, isDefault } = facts.egressImage;
+  if (pinned) checks.push(pass('sidecar image', `${image} (pinned by digest)`));
+  else if (facts.requirePinned) {
+    checks.push(fail('sidecar image', `${image} is not pinned and DRYDOCK_REQUIRE_PINNED_EGRESS_IMAGE=1`, 'set DRYDOCK_EGRESS_IMAGE=name@sha256:<64 hex>'));
+  } else if (isDefault) checks.push(pass('sidecar image', `${image} (built locally by drydock; not pinned)`));
+  else checks.push(warn('sidecar image', `${image} is not pinned: whoever can re-tag it can swap what enforces the jail`, 'set DRYDOCK_EGRESS_IMAGE=name@sha256:<64 hex>, and DRYDOCK_REQUIRE_PINNED_EGRESS_IMAGE=1'));
+
+  for (const risky of findRiskyEntries(facts.loaded)) checks.push(riskyEntryCheck(risky));
+
+  const mode = env.DRYDOCK_MODE;
+  if (mode === 'observe') {
+    checks.push(fail('DRYDOCK_MODE', 'DRYDOCK_MODE=observe: OBSERVE IS NOT A JAIL, and it is not a mode', 'unset it; observe is `drydock run --observe`, for building an allowlist only'));
+  } else if (mode === 'dood') {
+    checks.push(warn('DRYDOCK_MODE', 'DRYDOCK_MODE=dood: sessions get the host docker socket and network, with NO egress jail', 'unset DRYDOCK_MODE for contained sessions'));
+  }
+  for (const session of facts.liveSessions.filter((s) => s.live && s.observe)) {
+    checks.push(
+      warn('observe session', `!!! session ${session.id} runs in OBSERVE mode: it is NOT A JAIL, every destination is allowed !!!`, `drydock stop ${session.id} when you have what you need; then run contained`),
+    );
+  }
+  return checks;
+}
