@@ -13,7 +13,10 @@ let compiled: ValidateFunction | undefined;
 
 function validator(): ValidateFunction {
   if (compiled) return compiled;
-  const ajv = new Ajv2019({ allErrors: true, strict: true, allowUnionTypes: true, allowMatchingProperties: true });
+  // Compiling the whole Compose schema is the slow part of a render (it runs on every `drydock
+  // run`): unoptimised code and first-error-only cut it from ~300 ms to ~100 ms, and a rendered
+  // file fails only through a drydock bug, where the first error is enough to find it.
+  const ajv = new Ajv2019({ allErrors: false, code: { optimize: false }, strict: true, allowUnionTypes: true, allowMatchingProperties: true });
   // The spec still carries draft-04 style `id` keys (ajv refuses them by default): here they are
   // annotations only, never used to resolve a $ref (all refs are `#/definitions/...`).
   ajv.removeKeyword('id');
@@ -41,7 +44,7 @@ function describe(error: ErrorObject): string {
   return `${where}: ${error.message ?? error.keyword}${extra}`;
 }
 
-/** Throws ExternalError (exit 3) naming the first schema errors: a rendered file that fails is a drydock bug. */
+/** Throws ExternalError (exit 3) naming the schema error: a rendered file that fails is a drydock bug. */
 export function validateCompose(doc: unknown, label: string): void {
   const validate = validator();
   if (validate(doc)) return;

@@ -9,6 +9,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { compileFilter } from '../../lib/allowlist/compile.js';
+import { renderTinyproxyConf } from '../../lib/egress/tinyproxy-conf.js';
 import { templatesDir } from '../../lib/paths.js';
 import { PROXY_PORT, SIDECAR_CONF_PATH, SIDECAR_FILTER_PATH, SIDECAR_HEALTHCHECK, SIDECAR_USER } from '../../lib/render/names.js';
 
@@ -80,5 +82,11 @@ describe('the sidecar template agrees with the renderer', () => {
     expect(bakedConf).toMatch(/^FilterDefaultDeny Yes$/m);
     expect(bakedConf).toContain(`Filter "${SIDECAR_FILTER_PATH}"`);
     expect(bakedConf).not.toMatch(/^\s*(Listen|Allow|Deny)\b/im);
+  });
+
+  it('bakes in, directive for directive, what drydock renders for an empty allowlist', () => {
+    const directives = (conf: string) => conf.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
+    const rendered = renderTinyproxyConf({ compiled: compileFilter([]), filterPath: SIDECAR_FILTER_PATH });
+    expect(directives(bakedConf)).toEqual(directives(rendered));
   });
 });

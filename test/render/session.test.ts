@@ -1,0 +1,149 @@
+/**
+ * The render shell end to end, in temp dirs: file snapshots per mode (normalised: the temp
+ * project dir becomes <PROJECT_DIR>, the session id is fixed), what it returns, and that a
+ * failure leaves nothing written.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { UsageError } from '../../lib/errors.js';
+import { renderSessionFiles, type RenderRequest } from '../../lib/render/session.js';
+
+let root: string;
+let projectDir: string;
+let env: Record<string, string>;
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'drydock-render-'));
+  projectDir = join(root, 'demo');
+  mkdirSync(projectDir);
+  mkdirSync(join(root, 'config'));
+  writeFileSync(join(root, 'baseline.conf'), '# test baseline\napi.anthropic.com\n');
+  writeFileSync(join(root, 'config', 'egress-allowlist'), '*.npmjs.org\nhttp://deb.debian.org\n');
+  writeFileSync(join(root, 'config', 'egress-allowlist-demo'), 'github.com:22\n');
+  env = { DRYDOCK_CONFIG_DIR: join(root, 'config'), DRYDOCK_BASELINE: join(root, 'baseline.conf') };
+});
+
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+function request(overrides: Partial<RenderRequest> = {}): RenderRequest {
+  return {
+    env,
+    cwd: projectDir,
+    project: 'demo',
+    mode: 'contain',
+    observe: false,
+    sessionId: 'demo-1a2b',
+    outDir: join(root, 'out'),
+    dockerSocketGid: () => 999,
+    ...overrides,
+  };
+}
+
+const outFiles = () => (existsSync(join(root, 'out')) ? readdirSync(join(root, 'out')).sort() : []);
+const normalise = (text: string) => text.split(projectDir).join('<PROJECT_DIR>');
+
+describe('renderSessionFiles: snapshots', () => {
+  it.each([
+    ['contain', 'contain', false],
+    ['contain-observe', 'contain', true],
+    ['dood', 'dood', false],
+  ] as const)('%s', async (name, mode, observe) => {
+    const rendered = renderSessionFiles(request({ mode, observe }));
+    for (const path of Object.values(rendered.files)) {
+      const file = path.split('/').pop()!;
+      await expect(normalise(readFileSync(path, 'utf8'))).toMatchFileSnapshot(`__snapshots__/${name}/${file}`);
+    }
+    expect(outFiles()).toEqual(Object.values(rendered.files).map((p) => p.split('/').pop()).sort());
+  });
+});
+
+describe('renderSessionFiles', () => {
+  it('describes the contained session it wrote', () => {
+    const r = renderSessionFiles(request());
+    expect(r).toMatchObject({
+      sessionId: 'demo-1a2b',
+      mode: 'contain',
+      composeProject: 'drydock-demo-1a2b',
+      agentContainer: 'drydock-demo-1a2b',
+      egressContainer: 'drydock-demo-1a2b-egress',
+      internalNetwork: 'drydock_internal_demo-1a2b',
+      egressNetwork: 'drydock_egress',
+      agentImage: 'drydock-agent:latest',
+      egressImage: 'drydock-egress:latest',
+      egressImagePinned: false,
+      warnings: [],
+    });
+    expect(r.composeFiles).toEqual([join(root, 'out', 'docker-compose.yml'), join(root, 'out', 'docker-compose.contain.yml')]);
+    expect(r.allowlist).toEqual({
+      sources: [
+        { path: join(root, 'baseline.conf'), kind: 'baseline', exists: true, entries: 1 },
+        { path: join(root, 'config', 'egress-allowlist'), kind: 'user', exists: true, entries: 2 },
+        { path: join(root, 'config', 'egress-allowlist-demo'), kind: 'project', exists: true, entries: 1 },
+      ],
+      effectiveEntries: 4,
+    });
+  });
+
+  it('describes a dood session without any egress part, and does not read the allowlists', () => {
+    writeFileSync(join(root, 'config', 'egress-allowlist'), '!api.anthropic.com\n');
+    const r = renderSessionFiles(request({ mode: 'dood' }));
+    expect(r.egressContainer).toBeUndefined();
+    expect(r.internalNetwork).toBeUndefined();
+    expect(r.allowlist).toBeUndefined();
+    expect(r.files).toEqual({ base: join(root, 'out', 'docker-compose.yml'), overlay: join(root, 'out', 'docker-compose.dood.yml') });
+  });
+
+  it('returns allowlist warnings for the caller to print', () => {
+    writeFileSync(join(root, 'config', 'egress-allowlist-demo'), '^api\\.example\\.test$\n');
+    const r = renderSessionFiles(request());
+    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings[0]).toMatch(/egress-allowlist-demo:1: converted legacy regex/);
+  });
+
+  it('writes nothing when an allowlist is invalid', () => {
+    writeFileSync(join(root, 'config', 'egress-allowlist'), 'ok.example.test\n!api.anthropic.com\n');
+    expect(() => renderSessionFiles(request())).toThrow(UsageError);
+    expect(outFiles()).toEqual([]);
+  });
+
+  it('writes nothing when the baseline is missing', () => {
+    rmSync(join(root, 'baseline.conf'));
+    const error = (() => {
+      try {
+        renderSessionFiles(request());
+      } catch (e) {
+        return e as UsageError;
+      }
+    })();
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error!.diagnostics[0]!.message).toMatch(/baseline is missing/);
+    expect(outFiles()).toEqual([]);
+  });
+
+  it('writes nothing when a pinned egress image is required and not given', () => {
+    expect(() => renderSessionFiles(request({ env: { ...env, DRYDOCK_REQUIRE_PINNED_EGRESS_IMAGE: '1' } }))).toThrow(/not pinned/);
+    expect(outFiles()).toEqual([]);
+  });
+
+  it('writes nothing for --observe in dood mode', () => {
+    expect(() => renderSessionFiles(request({ mode: 'dood', observe: true }))).toThrow(UsageError);
+    expect(outFiles()).toEqual([]);
+  });
+
+  it('leaves exactly one mode overlay when re-rendered into the same directory', () => {
+    renderSessionFiles(request());
+    renderSessionFiles(request({ mode: 'dood' }));
+    expect(outFiles()).toEqual(['docker-compose.dood.yml', 'docker-compose.yml']);
+    renderSessionFiles(request());
+    expect(outFiles()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress-filter', 'tinyproxy.conf']);
+  });
+
+  it('mounts the project directory, escaped for compose', () => {
+    const odd = join(root, 'my $project');
+    mkdirSync(odd);
+    const r = renderSessionFiles(request({ cwd: odd }));
+    expect(readFileSync(r.files.base, 'utf8')).toContain(`source: ${join(root, 'my $$project')}`);
+  });
+});
