@@ -77,7 +77,7 @@ function imageSetting(read: () => string): { image?: string; error?: string } {
 
 async function engineSections(docker: Docker, env: Env): Promise<{ sections: Section[]; sessions: SessionView[] }> {
   const probe = await docker.probeEngine();
-  const compose = await docker.compose().catch((error: unknown) => ({ kind: 'none' as const, reason: errorText(error) }));
+  const compose = await docker.compose();
   const sections: Section[] = [
     { name: 'ENGINE', checks: engineChecks(probe, env) },
     { name: 'COMPOSE', checks: composeChecks(compose) },
@@ -98,7 +98,13 @@ async function engineSections(docker: Docker, env: Env): Promise<{ sections: Sec
       images.push(fail(`${role} image`, setting.error ?? 'invalid', 'fix or unset the variable'));
       continue;
     }
-    const exists = await docker.imageExists(setting.image).then((e) => ({ exists: e }), (error: unknown) => ({ error: errorText(error) }));
+    const exists = await docker.imageExists(setting.image).then(
+      (e) => ({ exists: e }),
+      (error: unknown) => {
+        if (!(error instanceof DrydockError)) throw error;
+        return { error: errorText(error) };
+      },
+    );
     images.push(imageCheck({ role, image: setting.image, isDefault: setting.image === fallback, buildHint, ...exists }));
   }
   sections.push({ name: 'IMAGES', checks: images });
@@ -118,6 +124,7 @@ async function engineSections(docker: Docker, env: Env): Promise<{ sections: Sec
         : pass('sessions', `${live} live, no leftovers`),
     );
   } catch (error) {
+    if (!(error instanceof DrydockError)) throw error;
     pool.push(fail('networks', errorText(error), 'see the ENGINE section'));
   }
   sections.push({ name: 'NETWORK POOL', checks: pool });

@@ -3,7 +3,7 @@
  * argument array (never a shell string); DOCKER_HOST / DOCKER_CONTEXT reach docker through the
  * runner's environment. Failures become ExternalError (exit 3) with docker's first line and a fix.
  */
-import { ExternalError } from '../errors.js';
+import { DrydockError, ExternalError } from '../errors.js';
 import { composeArgv, detectCompose, type ComposeFlavour } from './compose.js';
 import { COMPOSE_HINT, dockerFailure, firstLine, isEngineUnreachable, isNoSuchObject, programMissing } from './failure.js';
 import {
@@ -68,7 +68,8 @@ export class Docker {
       result = await this.runner.run(['docker', 'info', '--format', '{{json .}}'], { timeoutMs });
     } catch (error) {
       const missing = programMissing(error);
-      return { cliFound: !missing, error: missing?.message ?? (error instanceof Error ? error.message : String(error)) };
+      if (!missing) throw error;
+      return { cliFound: false, error: missing.message };
     }
     const clientVersion = /"ClientInfo":\{[^}]*?"Version":"([^"]+)"/.exec(result.stdout)?.[1];
     if (result.code !== 0) {
@@ -83,7 +84,7 @@ export class Docker {
 
   async info(timeoutMs = 10_000): Promise<EngineInfo> {
     const result = await this.checked('docker info', ['docker', 'info', '--format', '{{json .}}'], { timeoutMs });
-    return parseEngineInfo(result.stdout);
+    return parsed('docker info', () => parseEngineInfo(result.stdout));
   }
 
   /** Detected once per Docker instance (one command run): v2 plugin, else v1, else none. */
@@ -142,13 +143,16 @@ export class Docker {
     const label = filter.session ? `label=${SESSION_LABEL}=${filter.session}` : `label=${SESSION_LABEL}`;
     const ps = await this.checked('docker ps', ['docker', 'ps', '-a', '--no-trunc', '--filter', label, '--format', '{{json .}}']);
     const nets = await this.checked('docker network ls', ['docker', 'network', 'ls', '--no-trunc', '--filter', label, '--format', '{{json .}}']);
-    return { containers: parseContainerListing(ps.stdout), networks: parseNetworkListing(nets.stdout) };
+    return parsed('docker ps / docker network ls', () => ({
+      containers: parseContainerListing(ps.stdout),
+      networks: parseNetworkListing(nets.stdout),
+    }));
   }
 
   /** Every network on the engine (doctor counts them against the address pool). */
   async listNetworks(): Promise<NetworkRecord[]> {
     const result = await this.checked('docker network ls', ['docker', 'network', 'ls', '--no-trunc', '--format', '{{json .}}']);
-    return parseNetworkListing(result.stdout);
+    return parsed('docker network ls', () => parseNetworkListing(result.stdout));
   }
 
   async composeUp(options: { project: string; files: readonly string[]; cwd: string; signal?: AbortSignal }): Promise<RunResult> {
@@ -177,7 +181,7 @@ export class Docker {
 
   async healthTimeline(container: string): Promise<HealthTimeline> {
     const result = await this.checked('docker inspect', ['docker', 'container', 'inspect', '--format', '{{json .}}', container]);
-    return parseHealthTimeline(result.stdout);
+    return parsed('docker inspect', () => parseHealthTimeline(result.stdout));
   }
 
   /** All of them in ONE `docker rm -f` call. */
@@ -196,10 +200,22 @@ export class Docker {
     try {
       result = await this.call([...command, ...ids]);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      return { removed: [], failed: ids.map((id) => ({ id, message })) };
+      // A missing docker CLI fails every id; anything else is a bug and must surface.
+      if (!(error instanceof DrydockError)) throw error;
+      return { removed: [], failed: ids.map((id) => ({ id, message: error.message })) };
     }
     return attributeRemoval(ids, result);
+  }
+}
+
+/** Output docker gave but drydock cannot read is an external failure (exit 3), not a crash. */
+function parsed<T>(what: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new ExternalError(`${what} gave output drydock cannot read: ${error instanceof Error ? error.message : String(error)}`, {
+      hint: 'check that DOCKER_HOST / DOCKER_CONTEXT point at a Docker engine (API 1.41 or newer)',
+    });
   }
 }
 

@@ -8,10 +8,12 @@ import { join } from 'node:path';
 import type { Docker } from '../docker/client.js';
 import type { ContainerRecord, NetworkRecord } from '../docker/listing.js';
 import { formatDenialSummary, parseTinyproxyLog, summarizeDenials } from '../egress/log.js';
+import { DrydockError } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { agentContainerName, egressContainerName, internalNetworkName } from '../render/names.js';
 import { EGRESS_LOG_FILE } from './metadata.js';
 import { containersOf, groupSessions } from './model.js';
+import { removeObjects, type RemovalOutcome } from './removal.js';
 
 const message = (error: unknown): string => (error instanceof Error ? error.message.split('\n')[0]! : String(error));
 
@@ -28,6 +30,7 @@ export async function saveEgressLog(options: { docker: Docker; container: string
   try {
     text = await options.docker.logs(options.container);
   } catch (error) {
+    if (!(error instanceof DrydockError)) throw error;
     return { error: `could not read the sidecar's log (${options.container}): ${message(error)}` };
   }
   if (text === undefined) return {};
@@ -45,38 +48,6 @@ export async function saveEgressLog(options: { docker: Docker; container: string
 export function denialReport(logText: string | undefined): string {
   if (!logText) return '';
   return formatDenialSummary(summarizeDenials(parseTinyproxyLog(logText)));
-}
-
-export interface RemovalOutcome {
-  removedContainers: string[];
-  removedNetworks: string[];
-  failures: string[];
-}
-
-/** Containers first (a network cannot go while something is attached), each kind in ONE call. */
-export async function removeObjects(options: {
-  docker: Docker;
-  containers: ReadonlyArray<Pick<ContainerRecord, 'id' | 'name'>>;
-  networks: ReadonlyArray<Pick<NetworkRecord, 'id' | 'name'>>;
-}): Promise<RemovalOutcome> {
-  const { docker } = options;
-  const nameOf = new Map<string, string>();
-  for (const c of [...options.containers, ...options.networks]) nameOf.set(c.id, c.name || c.id);
-  const outcome: RemovalOutcome = { removedContainers: [], removedNetworks: [], failures: [] };
-
-  const containers = await docker.removeContainers(options.containers.map((c) => c.id));
-  outcome.removedContainers = containers.removed.map((id) => nameOf.get(id) ?? id);
-  for (const f of containers.failed) {
-    const name = nameOf.get(f.id) ?? f.id;
-    outcome.failures.push(`could not remove container ${name}: ${f.message} — remove it with: docker rm -f ${name}`);
-  }
-  const networks = await docker.removeNetworks(options.networks.map((n) => n.id));
-  outcome.removedNetworks = networks.removed.map((id) => nameOf.get(id) ?? id);
-  for (const f of networks.failed) {
-    const name = nameOf.get(f.id) ?? f.id;
-    outcome.failures.push(`could not remove network ${name}: ${f.message} — remove it with: docker network rm ${name}`);
-  }
-  return outcome;
 }
 
 export interface TeardownResult extends RemovalOutcome {
@@ -105,6 +76,7 @@ export async function teardownSession(options: {
     networks = view?.networks ?? [];
     egressName = view?.egress?.name ?? (view ? undefined : egressName);
   } catch (error) {
+    if (!(error instanceof DrydockError)) throw error;
     failures.push(`could not list the session's containers by label (${message(error)}); removing them by name`);
     const byName = (name: string) => ({ id: name, name });
     containers = [agentContainerName(sessionId), ...(options.contained ? [egressContainerName(sessionId)] : [])].map(byName);

@@ -1,0 +1,89 @@
+/**
+ * `drydock gc`: reap what crashed sessions left behind. Plans from one snapshot (lib/session/
+ * gc-plan.ts) and acts with a constant number of docker calls: one `rm -f` with every container,
+ * one `network rm` with every network, however many sessions there are.
+ */
+import { rmSync } from 'node:fs';
+import type { CommandContext, CommandResult } from '../context.js';
+import { Docker } from '../docker/client.js';
+import { processRunner, type CommandRunner } from '../docker/runner.js';
+import { ExitCode } from '../errors.js';
+import { archiveDir, archiveSessionLogs } from '../session/archive.js';
+import { scanSessionDirs } from '../session/dirs.js';
+import { isEmptyPlan, planGc, type GcPlan, type SessionDirState } from '../session/gc-plan.js';
+import { systemClock, type Clock } from '../session/signals.js';
+import { removeObjects } from '../session/removal.js';
+
+export interface GcOptions {
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+export interface GcDeps {
+  runner?: CommandRunner;
+  clock?: Clock;
+  /** The session dirs on disk (default: scan `$DRYDOCK_STATE_DIR/sessions`). */
+  scanDirs?: () => SessionDirState[];
+}
+
+export function formatPlan(plan: GcPlan): string {
+  if (isEmptyPlan(plan)) {
+    return plan.kept.length ? `nothing to collect (${plan.kept.length} live session(s) kept)` : 'nothing to collect';
+  }
+  const lines: string[] = [];
+  for (const c of plan.containers) lines.push(`remove container ${c.name} (${c.session}: ${c.reason})`);
+  for (const n of plan.networks) lines.push(`remove network ${n.name} (${n.session}: ${n.reason})`);
+  for (const d of plan.dirs) lines.push(`remove session dir ${d.path} (${d.reason}; logs archived first)`);
+  for (const k of plan.kept) lines.push(`keep ${k.session}: ${k.reason}`);
+  return lines.join('\n');
+}
+
+export async function gc(opts: GcOptions, ctx: CommandContext, deps: GcDeps = {}): Promise<CommandResult> {
+  const docker = new Docker(deps.runner ?? processRunner(ctx.env));
+  const clock = deps.clock ?? systemClock;
+  const state = await docker.listSessionState();
+  const dirs = (deps.scanDirs ?? (() => scanSessionDirs(ctx.env)))();
+  const plan = planGc({ ...state, dirs, now: clock.now() });
+
+  if (opts.dryRun) {
+    if (!ctx.json) ctx.out(formatPlan(plan));
+    return { exitCode: ExitCode.Ok, data: { dryRun: true, plan } };
+  }
+
+  const removal = await removeObjects({ docker, containers: plan.containers, networks: plan.networks });
+  const failures = [...removal.failures];
+  const archived: string[] = [];
+  const removedDirs: string[] = [];
+  for (const dir of plan.dirs) {
+    try {
+      const path = archiveSessionLogs({ env: ctx.env, session: dir.session, dir: dir.path });
+      if (path) archived.push(path);
+      rmSync(dir.path, { recursive: true, force: true });
+      removedDirs.push(dir.path);
+    } catch (error) {
+      failures.push(`could not remove session dir ${dir.path}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  if (!ctx.json) {
+    if (isEmptyPlan(plan)) ctx.out(formatPlan(plan));
+    else {
+      ctx.out(
+        `removed ${removal.removedContainers.length} container(s), ${removal.removedNetworks.length} network(s), ` +
+          `${removedDirs.length} session dir(s)${archived.length ? `; logs kept in ${archiveDir(ctx.env)}` : ''}`,
+      );
+      for (const k of plan.kept) ctx.out(`kept ${k.session}: ${k.reason}`);
+    }
+    for (const f of failures) ctx.err(`drydock: ${f}`);
+  }
+  return {
+    exitCode: failures.length ? ExitCode.External : ExitCode.Ok,
+    data: {
+      dryRun: false,
+      plan,
+      removed: { containers: removal.removedContainers, networks: removal.removedNetworks, dirs: removedDirs },
+      archived,
+      failures,
+    },
+  };
+}

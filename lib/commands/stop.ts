@@ -1,0 +1,93 @@
+/**
+ * `drydock stop SESSION | --project NAME | --all`: find the session's containers and networks by
+ * label, keep the sidecar's log in the session dir, remove everything. A dood session, or one whose
+ * sidecar is already gone, stops the same way.
+ */
+import { existsSync } from 'node:fs';
+import type { CommandContext, CommandResult } from '../context.js';
+import { Docker } from '../docker/client.js';
+import { processRunner, type CommandRunner } from '../docker/runner.js';
+import { ExitCode, NegativeAnswer, UsageError } from '../errors.js';
+import { resolveProjectName, sessionDir } from '../paths.js';
+import { validateSessionId } from '../session/id.js';
+import { containersOf, describeSession, groupSessions, type SessionView } from '../session/model.js';
+import { removeObjects } from '../session/removal.js';
+import { denialReport, saveEgressLog } from '../session/teardown.js';
+
+export interface StopOptions {
+  session?: string;
+  project?: string;
+  all?: boolean;
+  json?: boolean;
+}
+
+export interface StopDeps {
+  runner?: CommandRunner;
+}
+
+function select(opts: StopOptions, ctx: CommandContext, sessions: SessionView[]): SessionView[] {
+  const live = sessions.map((s) => `  ${describeSession(s)}`).join('\n');
+  const listing = sessions.length ? `sessions:\n${live}` : 'there are no drydock sessions';
+  if (opts.all) return sessions;
+  if (opts.session !== undefined) {
+    const found = sessions.filter((s) => s.id === opts.session);
+    if (found.length === 0) {
+      throw new NegativeAnswer(`no session "${opts.session}"\n${listing}`, { hint: 'stop one of these by id, or all with --all' });
+    }
+    return found;
+  }
+  const project = resolveProjectName(opts.project, ctx.cwd);
+  const found = sessions.filter((s) => s.project === project);
+  if (found.length === 0) {
+    throw new NegativeAnswer(`no session of project "${project}"\n${listing}`, { hint: 'stop one of these by id, or all with --all' });
+  }
+  return found;
+}
+
+export async function stop(opts: StopOptions, ctx: CommandContext, deps: StopDeps = {}): Promise<CommandResult> {
+  const given = [opts.session !== undefined, opts.project !== undefined, !!opts.all].filter(Boolean).length;
+  if (given !== 1) {
+    throw new UsageError('say which sessions to stop: exactly one of SESSION, --project NAME or --all', {
+      hint: 'drydock stop myapp-3f9a   |   drydock stop --project myapp   |   drydock stop --all',
+    });
+  }
+  if (opts.session !== undefined) validateSessionId(opts.session);
+
+  const docker = new Docker(deps.runner ?? processRunner(ctx.env));
+  const selected = select(opts, ctx, groupSessions(await docker.listSessionState()));
+  const failures: string[] = [];
+  const logs: Record<string, string> = {};
+  for (const view of selected) {
+    if (!view.egress) continue;
+    const dir = sessionDir(ctx.env, view.id);
+    const saved = await saveEgressLog({ docker, container: view.egress.name, dir: existsSync(dir) ? dir : undefined });
+    if (saved.error) failures.push(saved.error);
+    if (saved.path) logs[view.id] = saved.path;
+    const denials = denialReport(saved.text);
+    if (denials && !ctx.json) ctx.err(`${view.id}:\n${denials}`);
+  }
+  const removal = await removeObjects({
+    docker,
+    containers: selected.flatMap(containersOf),
+    networks: selected.flatMap((v) => v.networks),
+  });
+  failures.push(...removal.failures);
+
+  if (!ctx.json) {
+    for (const view of selected) {
+      const parts = containersOf(view).map((c) => c.name);
+      ctx.out(`stopped ${view.id}${parts.length || view.networks.length ? ` (${[...parts, ...view.networks.map((n) => n.name)].join(', ')})` : ''}`);
+    }
+    if (selected.length === 0) ctx.out('no drydock sessions to stop');
+    for (const f of failures) ctx.err(`drydock: ${f}`);
+  }
+  return {
+    exitCode: failures.length ? ExitCode.External : ExitCode.Ok,
+    data: {
+      stopped: selected.map((v) => v.id),
+      removed: { containers: removal.removedContainers, networks: removal.removedNetworks },
+      egressLogs: logs,
+      failures,
+    },
+  };
+}
