@@ -3,7 +3,7 @@
  * invariants, validate against the Compose schema, then write every file in one atomic step. Any
  * failure before the write leaves the output directory as it was.
  */
-import { rmSync, statSync } from 'node:fs';
+import { chmodSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadAllowlistsOrThrow } from '../allowlist/sources.js';
 import { compileFilter } from '../allowlist/compile.js';
@@ -175,6 +175,9 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
   }
 
   writeFilesAtomic(writes);
+  // The sidecar reads its mounts as uid 10001, not as the file's owner: a restrictive umask
+  // must not make them unreadable (the entrypoint would then refuse to start).
+  for (const path of [files.filter, files.tinyproxyConf]) if (path) chmodSync(path, 0o644);
   removeStaleFiles(outDir, req.mode);
   return rendered;
 }

@@ -3,7 +3,7 @@
  * project dir becomes <PROJECT_DIR>, the session id is fixed), what it returns, and that a
  * failure leaves nothing written.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -138,6 +138,17 @@ describe('renderSessionFiles', () => {
     expect(outFiles()).toEqual(['docker-compose.dood.yml', 'docker-compose.yml']);
     renderSessionFiles(request());
     expect(outFiles()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress-filter', 'tinyproxy.conf']);
+  });
+
+  it('leaves the sidecar\'s mounts readable by its uid under a restrictive umask', () => {
+    const previous = process.umask(0o077);
+    try {
+      const r = renderSessionFiles(request());
+      expect(statSync(r.files.filter!).mode & 0o777).toBe(0o644);
+      expect(statSync(r.files.tinyproxyConf!).mode & 0o777).toBe(0o644);
+    } finally {
+      process.umask(previous);
+    }
   });
 
   it('mounts the project directory, escaped for compose', () => {
