@@ -1,8 +1,9 @@
 /**
  * From entries to the rules the filter really needs: identical rules merged, and rules that a
- * wildcard entry already covers (same protocol and port) dropped. Pure.
+ * wildcard entry already covers (same protocol and port) dropped. Pure, and built for 100,000
+ * entries: rules are bucketed by (protocol, port, kind) and last label, then plain-sorted.
  */
-import type { AllowEntry, AllowRule } from './types.js';
+import type { AllowEntry, AllowRule, Protocol } from './types.js';
 
 export interface DroppedRule {
   rule: AllowRule;
@@ -10,72 +11,83 @@ export interface DroppedRule {
   coveredBy: AllowEntry;
 }
 
+/** Hosts sharing one protocol, port and kind (exact or wildcard): one run of filter lines. */
+export interface RuleGroup {
+  protocol: Protocol;
+  port: number;
+  wildcard: boolean;
+  /** Unique, ordered by last label and then by name (code-unit order, locale-independent). */
+  hosts: string[];
+}
+
 export interface EffectiveRules {
-  /** Unique rules not covered by a wildcard, in a stable order (protocol, port, kind, host). */
-  rules: AllowRule[];
+  /** Ordered by protocol (connect first), port, exact before wildcard. */
+  groups: RuleGroup[];
+  ruleCount: number;
   /** Per entry, its rules that a wildcard entry covers (absent when none are). */
   dropped: Map<AllowEntry, DroppedRule[]>;
 }
 
-export const ruleKey = (r: AllowRule): string => `${r.protocol} ${r.port} ${r.wildcard ? '*.' : ''}${r.host}`;
+const PROTOCOL_ORDER: Record<Protocol, number> = { connect: 0, http: 1 };
 
-/** `a.b.c` → `b.c`, `c`: every proper parent of a name, nearest first. */
-function parents(host: string): string[] {
-  const out: string[] = [];
-  for (let dot = host.indexOf('.'); dot !== -1; dot = host.indexOf('.', dot + 1)) out.push(host.slice(dot + 1));
-  return out;
-}
+/** A number that orders groups: protocol, then port, then exact before wildcard. */
+const groupId = (protocol: Protocol, port: number, wildcard: boolean): number =>
+  PROTOCOL_ORDER[protocol] * 200_000 + port * 2 + (wildcard ? 1 : 0);
 
-/** The wildcard entry covering `rule` (any subdomain of its base), if there is one. */
-function findCover(rule: AllowRule, wildcards: Map<string, AllowEntry>): AllowEntry | undefined {
-  for (const parent of parents(rule.host)) {
-    const cover = wildcards.get(`${rule.protocol} ${rule.port} ${parent}`);
+/** The wildcard entry covering `rule` (one whose base is a proper parent of its host), if any. */
+function findCover(rule: AllowRule, bases: Map<string, AllowEntry> | undefined): AllowEntry | undefined {
+  if (!bases) return undefined;
+  for (let dot = rule.host.indexOf('.'); dot !== -1; dot = rule.host.indexOf('.', dot + 1)) {
+    const cover = bases.get(rule.host.slice(dot + 1));
     if (cover) return cover;
   }
   return undefined;
 }
 
-const PROTOCOL_ORDER = { connect: 0, http: 1 } as const;
-
-/** Reversed labels, so hosts of one domain (and one TLD) sort next to each other. */
-export const reversedName = (host: string): string => host.split('.').reverse().join('.');
-
-/** Sorts by protocol, port, exact before wildcard, then reversed name (computed once per rule). */
-export function sortRules(rules: Iterable<AllowRule>): AllowRule[] {
-  const keyed = [...rules].map((rule) => ({ rule, name: reversedName(rule.host) }));
-  keyed.sort(
-    (a, b) =>
-      PROTOCOL_ORDER[a.rule.protocol] - PROTOCOL_ORDER[b.rule.protocol] ||
-      a.rule.port - b.rule.port ||
-      Number(a.rule.wildcard) - Number(b.rule.wildcard) ||
-      compareStrings(a.name, b.name),
-  );
-  return keyed.map((k) => k.rule);
+/** Hosts ordered by last label, then name, so a line can factor the last label out. */
+function orderHosts(hosts: Set<string>): string[] {
+  const byTld = new Map<string, string[]>();
+  for (const host of hosts) {
+    const tld = host.slice(host.lastIndexOf('.') + 1);
+    const bucket = byTld.get(tld);
+    if (bucket) bucket.push(host);
+    else byTld.set(tld, [host]);
+  }
+  return [...byTld.keys()].sort().flatMap((tld) => byTld.get(tld)!.sort());
 }
 
-/** Code-unit order, independent of locale, so the output is byte-identical everywhere. */
-export const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 export function effectiveRules(entries: readonly AllowEntry[]): EffectiveRules {
-  const wildcards = new Map<string, AllowEntry>();
+  // Wildcard bases per group of exact rules they cover; the first entry naming one is credited.
+  const wildcardBases = new Map<number, Map<string, AllowEntry>>();
   for (const entry of entries) {
     for (const rule of entry.rules) {
-      const key = `${rule.protocol} ${rule.port} ${rule.host}`;
-      if (rule.wildcard && !wildcards.has(key)) wildcards.set(key, entry);
+      if (!rule.wildcard) continue;
+      const id = groupId(rule.protocol, rule.port, false);
+      const bases = wildcardBases.get(id) ?? new Map<string, AllowEntry>();
+      wildcardBases.set(id, bases);
+      if (!bases.has(rule.host)) bases.set(rule.host, entry);
     }
   }
-  const unique = new Map<string, AllowRule>();
+  const hostsById = new Map<number, { group: Omit<RuleGroup, 'hosts'>; hosts: Set<string> }>();
   const dropped = new Map<AllowEntry, DroppedRule[]>();
   for (const entry of entries) {
     for (const rule of entry.rules) {
-      const coveredBy = findCover(rule, wildcards);
+      const coveredBy = findCover(rule, wildcardBases.get(groupId(rule.protocol, rule.port, false)));
       if (coveredBy) {
         dropped.set(entry, [...(dropped.get(entry) ?? []), { rule, coveredBy }]);
         continue;
       }
-      const key = ruleKey(rule);
-      if (!unique.has(key)) unique.set(key, rule);
+      const id = groupId(rule.protocol, rule.port, rule.wildcard);
+      let slot = hostsById.get(id);
+      if (!slot) hostsById.set(id, (slot = { group: { protocol: rule.protocol, port: rule.port, wildcard: rule.wildcard }, hosts: new Set() }));
+      slot.hosts.add(rule.host);
     }
   }
-  return { rules: sortRules(unique.values()), dropped };
+  const groups = [...hostsById.keys()]
+    .sort((a, b) => a - b)
+    .map((id) => {
+      const slot = hostsById.get(id)!;
+      return { ...slot.group, hosts: orderHosts(slot.hosts) };
+    });
+  return { groups, ruleCount: groups.reduce((n, g) => n + g.hosts.length, 0), dropped };
 }

@@ -122,7 +122,12 @@ interface DetailedResult {
 function parseEntryDetailed(raw: string): DetailedResult {
   const text = raw.trim();
   if (text.startsWith('!') || text.startsWith('-')) {
-    return { error: { message: `\`${text}\` tries to remove or negate an entry`, fix: 'the baseline is add-only: entries cannot be removed; delete the line' } };
+    return {
+      error: {
+        message: `\`${text}\` tries to remove an entry, but the baseline is add-only: entries cannot be removed`,
+        fix: 'delete the line; to allow less, use your own baseline via DRYDOCK_BASELINE',
+      },
+    };
   }
   const legacy = LEGACY_REGEX.exec(text);
   if (legacy) {

@@ -1,0 +1,38 @@
+/**
+ * Evaluates a compiled filter the way tinyproxy does (each non-comment line a case-insensitive
+ * regex, matched as a substring; any match allows), using JavaScript RegExp. The compiler keeps
+ * to a subset of POSIX ERE that means the same in both; `assertEreSubset` checks the shape.
+ */
+import { HTTP_PORT, type EgressRequest } from '../../lib/allowlist/types.js';
+
+export function filterRegexes(filter: string): RegExp[] {
+  return filter
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => new RegExp(line, 'i'));
+}
+
+export function filterAllows(regexes: readonly RegExp[], subject: string): boolean {
+  return regexes.some((r) => r.test(subject));
+}
+
+/** Every spelling tinyproxy may match for this request (FilterURLs Yes). */
+export function requestSubjects(req: EgressRequest): string[] {
+  if (req.protocol === 'connect') return [`${req.host}:${req.port}`];
+  const spellings = [`http://${req.host}:${req.port}/x`, `http://${req.host}:${req.port}`];
+  // Port 80 may be left out of an absolute URL; transparent requests always carry it.
+  if (req.port === HTTP_PORT) spellings.push(`http://${req.host}/`, `http://${req.host}`, `http://${req.host}/a/b?c#d`);
+  return spellings;
+}
+
+const FRAME = /^\^(http:\/\/)?(\(\[-a-z0-9_\]\+\\\.\)\+)?\((.*)\)\\\.\?(:[0-9]+\$|\(:80\)\?\(\/\|\$\)|:[0-9]+\(\/\|\$\))$/;
+
+/** Throws unless every regex line is one of the compiler's shapes over escaped host names. */
+export function assertEreSubset(filter: string): void {
+  for (const line of filter.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const m = FRAME.exec(line);
+    if (!m) throw new Error(`unexpected filter line shape: ${line}`);
+    if (!/^[a-z0-9_\-|()\\.]+$/.test(m[3]!) || /\\[^.]/.test(m[3]!)) throw new Error(`unexpected alternation body: ${m[3]}`);
+  }
+}
