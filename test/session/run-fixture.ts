@@ -1,0 +1,88 @@
+/** A scripted docker for `run`: the calls of one session start and teardown, each overridable. */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Expectation } from '../helpers/fake-runner.js';
+import { FakeRunner } from '../helpers/fake-runner.js';
+import { captureContext, FakeSignals, netFor, psFor, sessionLines, type SessionFixture } from './fixtures.js';
+
+export const DENIAL_LOG =
+  '2024-05-01T10:00:01.000000001Z CONNECT   May 01 10:00:01.000 [7]: Request (file descriptor 6): CONNECT blocked.test:443 HTTP/1.1\n' +
+  '2024-05-01T10:00:01.100000000Z NOTICE    May 01 10:00:01.100 [7]: Proxying refused on filtered url "blocked.test:443"\n';
+
+export function runWorld(env: Record<string, string> = {}) {
+  const root = mkdtempSync(join(tmpdir(), 'drydock-run-'));
+  const project = join(root, 'myapp');
+  const config = join(root, 'config');
+  mkdirSync(project, { recursive: true });
+  mkdirSync(config, { recursive: true });
+  const baseline = join(root, 'baseline.conf');
+  writeFileSync(baseline, 'api.anthropic.com\n');
+  const state = join(root, 'state');
+  const capture = captureContext({ env: { DRYDOCK_STATE_DIR: state, DRYDOCK_CONFIG_DIR: config, DRYDOCK_BASELINE: baseline, ...env }, cwd: project });
+  const signals = new FakeSignals();
+  const fake = new FakeRunner();
+  let tick = 1_000;
+  const clock = { now: () => (tick += 5) };
+  return { root, state, fake, signals, clock, ...capture, sessionDir: (id: string) => join(state, 'sessions', id) };
+}
+
+export type Step = Partial<Pick<Expectation, 'result' | 'throws'>>;
+
+export interface ScriptOptions {
+  id: string;
+  mode?: 'contain' | 'dood';
+  collisions?: string[];
+  imagePresent?: boolean;
+  up?: Step;
+  exec?: Step;
+  execArgv?: string[];
+  /** What the session-labelled listing shows at teardown (default: everything it made). */
+  teardownState?: SessionFixture;
+  logs?: Step;
+  rm?: Step;
+  networkRm?: Step;
+  tty?: boolean;
+}
+
+const noSuch = (names: string[]) => ({ code: 1, stderr: names.map((n) => `Error: No such container: ${n}\n`).join('') });
+
+/** The happy path of one contained (or dood) session, in the order run makes the calls. */
+export function scriptSession(fake: FakeRunner, dirOf: (id: string) => string, o: ScriptOptions): void {
+  const mode = o.mode ?? 'contain';
+  fake.expect({ argv: ['docker', 'compose', 'version'], result: { stdout: 'Docker Compose version v2.24.5\n' } });
+  for (const taken of o.collisions ?? []) {
+    fake.expect({ argv: ['docker', 'container', 'inspect', '--format', '{{.Name}}', `drydock-${taken}`, `drydock-${taken}-egress`], result: { stdout: `/drydock-${taken}\n`, code: 1, stderr: `Error: No such container: drydock-${taken}-egress\n` } });
+  }
+  const names = [`drydock-${o.id}`, `drydock-${o.id}-egress`];
+  fake.expect({ argv: ['docker', 'container', 'inspect', '--format', '{{.Name}}', ...names], result: noSuch(names) });
+  if (mode === 'contain') {
+    fake.expect({ argv: ['docker', 'image', 'inspect', '--format', '{{.Id}}', 'drydock-egress:latest'], result: o.imagePresent === false ? { code: 1, stderr: 'Error: No such image: drydock-egress:latest\n' } : { stdout: 'sha256:1\n' } });
+    if (o.imagePresent === false) fake.expect({ argv: (a) => a[1] === 'build', result: { stdout: 'built\n' } });
+    fake.expect({ argv: ['docker', 'network', 'create', '--label', 'drydock.shared=egress', 'drydock_egress'], result: { stdout: 'netid\n' } });
+  }
+  const dir = dirOf(o.id);
+  const overlay = mode === 'contain' ? 'docker-compose.contain.yml' : 'docker-compose.dood.yml';
+  fake.expect({
+    argv: ['docker', 'compose', '-p', `drydock-${o.id}`, '-f', join(dir, 'docker-compose.yml'), '-f', join(dir, overlay), 'up', '-d'],
+    ...(o.up ?? {}),
+  });
+  if (o.exec !== undefined || o.execArgv) {
+    fake.expect({ argv: o.execArgv ?? ((a) => a[1] === 'exec'), ...(o.exec ?? { result: { code: 0 } }) });
+  }
+  const lines = sessionLines(o.teardownState ?? { id: o.id, mode });
+  fake.expect({ argv: psFor(o.id), result: { stdout: lines.containers.join('\n') } });
+  fake.expect({ argv: netFor(o.id), result: { stdout: lines.networks.join('\n') } });
+  const hasEgress = lines.containers.some((l) => l.includes('"drydock.role=egress') || l.includes('drydock.role=egress'));
+  if (hasEgress) fake.expect({ argv: ['docker', 'logs', '--timestamps', `drydock-${o.id}-egress`], ...(o.logs ?? { result: { stdout: '', stderr: DENIAL_LOG } }) });
+  const ids = lines.containers.map((l) => (JSON.parse(l) as { ID: string }).ID);
+  if (ids.length) fake.expect({ argv: ['docker', 'rm', '-f', ...ids], ...(o.rm ?? { result: { stdout: ids.join('\n') } }) });
+  const nets = lines.networks.map((l) => (JSON.parse(l) as { ID: string }).ID);
+  if (nets.length) fake.expect({ argv: ['docker', 'network', 'rm', ...nets], ...(o.networkRm ?? { result: { stdout: nets.join('\n') } }) });
+}
+
+/** The random source for session ids: these suffixes, in order. */
+export const suffixes = (...values: string[]) => {
+  let i = 0;
+  return () => values[i++]!;
+};
