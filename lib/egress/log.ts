@@ -101,12 +101,14 @@ const sameHost = (a: string | undefined, b: string, truncated: boolean): boolean
 export class TinyproxyLogParser {
   private readonly open: Pending[] = [];
 
-  push(line: string): EgressEvent[] {
+  push(rawLine: string): EgressEvent[] {
+    // Tolerate the RFC 3339 stamp `docker logs -t` puts in front, and a CR from a copied file.
+    const line = rawLine.replace(/^\d{4}-\d\d-\d\dT\S+\s+/, '').replace(/\r$/, '');
     const match = LINE.exec(line);
     if (!match) return [];
     const time = match[2]!;
     const message = match[3]!;
-    const truncated = Buffer.byteLength(line.replace(/\r$/, '')) >= MAX_LOG_LINE;
+    const truncated = Buffer.byteLength(line) >= MAX_LOG_LINE;
     let m: RegExpExecArray | null;
 
     if ((m = /^Connect \(file descriptor (\d+)\):/.exec(message))) return this.closeFd(Number(m[1]));

@@ -60,8 +60,9 @@ function registrableDomain(host: string): string | undefined {
   return tldts.getDomain(host, { allowPrivateDomains: true }) ?? undefined;
 }
 
+/** A destination as the log showed it; `truncated` when its log line was cut at 800 bytes. */
 export interface ObservedDestination extends EgressRequest {
-  count: number;
+  truncated?: boolean;
 }
 
 export interface SuggestedLine {
@@ -91,12 +92,18 @@ const byName = (a: EgressRequest, b: EgressRequest): number =>
  * suffix (the allowlist parser refuses those, and such a line is then not folded).
  */
 export function suggestAllowlist(
-  destinations: readonly EgressRequest[],
+  destinations: readonly ObservedDestination[],
   opts: { collapse?: boolean; existing?: readonly AllowEntry[] } = {},
 ): AllowlistSuggestion {
   const result: AllowlistSuggestion = { lines: [], alreadyAllowed: [], unallowable: [] };
   const unique = new Map<string, EgressRequest>();
-  for (const d of destinations) unique.set(`${d.protocol} ${d.host.toLowerCase()} ${d.port}`, { ...d, host: d.host.toLowerCase() });
+  for (const d of destinations) {
+    if (d.truncated) {
+      result.unallowable.push({ destination: { host: d.host, port: d.port, protocol: d.protocol }, reason: suggestionFor(d, { truncated: true }).text.replace(/^# cannot be allowed: /, '') });
+      continue;
+    }
+    unique.set(`${d.protocol} ${d.host.toLowerCase()} ${d.port}`, { host: d.host.toLowerCase(), port: d.port, protocol: d.protocol });
+  }
   // Plain HTTP first: `http://host` also allows CONNECT host:443, so that CONNECT needs no line of its own.
   const ordered = [...unique.values()].sort((a, b) => (a.protocol === b.protocol ? byName(a, b) : a.protocol === 'http' ? -1 : 1));
 
@@ -167,6 +174,9 @@ export function formatSuggestion(s: AllowlistSuggestion, header: readonly string
     if (line.line.includes('*.')) out.push(`# ${line.line} folds: ${line.destinations.map((d) => d.host).join(', ')}`);
     out.push(line.line);
   }
-  for (const u of s.unallowable) out.push(`# cannot be allowed: ${u.destination.host}:${u.destination.port} — ${u.reason}`);
+  for (const u of s.unallowable) {
+    const host = u.destination.host.length > 60 ? `${u.destination.host.slice(0, 60)}…` : u.destination.host;
+    out.push(`# cannot be allowed: ${JSON.stringify(host).slice(1, -1)}:${u.destination.port} — ${u.reason}`);
+  }
   return `${out.join('\n')}\n`;
 }

@@ -113,6 +113,11 @@ describe('parseTinyproxyLog', () => {
     expect(events).toEqual([]);
   });
 
+  it('reads lines behind a `docker logs -t` stamp and with a CR from a copied file', () => {
+    const events = parseTinyproxyLog(`2024-05-01T10:00:01.000000001Z ${refused('evil.test:443')}\r\n`);
+    expect(events).toEqual([expect.objectContaining({ action: 'denied', host: 'evil.test', port: 443 })]);
+  });
+
   it('feeds line by line as well as all at once', () => {
     const parser = new TinyproxyLogParser();
     expect(parser.push(req(5, 'CONNECT evil.test:443 HTTP/1.1'))).toEqual([]);

@@ -38,6 +38,7 @@ export interface TinyproxyHandle {
   port: number;
   pid: number;
   logPath: string;
+  /** The log so far; after stop(), the complete log (the file itself is gone with the temp dir). */
   readLog(): string;
   /** What tinyproxy wrote to stdout/stderr (start-up errors land here). */
   output(): string;
@@ -169,7 +170,10 @@ export async function startTinyproxy(options: StartTinyproxyOptions): Promise<Ti
   child.once('exit', () => running.delete(child));
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  let finalLog: string | undefined;
+  /** The log so far; after stop(), the complete log (kept, since stop removes the temp dir). */
   const readLog = () => {
+    if (finalLog !== undefined) return finalLog;
     try {
       return readFileSync(logPath, 'utf8');
     } catch {
@@ -185,6 +189,7 @@ export async function startTinyproxy(options: StartTinyproxyOptions): Promise<Ti
         await waitForExit(child, 3000);
       }
     }
+    finalLog ??= readLog();
     cleanup();
   };
 

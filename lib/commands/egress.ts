@@ -1,0 +1,220 @@
+/**
+ * `drydock egress log` and `drydock egress suggest`: read a session's proxy log — the live
+ * sidecar's `docker logs`, else the `egress.log` that `run`/`stop` saved at teardown — and say what
+ * was refused (with the allowlist line that would allow it) or turn what an --observe session
+ * reached into an allowlist. The parsing and suggesting are pure (lib/egress/log.ts, suggest.ts).
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadAllowlists } from '../allowlist/sources.js';
+import { describeRequest } from '../allowlist/match.js';
+import type { CommandContext, CommandResult } from '../context.js';
+import { Docker } from '../docker/client.js';
+import { dockerFailure, programMissing } from '../docker/failure.js';
+import { processRunner, type CommandRunner } from '../docker/runner.js';
+import { DrydockError, ExitCode, NegativeAnswer, UsageError, formatDiagnostic } from '../errors.js';
+import { TinyproxyLogParser, formatDenialSummary, parseTinyproxyLog, summarizeDenials, type EgressEvent } from '../egress/log.js';
+import { formatSuggestion, suggestAllowlist, suggestionFor } from '../egress/suggest.js';
+import { resolveProjectName, sessionDir, sessionsDir, userAllowlistPaths } from '../paths.js';
+import { validateSessionId } from '../session/id.js';
+import { EGRESS_LOG_FILE, readSessionMetadata } from '../session/metadata.js';
+import { describeSession, groupSessions, type SessionView } from '../session/model.js';
+
+export interface EgressLogOptions {
+  session?: string;
+  follow?: boolean;
+  json?: boolean;
+}
+
+export interface EgressSuggestOptions {
+  session?: string;
+  project?: string;
+  collapse?: boolean;
+  json?: boolean;
+}
+
+export interface EgressDeps {
+  runner?: CommandRunner;
+  /** Stops `--follow` (the CLI's Ctrl-C ends the process anyway). */
+  signal?: AbortSignal;
+}
+
+/** Where a session's proxy log is read from. */
+interface LogSource {
+  session: string;
+  project?: string;
+  observe: boolean;
+  /** The live (or stopped but not removed) sidecar container… */
+  container?: string;
+  /** …else the log saved at teardown. */
+  file?: string;
+}
+
+function savedLogPath(ctx: CommandContext, session: string): string | undefined {
+  const path = join(sessionDir(ctx.env, session), EGRESS_LOG_FILE);
+  return existsSync(path) ? path : undefined;
+}
+
+/** Sessions whose log was saved, newest last, for the "name one" hint. */
+function savedSessions(ctx: CommandContext): string[] {
+  const root = sessionsDir(ctx.env);
+  try {
+    return readdirSync(root)
+      .filter((name) => existsSync(join(root, name, EGRESS_LOG_FILE)))
+      .map((name) => ({ name, mtime: statSync(join(root, name, EGRESS_LOG_FILE)).mtimeMs }))
+      .sort((a, b) => a.mtime - b.mtime)
+      .map((s) => s.name);
+  } catch {
+    return [];
+  }
+}
+
+function fromFile(ctx: CommandContext, session: string, file: string, view?: SessionView): LogSource {
+  const metadata = readSessionMetadata(sessionDir(ctx.env, session));
+  return { session, file, project: view?.project ?? metadata?.project, observe: view?.observe ?? metadata?.observe ?? false };
+}
+
+async function findSource(ctx: CommandContext, docker: Docker, opts: { session?: string; project?: string }): Promise<LogSource> {
+  if (opts.session !== undefined) {
+    const session = validateSessionId(opts.session);
+    let view: SessionView | undefined;
+    try {
+      [view] = groupSessions(await docker.listSessionState({ session }));
+    } catch (error) {
+      // No engine (or no docker CLI): the saved log still answers.
+      const file = savedLogPath(ctx, session);
+      if (error instanceof DrydockError && file) return fromFile(ctx, session, file);
+      throw error;
+    }
+    if (view?.egress) return { session, container: view.egress.name, project: view.project, observe: view.observe };
+    const file = savedLogPath(ctx, session);
+    if (file) return fromFile(ctx, session, file, view);
+    if (view) {
+      throw new NegativeAnswer(`session ${session} has no egress proxy (${view.mode === 'dood' ? 'dood mode: nothing is filtered' : 'its sidecar is gone'}) and no saved log`, {
+        hint: 'egress logs exist for contained sessions: drydock run --mode contain',
+      });
+    }
+    throw new NegativeAnswer(`no session ${session}: no sidecar and no saved log at ${join(sessionDir(ctx.env, session), EGRESS_LOG_FILE)}`, {
+      hint: 'drydock egress log with no argument picks the live session',
+    });
+  }
+  const all = groupSessions(await docker.listSessionState());
+  const live = all.filter((v) => v.live && (opts.project === undefined || v.project === opts.project));
+  if (live.length > 1) {
+    throw new UsageError(`${live.length} live sessions; name one:\n${live.map((v) => `  ${describeSession(v)}`).join('\n')}`, {
+      hint: `drydock egress ${opts.project === undefined ? 'log' : 'suggest'} ${live[0]!.id}`,
+    });
+  }
+  const [only] = live;
+  if (!only) {
+    const saved = savedSessions(ctx).slice(-5);
+    throw new NegativeAnswer(`no live drydock session${opts.project === undefined ? '' : ` of project ${opts.project}`}`, {
+      hint: saved.length ? `read a finished session's saved log: drydock egress log ${saved[saved.length - 1]} (saved: ${saved.join(', ')})` : 'start one with drydock run',
+    });
+  }
+  if (only.egress) return { session: only.id, container: only.egress.name, project: only.project, observe: only.observe };
+  const file = savedLogPath(ctx, only.id);
+  if (file) return fromFile(ctx, only.id, file, only);
+  throw new NegativeAnswer(`the live session ${only.id} has no egress proxy (${only.mode === 'dood' ? 'dood mode: nothing is filtered' : 'no sidecar'})`);
+}
+
+/** The whole log: the sidecar's (stdout and stderr merged in order) or the saved file. */
+async function readLog(docker: Docker, source: LogSource): Promise<string> {
+  if (source.container) {
+    const text = await docker.logs(source.container);
+    if (text !== undefined) return text;
+  }
+  if (source.file) return readFileSync(source.file, 'utf8');
+  throw new NegativeAnswer(`the sidecar of ${source.session} disappeared before its log could be read`);
+}
+
+function denialsData(source: LogSource, events: readonly EgressEvent[]) {
+  return {
+    session: source.session,
+    source: source.container ? { container: source.container } : { file: source.file },
+    observe: source.observe,
+    allowed: events.filter((e) => e.action === 'allowed').length,
+    denials: summarizeDenials(events),
+  };
+}
+
+export async function log(opts: EgressLogOptions, ctx: CommandContext, deps: EgressDeps = {}): Promise<CommandResult> {
+  if (opts.follow && (opts.json || ctx.json)) {
+    throw new UsageError('--follow streams text and --json prints one document at the end: use one of them', {
+      hint: 'drydock egress log --follow, or drydock egress log --json',
+    });
+  }
+  const runner = deps.runner ?? processRunner(ctx.env);
+  const docker = new Docker(runner);
+  const source = await findSource(ctx, docker, { session: opts.session });
+  if (opts.follow && source.container) return follow(ctx, runner, source, deps.signal);
+
+  const events = parseTinyproxyLog(await readLog(docker, source));
+  const data = denialsData(source, events);
+  if (!ctx.json) {
+    const from = source.container ? `sidecar ${source.container}` : source.file;
+    if (opts.follow) ctx.err(`${source.session} has ended; showing its saved log`);
+    ctx.err(`${source.session} (${from}): ${data.allowed} request(s) allowed${source.observe ? ' — OBSERVE mode, nothing was filtered' : ''}`);
+    ctx.out(formatDenialSummary(data.denials) || `the proxy refused nothing in ${source.session}`);
+  }
+  return { exitCode: ExitCode.Ok, data };
+}
+
+/** `docker logs -f`: print each denied destination the first time it is seen. */
+async function follow(ctx: CommandContext, runner: CommandRunner, source: LogSource, signal?: AbortSignal): Promise<CommandResult> {
+  const parser = new TinyproxyLogParser();
+  const events: EgressEvent[] = [];
+  const seen = new Set<string>();
+  const report = (batch: EgressEvent[]) => {
+    for (const event of batch) {
+      events.push(event);
+      if (event.action !== 'denied' || event.host === '') continue;
+      const req = { host: event.host.toLowerCase(), port: event.port ?? 443, protocol: event.protocol ?? 'connect' };
+      const key = describeRequest(req);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const suggestion = suggestionFor(req, { truncated: event.truncated === true });
+      ctx.out(`refused ${key}  ${suggestion.ok ? `to allow, add: ${suggestion.line}` : suggestion.text.replace(/^# /, '')}`);
+    }
+  };
+  ctx.err(`following ${source.container} (Ctrl-C to stop)`);
+  let result;
+  try {
+    result = await runner.run(['docker', 'logs', '-f', source.container!], { onStdoutLine: (line) => report(parser.push(line)), signal });
+  } catch (error) {
+    throw programMissing(error) ?? error;
+  }
+  report(parser.end());
+  if (result.code !== 0 && !signal?.aborted) throw dockerFailure(`docker logs -f ${source.container}`, result);
+  return { exitCode: ExitCode.Ok, data: denialsData(source, events) };
+}
+
+export async function suggest(opts: EgressSuggestOptions, ctx: CommandContext, deps: EgressDeps = {}): Promise<CommandResult> {
+  const docker = new Docker(deps.runner ?? processRunner(ctx.env));
+  const projectFilter = opts.project === undefined ? undefined : resolveProjectName(opts.project, ctx.cwd);
+  const source = await findSource(ctx, docker, { session: opts.session, project: projectFilter });
+  const project = projectFilter ?? source.project ?? resolveProjectName(undefined, ctx.cwd);
+  const events = parseTinyproxyLog(await readLog(docker, source)).filter((e) => e.host !== '' && e.port !== undefined && e.protocol !== undefined);
+
+  const loaded = loadAllowlists({ env: ctx.env, project });
+  for (const d of loaded.errors) ctx.err(`warning: ${formatDiagnostic(d)} (that line is ignored here)`);
+  if (!source.observe) {
+    ctx.err(`warning: ${source.session} was not an --observe session: its log shows only what the filter refused and what it already allowed; \`drydock run --observe\` records every destination`);
+  }
+  const suggestion = suggestAllowlist(
+    events.map((e) => ({ host: e.host, port: e.port!, protocol: e.protocol!, truncated: e.truncated === true })),
+    { collapse: opts.collapse === true, existing: loaded.entries },
+  );
+  const [globalList, projectList] = userAllowlistPaths(ctx.env, project);
+  const text = formatSuggestion(suggestion, [
+    `drydock egress suggest: what session ${source.session} reached${source.observe ? ' (observe mode)' : ''}, as an allowlist.`,
+    'Review every line before saving: whatever is listed here, the agent can reach.',
+    `Save as ${projectList} (this project), or append to ${globalList} (every project).`,
+    ...(suggestion.lines.length === 0 ? ['Nothing to add: the session reached nothing beyond what is already allowed.'] : []),
+  ]);
+  if (!ctx.json) ctx.out(text);
+  return {
+    exitCode: ExitCode.Ok,
+    data: { session: source.session, project, observe: source.observe, savePath: projectList, text, ...suggestion },
+  };
+}
