@@ -8,9 +8,13 @@ import { HTTP_PORT, HTTPS_PORT, type AllowEntry, type AllowRule, type EgressRequ
 /** Subdomain labels as the filter's `([-a-z0-9_]+\.)+` accepts them. */
 const SUBDOMAIN_LABEL = /^[-a-z0-9_]+$/;
 
-/** The request's host as the filter compares it: case-insensitive, one trailing dot ignored. */
+/**
+ * The request's host as the filter compares it: ASCII case-insensitive (tinyproxy's REG_ICASE in
+ * the C locale folds ASCII only; `toLowerCase` would also turn the Kelvin sign into `k`), one
+ * trailing dot ignored.
+ */
 export function comparableHost(host: string): string {
-  const lower = host.toLowerCase();
+  const lower = host.replace(/[A-Z]+/g, (s) => s.toLowerCase());
   return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
 
