@@ -12,7 +12,7 @@ import type { CommandContext, CommandResult } from '../context.js';
 import { Docker } from '../docker/client.js';
 import { dockerFailure, programMissing } from '../docker/failure.js';
 import { processRunner, type CommandRunner } from '../docker/runner.js';
-import { DrydockError, ExitCode, NegativeAnswer, UsageError, formatDiagnostic } from '../errors.js';
+import { DrydockError, ExitCode, ExternalError, NegativeAnswer, UsageError, formatDiagnostic } from '../errors.js';
 import { TinyproxyLogParser, formatDenialSummary, parseTinyproxyLog, summarizeDenials, type EgressEvent } from '../egress/log.js';
 import { formatSuggestion, suggestAllowlist, suggestionFor } from '../egress/suggest.js';
 import { resolveProjectName, sessionDir, sessionsDir, userAllowlistPaths } from '../paths.js';
@@ -98,7 +98,15 @@ async function findSource(ctx: CommandContext, docker: Docker, opts: { session?:
       hint: 'drydock egress log with no argument picks the live session',
     });
   }
-  const all = groupSessions(await docker.listSessionState());
+  let all: SessionView[];
+  try {
+    all = groupSessions(await docker.listSessionState());
+  } catch (error) {
+    const saved = savedSessions(ctx);
+    if (!(error instanceof DrydockError) || saved.length === 0) throw error;
+    // Without the engine there are no live sessions to pick from, but saved logs can still be read.
+    throw new ExternalError(error.message, { hint: `${error.hint ? `${error.hint}; or ` : ''}read a saved log: drydock egress log ${saved[saved.length - 1]}` });
+  }
   const live = all.filter((v) => v.live && (opts.project === undefined || v.project === opts.project));
   if (live.length > 1) {
     throw new UsageError(`${live.length} live sessions; name one:\n${live.map((v) => `  ${describeSession(v)}`).join('\n')}`, {

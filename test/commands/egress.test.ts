@@ -79,6 +79,15 @@ describe('egress log', () => {
     expect((error as NegativeAnswer).hint).toMatch(/drydock egress log old-00aa/);
   });
 
+  it('no engine and no session named: exit 3, with a hint at the saved logs', async () => {
+    const w = world([]);
+    w.saveLog('old-00aa', FILTER_LOG.join('\n'));
+    w.fake.expect({ argv: PS_ALL, result: { code: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock.' } });
+    const error = await log({}, w.ctx, { runner: w.fake }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExternalError);
+    expect((error as ExternalError).hint).toMatch(/is the engine running.*drydock egress log old-00aa/);
+  });
+
   it('a named session whose sidecar is gone: reads the egress.log saved at teardown', async () => {
     const w = world([]);
     w.saveLog('myapp-0001', FILTER_LOG.join('\n'), { id: 'myapp-0001', project: 'myapp', mode: 'contain', observe: false, createdAt: '2024-05-01T10:00:00Z', pid: 1, hostname: 'h' });
