@@ -38,10 +38,11 @@ afterAll(async () => {
   await upstreams?.stop();
 });
 
-async function drive(observe: boolean, requests: string[]): Promise<{ log: string; events: EgressEvent[] }> {
+async function drive(observe: boolean, requests: string[], logLevel?: string): Promise<{ log: string; events: EgressEvent[] }> {
   const rendered = renderProxyFiles({ allowlist: 'allowed.test\nhttp://plain.test\n', observe });
   try {
-    const proxy = await startTinyproxy({ confText: rendered.confText, filterText: rendered.filterText, hosts });
+    const confText = logLevel ? rendered.confText.replace(/^LogLevel .*$/m, `LogLevel ${logLevel}`) : rendered.confText;
+    const proxy = await startTinyproxy({ confText, filterText: rendered.filterText, hosts });
     proxies.push(proxy);
     for (const request of requests) await rawRequest({ port: proxy.port, request, tunnelPayload: '\x16probe\n', timeoutMs: 1500 });
     await proxy.stop(); // every connection closed: the log is complete, as after a session
@@ -109,6 +110,25 @@ describe('on a filtering session (drydock\'s config: LogLevel Connect)', () => {
     }
     expect(summaries.filter((s) => s.suggestion.startsWith('# cannot be allowed')).map((s) => s.host)).toEqual([block.ip(2), expect.stringMatching(/^x+$/)]);
     expect(formatDenialSummary(summaries)).toMatch(/refused 6 destinations/);
+  });
+});
+
+describe('at LogLevel Info (more lines, and ConnectPort refusals logged explicitly)', () => {
+  it('gives the same verdicts, the port refusal now from `Refused CONNECT method on port 22`', async () => {
+    const { log, events } = await drive(false, [
+      'CONNECT allowed.test:443 HTTP/1.1\r\n\r\n',
+      'CONNECT allowed.test:22 HTTP/1.1\r\n\r\n',
+      'GET /z HTTP/1.1\r\nHost: evil.test\r\n\r\n',
+      'GET http://plain.test/x HTTP/1.1\r\n\r\n',
+    ], 'Info');
+    expect(log).toMatch(/Refused CONNECT method on port 22/);
+    expect(events.map(key)).toEqual([
+      'allowed connect:allowed.test:443',
+      'denied connect:allowed.test:22',
+      'denied http:evil.test:80',
+      'allowed http:plain.test:80',
+    ]);
+    expect(events[1]!.raw).toMatch(/Refused CONNECT method on port 22/);
   });
 });
 
