@@ -66,6 +66,23 @@ engine_start() {
     return 0
   fi
   engine_stop # a half-started or crashed previous run: clear it before starting afresh
+  # overlay2 builds and starts containers ~15x faster than vfs; vfs works everywhere (even when
+  # /tmp is itself an overlay), so it is the fallback.
+  local driver
+  for driver in ${DRYDOCK_E2E_STORAGE_DRIVER:-overlay2 vfs}; do
+    if engine_start_with "$driver"; then
+      engine_env
+      return 0
+    fi
+    e2e_log "dockerd with storage driver $driver did not come up; its log:"
+    tail -n 20 "$(engine_dir)/dockerd.log" >&2 || true
+    engine_stop
+  done
+  return 1
+}
+
+engine_start_with() {
+  local driver=$1 dir
   dir=$(mktemp -d /tmp/drydock-e2e.XXXXXX)
   mkdir -p "$(dirname "$E2E_STATE")"
   printf '%s\n' "$dir" >"$E2E_STATE"
@@ -75,22 +92,37 @@ engine_start() {
   # Containers go under their own cgroup parent so `stop` can find and kill every process of them.
   nsenter --net="/var/run/netns/$E2E_NETNS" setsid dockerd \
     --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/docker.pid" \
-    -H "unix://$dir/docker.sock" --storage-driver vfs \
+    -H "unix://$dir/docker.sock" --storage-driver "$driver" \
     --cgroup-parent "/$E2E_NETNS" \
     >"$dir/dockerd.log" 2>&1 </dev/null &
-  local i
-  for ((i = 0; i < 120; i++)); do
+  local pid=$! i # nsenter and setsid exec: this is dockerd's pid
+  for ((i = 1; i <= 120; i++)); do
+    sleep 0.25
+    kill -0 "$pid" 2>/dev/null || return 1
     if engine_answers "$dir"; then
-      e2e_log "engine up in netns $E2E_NETNS after $((i / 4)).$(((i % 4) * 25))s"
-      engine_env
+      engine_driver_works "$dir" || return 1
+      e2e_log "engine up in netns $E2E_NETNS (storage driver $driver) after $((i / 4)).$(((i % 4) * 25))s"
       return 0
     fi
-    sleep 0.25
   done
-  e2e_log "dockerd did not answer within 30s; its log:"
-  tail -n 50 "$dir/dockerd.log" >&2 || true
-  engine_stop
   return 1
+}
+
+# dockerd may start with a driver that cannot mount (overlay on overlay): mount one layer to know.
+engine_driver_works() {
+  local dir=$1 probe cid ok=1
+  probe=$(mktemp -d "$dir/probe.XXXXXX")
+  printf 'probe\n' >"$probe/probe"
+  export DOCKER_HOST=unix://$dir/docker.sock
+  if tar -C "$probe" -c probe | docker import - drydock-e2e-probe:driver >/dev/null &&
+    cid=$(docker create drydock-e2e-probe:driver /probe) &&
+    docker export "$cid" | tar -t | grep -qx probe; then
+    ok=0
+  fi
+  [[ -n ${cid:-} ]] && docker rm -f "$cid" >/dev/null 2>&1
+  docker rmi -f drydock-e2e-probe:driver >/dev/null 2>&1 || true
+  rm -rf "$probe"
+  return $ok
 }
 
 # Every pid whose network namespace is ours: dockerd, containerd, the shims (container processes have

@@ -25,14 +25,23 @@ export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-const MARK = '@@probe';
-
-/** A script that first prints when it started (ms since the epoch), then one line per probe. */
+/**
+ * A script that first prints when it started (ms since the epoch), then one line per probe:
+ * name, curl's exit code, "<connect> <http>" codes, and the body or error (cut to 400 chars).
+ * The probes run concurrently (a refusal by silence costs the whole time limit); each result
+ * line is one short write, so lines do not interleave.
+ */
 export function probeScript(probes: readonly ProbeSpec[], timeoutSeconds = 5): string {
   const lines = [
     'echo "first-command $(date +%s%3N)"',
-    `probe() { name=$1; shift; out=$(curl -sS -m ${timeoutSeconds} -w '\\n${MARK} %{http_connect} %{http_code}' "$@" 2>&1); rc=$?; printf '%s\\t%s\\t%s\\n' "$name" "$rc" "$(printf '%s' "$out" | tr '\\n\\t' '  ')"; }`,
-    ...probes.map((p) => `probe ${shellQuote(p.name)} ${p.curl.map(shellQuote).join(' ')}`),
+    'probe() {',
+    '  local name=$1 out rc codes; shift; out=$(mktemp)',
+    `  codes=$(curl -sS -m ${timeoutSeconds} -o "$out" -w '%{http_connect} %{http_code}' "$@" 2>"$out.err"); rc=$?`,
+    `  printf '%s\\t%s\\t%s\\t%s\\n' "$name" "$rc" "$codes" "$(cat "$out" "$out.err" | tr '\\n\\t' '  ' | cut -c1-400)"`,
+    '  rm -f "$out" "$out.err"',
+    '}',
+    ...probes.map((p) => `probe ${shellQuote(p.name)} ${p.curl.map(shellQuote).join(' ')} &`),
+    'wait',
   ];
   return lines.join('\n');
 }
@@ -40,16 +49,10 @@ export function probeScript(probes: readonly ProbeSpec[], timeoutSeconds = 5): s
 export function parseProbes(output: string): Map<string, ProbeResult> {
   const results = new Map<string, ProbeResult>();
   for (const line of output.split('\n')) {
-    const [name, exit, text] = line.split('\t');
-    if (name === undefined || exit === undefined || text === undefined || !/^\d+$/.test(exit)) continue;
-    const codes = new RegExp(`${MARK} (\\d{3}) (\\d{3})`).exec(text);
-    results.set(name, {
-      name,
-      exit: Number(exit),
-      connect: codes ? Number(codes[1]) : 0,
-      code: codes ? Number(codes[2]) : 0,
-      text: text.replace(new RegExp(`\\s*${MARK}.*$`), '').trim(),
-    });
+    const [name, exit, codes, text = ''] = line.split('\t');
+    const parsedCodes = /^(\d{3}) (\d{3})$/.exec(codes ?? '');
+    if (name === undefined || exit === undefined || !/^\d+$/.test(exit) || !parsedCodes) continue;
+    results.set(name, { name, exit: Number(exit), connect: Number(parsedCodes[1]), code: Number(parsedCodes[2]), text: text.trim() });
   }
   return results;
 }
