@@ -12,7 +12,7 @@
  * `unshare` (no --fork), `sh -c 'exec …'` and `setpriv` all replace the process, so the pid we
  * spawn is tinyproxy's own.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -128,7 +128,23 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   });
 }
 
+/**
+ * Fail loudly, never skip: this tier is what proves the filter. Needs root (mount namespaces,
+ * the overlay) and Debian's tinyproxy + util-linux (test/setup-debian.sh installs them).
+ */
+export function assertHarnessPrerequisites(): void {
+  const missing: string[] = [];
+  if (process.getuid?.() !== 0) missing.push('root (mount namespaces and the /etc overlay need it)');
+  for (const program of ['tinyproxy', 'unshare', 'setpriv']) {
+    if (spawnSync('sh', ['-c', `command -v ${program}`]).status !== 0) missing.push(program);
+  }
+  if (missing.length > 0) {
+    throw new Error(`the tinyproxy test harness needs: ${missing.join(', ')} — run as root after test/setup-debian.sh`);
+  }
+}
+
 export async function startTinyproxy(options: StartTinyproxyOptions): Promise<TinyproxyHandle> {
+  assertHarnessPrerequisites();
   installExitHook();
   const dir = mkdtempSync(join(tmpdir(), 'drydock-tinyproxy-'));
   chmodSync(dir, 0o755); // readable by `nobody` when runAs is used
