@@ -11,6 +11,7 @@ import type { CommandContext, CommandResult } from '../context.js';
 import {
   capabilityChecks,
   composeChecks,
+  doodSocketCheck,
   egressNetworkCheck,
   engineChecks,
   fail,
@@ -28,7 +29,7 @@ import { DrydockError, ExitCode } from '../errors.js';
 import { configDir, resolveProjectName, stateDir, templatesDir } from '../paths.js';
 import { DEFAULT_AGENT_IMAGE, DEFAULT_EGRESS_IMAGE, agentImage, assertEgressImageAllowed, egressImage } from '../render/images.js';
 import { resolveMode } from '../render/mode.js';
-import { EGRESS_NETWORK } from '../render/names.js';
+import { DOCKER_SOCKET, EGRESS_NETWORK } from '../render/names.js';
 import { egressChecks } from '../session/egress-checks.js';
 import { groupSessions, type SessionView } from '../session/model.js';
 
@@ -41,6 +42,8 @@ export interface DoctorDeps {
   runner?: CommandRunner;
   /** Is this directory writable? (default: access(2) with W_OK) */
   writable?: (dir: string) => boolean;
+  /** Does this path exist? (default: existsSync; used for the dood socket) */
+  pathExists?: (path: string) => boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -75,7 +78,7 @@ function imageSetting(read: () => string): { image?: string; error?: string } {
   }
 }
 
-async function engineSections(docker: Docker, env: Env): Promise<{ sections: Section[]; sessions: SessionView[] }> {
+async function engineSections(docker: Docker, env: Env, pathExists: (path: string) => boolean): Promise<{ sections: Section[]; sessions: SessionView[] }> {
   const probe = await docker.probeEngine();
   const compose = await docker.compose();
   const sections: Section[] = [
@@ -108,7 +111,10 @@ async function engineSections(docker: Docker, env: Env): Promise<{ sections: Sec
     images.push(imageCheck({ role, image: setting.image, isDefault: setting.image === fallback, buildHint, ...exists }));
   }
   sections.push({ name: 'IMAGES', checks: images });
-  sections.push({ name: 'ENGINE CAPABILITIES', checks: capabilityChecks(probe.info.securityOptions) });
+  sections.push({
+    name: 'ENGINE CAPABILITIES',
+    checks: [...capabilityChecks(probe.info.securityOptions), doodSocketCheck(pathExists(DOCKER_SOCKET), env, DOCKER_SOCKET)],
+  });
 
   const pool: Check[] = [];
   let sessions: SessionView[] = [];
@@ -189,7 +195,7 @@ export async function doctor(opts: DoctorOptions, ctx: CommandContext, deps: Doc
   const docker = new Docker(deps.runner ?? processRunner(ctx.env));
   const project = resolveProjectName(opts.project, ctx.cwd);
   const writable = deps.writable ?? canWrite;
-  const engine = await engineSections(docker, ctx.env);
+  const engine = await engineSections(docker, ctx.env, deps.pathExists ?? existsSync);
   const sections: Section[] = [
     ...engine.sections,
     { name: 'DIRS', checks: [dirCheck('config dir', configDir(ctx.env), writable), dirCheck('state dir', stateDir(ctx.env), writable)] },

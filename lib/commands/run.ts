@@ -17,7 +17,7 @@ import { DEFAULT_EGRESS_IMAGE, assertEgressImageAllowed, egressImage } from '../
 import { resolveMode } from '../render/mode.js';
 import { EGRESS_NETWORK } from '../render/names.js';
 import { renderSessionFiles, type RenderedSession } from '../render/session.js';
-import { composeErrorLines, lastLines, sessionBanner, sidecarNeverHealthy, timingLines } from '../session/banner.js';
+import { composeErrorLines, lastLines, sessionBanner, sidecarNeverHealthy, timingLines, type RunTiming } from '../session/banner.js';
 import { Interrupted, SessionGuard } from '../session/guard.js';
 import { writeSessionMetadata, type SessionMetadata } from '../session/metadata.js';
 import { pickSessionId } from '../session/pick-id.js';
@@ -128,7 +128,7 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
   let composeStarted = false;
   let upOutput: string | undefined;
   let exitCode: number = ExitCode.External;
-  let timing: { toAgentMs: number; createToHealthyMs?: number } | undefined;
+  let timing: RunTiming | undefined;
   let teardown: TeardownResult | undefined;
   let failure: unknown;
   try {
@@ -150,8 +150,7 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
         timing = { toAgentMs };
         if (rendered.egressContainer) {
           const health = await docker.healthTimeline(rendered.egressContainer).catch(onlyDrydockErrors);
-          timing.createToHealthyMs = health?.createToHealthyMs;
-          Object.assign(timing, { approximate: health?.approximate });
+          timing = { toAgentMs, createToHealthyMs: health?.createToHealthyMs, createToStartMs: health?.createToStartMs, approximate: health?.approximate };
         }
         for (const line of timingLines(timing)) ctx.err(line);
       }

@@ -131,5 +131,18 @@ export function egressNetworkCheck(networks: readonly NetworkRecord[], name: str
   return pass('shared egress network', `${name} exists (${shared.driver})`);
 }
 
+/**
+ * dood sessions bind-mount the host's /var/run/docker.sock. An engine reached only through another
+ * socket (DOCKER_HOST=unix:///elsewhere) cannot be handed to a dood agent that way.
+ */
+export function doodSocketCheck(socketExists: boolean, env: Env, socket: string): Check {
+  if (socketExists) return pass('dood socket', `${socket} exists`);
+  return warn(
+    'dood socket',
+    `${socket} does not exist (engine reached via ${engineTarget(env)}): dood sessions, which mount it, cannot start`,
+    'use contained mode (the default), or run dood sessions on a host whose engine listens on /var/run/docker.sock',
+  );
+}
+
 export const notChecked = (what: string): Check =>
   warn(what, 'not checked: the engine is unreachable', 'fix the ENGINE section first');

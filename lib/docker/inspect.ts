@@ -48,6 +48,8 @@ export interface HealthTimeline {
   healthyAt?: string;
   /** healthyAt - createdAt, when both are known. */
   createToHealthyMs?: number;
+  /** startedAt - createdAt: image layers, rootfs and networks (slow on the vfs storage driver). */
+  createToStartMs?: number;
   /** Docker keeps only the last 5 checks: when all kept ones passed, the first pass may be older. */
   approximate: boolean;
   status?: string;
@@ -77,11 +79,13 @@ export function parseHealthTimeline(stdout: string): HealthTimeline {
   const healthyAt = firstPass?.End;
   const created = parseDockerTime(createdAt);
   const healthy = parseDockerTime(healthyAt);
+  const started = parseDockerTime(state.StartedAt);
   return {
     createdAt,
     startedAt: state.StartedAt,
     healthyAt,
     createToHealthyMs: created !== undefined && healthy !== undefined ? healthy - created : undefined,
+    createToStartMs: created !== undefined && started !== undefined ? started - created : undefined,
     approximate: log.length >= 5 && log[0]?.ExitCode === 0,
     status: state.Health?.Status,
   };

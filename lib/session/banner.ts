@@ -49,12 +49,22 @@ export function lastLines(text: string | undefined, count = 10): string[] {
     .slice(-count);
 }
 
-export function timingLines(timing: { toAgentMs: number; createToHealthyMs?: number; approximate?: boolean }): string[] {
+export interface RunTiming {
+  toAgentMs: number;
+  createToHealthyMs?: number;
+  createToStartMs?: number;
+  approximate?: boolean;
+}
+
+export function timingLines(timing: RunTiming): string[] {
   const lines = [`drydock: timing: run start → agent command start: ${Math.round(timing.toAgentMs)} ms`];
   if (timing.createToHealthyMs !== undefined) {
-    lines.push(
-      `drydock: timing: sidecar create → healthy: ${Math.round(timing.createToHealthyMs)} ms${timing.approximate ? ' (upper bound: docker keeps the last 5 checks only)' : ''}`,
-    );
+    const split =
+      timing.createToStartMs !== undefined
+        ? ` (create → start ${Math.round(timing.createToStartMs)} ms, start → first passing check ${Math.round(timing.createToHealthyMs - timing.createToStartMs)} ms)`
+        : '';
+    const bound = timing.approximate ? ' (upper bound: docker keeps the last 5 checks only)' : '';
+    lines.push(`drydock: timing: sidecar create → healthy: ${Math.round(timing.createToHealthyMs)} ms${split}${bound}`);
   }
   return lines;
 }

@@ -62,7 +62,7 @@ describe('doctor', () => {
   it('passes on a healthy engine with the default setup (exit 0)', async () => {
     const { ctx } = setup();
     const fake = healthyEngine();
-    const result = await doctor({}, ctx, { runner: fake });
+    const result = await doctor({}, ctx, { pathExists: () => true, runner: fake });
     const bad = checksOf(result.data).filter((c) => c.status !== 'pass');
     expect(bad).toEqual([]);
     expect(result.exitCode).toBe(0);
@@ -77,7 +77,7 @@ describe('doctor', () => {
     const { ctx } = setup();
     const fake = new FakeRunner().expect({ argv: INFO, result: { code: 1, stdout: '{"ServerVersion":"","ClientInfo":{"Version":"28.2.2"}}', stderr: NO_ENGINE } });
     expectCompose(fake, 'v1');
-    const result = await doctor({}, ctx, { runner: fake });
+    const result = await doctor({}, ctx, { pathExists: () => true, runner: fake });
     expect(result.exitCode).toBe(1);
     expect(find(result.data, 'docker CLI')[0]).toMatchObject({ status: 'pass', detail: 'client 28.2.2' });
     expect(find(result.data, 'engine')[0]).toMatchObject({ status: 'fail', fix: expect.stringMatching(/DOCKER_HOST/) });
@@ -93,7 +93,7 @@ describe('doctor', () => {
     const fake = new FakeRunner().expect({ argv: INFO, throws: missing });
     fake.expect({ argv: ['docker', 'compose', 'version'], throws: missing });
     fake.expect({ argv: ['docker-compose', 'version'], throws: new ProgramNotFound('docker-compose', new Error('ENOENT')) });
-    const result = await doctor({}, ctx, { runner: fake });
+    const result = await doctor({}, ctx, { pathExists: () => true, runner: fake });
     expect(result.exitCode).toBe(1);
     expect(find(result.data, 'docker CLI')[0]).toMatchObject({ status: 'fail', fix: expect.stringMatching(/install the docker CLI/) });
     expect(find(result.data, 'compose')[0]).toMatchObject({ status: 'fail', fix: expect.stringMatching(/docker compose v2/) });
@@ -101,7 +101,7 @@ describe('doctor', () => {
 
   it('fails when no compose is installed', async () => {
     const { ctx } = setup();
-    const result = await doctor({}, ctx, { runner: healthyEngine({ compose: 'none' }) });
+    const result = await doctor({}, ctx, { pathExists: () => true, runner: healthyEngine({ compose: 'none' }) });
     expect(result.exitCode).toBe(1);
     expect(find(result.data, 'compose')[0]?.status).toBe('fail');
   });
@@ -118,14 +118,21 @@ describe('doctor', () => {
 
   it('only warns when the default sidecar image is missing: run builds it', async () => {
     const { ctx } = setup();
-    const result = await doctor({}, ctx, { runner: healthyEngine({ images: { 'drydock-agent:latest': true, 'drydock-egress:latest': false } }) });
+    const result = await doctor({}, ctx, { pathExists: () => true, runner: healthyEngine({ images: { 'drydock-agent:latest': true, 'drydock-egress:latest': false } }) });
     expect(find(result.data, 'sidecar image')[0]).toMatchObject({ status: 'warn', detail: expect.stringMatching(/builds it on first use/) });
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('warns that dood cannot start when /var/run/docker.sock is missing', async () => {
+    const { ctx } = setup();
+    const result = await doctor({}, ctx, { runner: healthyEngine(), pathExists: () => false });
+    expect(find(result.data, 'dood socket')[0]).toMatchObject({ status: 'warn', detail: expect.stringMatching(/\/var\/run\/docker\.sock does not exist/) });
     expect(result.exitCode).toBe(0);
   });
 
   it('warns on a rootless or userns-remapped engine', async () => {
     const { ctx } = setup();
-    const result = await doctor({}, ctx, { runner: healthyEngine({ securityOptions: ['name=seccomp,profile=default', 'name=rootless', 'name=userns'] }) });
+    const result = await doctor({}, ctx, { pathExists: () => true, runner: healthyEngine({ securityOptions: ['name=seccomp,profile=default', 'name=rootless', 'name=userns'] }) });
     expect(find(result.data, 'rootless engine')[0]).toMatchObject({ status: 'warn', detail: expect.stringMatching(/internal/) });
     expect(find(result.data, 'user namespaces')[0]?.status).toBe('warn');
     expect(result.exitCode).toBe(0);
@@ -135,7 +142,7 @@ describe('doctor', () => {
     const { ctx } = setup();
     const many = Array.from({ length: 27 }, (_, i) => netLine({ id: `x${i}`, name: `net${i}`, internal: false }));
     many.push(netLine({ id: 'eg', name: 'drydock_egress', internal: true }));
-    const result = await doctor({}, ctx, { runner: healthyEngine({ networks: many }) });
+    const result = await doctor({}, ctx, { pathExists: () => true, runner: healthyEngine({ networks: many }) });
     expect(find(result.data, 'address pool')[0]).toMatchObject({ status: 'warn', detail: expect.stringMatching(/about 2 of the 31/) });
     expect(find(result.data, 'shared egress network')[0]?.status).toBe('fail');
     expect(result.exitCode).toBe(1);
@@ -143,7 +150,7 @@ describe('doctor', () => {
 
   it('fails when a dir is not writable', async () => {
     const { ctx } = setup();
-    const result = await doctor({}, ctx, { runner: healthyEngine(), writable: () => false });
+    const result = await doctor({}, ctx, { pathExists: () => true, runner: healthyEngine(), writable: () => false });
     expect(find(result.data, 'config dir')[0]?.status).toBe('fail');
     expect(find(result.data, 'state dir')[0]?.status).toBe('fail');
     expect(result.exitCode).toBe(1);
@@ -151,7 +158,7 @@ describe('doctor', () => {
 
   it('fails on an allowlist error with FILE:LINE, and warns about storage and DoH hosts', async () => {
     const { ctx } = setup({ allowlist: 'raw.githubusercontent.com\ndns.google\nnot a host\n*.amazonaws.com\n' });
-    const result = await doctor({}, ctx, { runner: healthyEngine() });
+    const result = await doctor({}, ctx, { pathExists: () => true, runner: healthyEngine() });
     const errors = find(result.data, 'allowlist error');
     expect(errors).toHaveLength(1);
     expect(errors[0]?.detail).toMatch(/egress-allowlist:3: /);
@@ -166,27 +173,27 @@ describe('doctor', () => {
 
   it('warns loudly about a live observe session and dood in DRYDOCK_MODE; fails an unknown mode', async () => {
     const { ctx } = setup({ env: { DRYDOCK_MODE: 'dood' } });
-    const result = await doctor({}, ctx, { runner: healthyEngine({ sessions: [{ id: 'app-0001', observe: true }] }) });
+    const result = await doctor({}, ctx, { pathExists: () => true, runner: healthyEngine({ sessions: [{ id: 'app-0001', observe: true }] }) });
     expect(find(result.data, 'observe session')[0]).toMatchObject({ status: 'warn', detail: expect.stringMatching(/NOT A JAIL/) });
     expect(find(result.data, 'DRYDOCK_MODE')[0]).toMatchObject({ status: 'warn', detail: expect.stringMatching(/NO egress jail/) });
 
     const bad = setup({ env: { DRYDOCK_MODE: 'observe' } });
-    const again = await doctor({}, bad.ctx, { runner: healthyEngine() });
+    const again = await doctor({}, bad.ctx, { pathExists: () => true, runner: healthyEngine() });
     expect(find(again.data, 'DRYDOCK_MODE')).toEqual([expect.objectContaining({ status: 'fail', detail: expect.stringMatching(/NOT A JAIL/) })]);
     const unknown = setup({ env: { DRYDOCK_MODE: 'jail' } });
-    expect(find((await doctor({}, unknown.ctx, { runner: healthyEngine() })).data, 'DRYDOCK_MODE')[0]?.status).toBe('fail');
+    expect(find((await doctor({}, unknown.ctx, { pathExists: () => true, runner: healthyEngine() })).data, 'DRYDOCK_MODE')[0]?.status).toBe('fail');
   });
 
   it('fails an unpinned sidecar under DRYDOCK_REQUIRE_PINNED_EGRESS_IMAGE=1', async () => {
     const { ctx } = setup({ env: { DRYDOCK_REQUIRE_PINNED_EGRESS_IMAGE: '1' } });
-    const result = await doctor({}, ctx, { runner: healthyEngine() });
+    const result = await doctor({}, ctx, { pathExists: () => true, runner: healthyEngine() });
     expect(find(result.data, 'sidecar image').map((c) => c.status)).toEqual(['pass', 'fail']);
     expect(result.exitCode).toBe(1);
   });
 
   it('warns about leftovers that gc would reap', async () => {
     const { ctx } = setup();
-    const result = await doctor({}, ctx, { runner: healthyEngine({ sessions: [{ id: 'app-0001' }, { id: 'app-0002', agent: 'exited' }] }) });
+    const result = await doctor({}, ctx, { pathExists: () => true, runner: healthyEngine({ sessions: [{ id: 'app-0001' }, { id: 'app-0002', agent: 'exited' }] }) });
     expect(find(result.data, 'sessions')[0]).toMatchObject({ status: 'warn', detail: expect.stringMatching(/1 live; 1 finished .*app-0002/), fix: 'drydock gc' });
   });
 
@@ -194,7 +201,7 @@ describe('doctor', () => {
     const { ctx, stdout } = captureContext({ env: setup().ctx.env });
     const fake = new FakeRunner().expect({ argv: INFO, result: { code: 1, stderr: NO_ENGINE } });
     expectCompose(fake, 'v2');
-    await doctor({}, ctx, { runner: fake });
+    await doctor({}, ctx, { pathExists: () => true, runner: fake });
     expect(stdout()).toMatch(/^ENGINE\n  ok    docker CLI: present\n  FAIL  engine: unreachable/);
     expect(stdout()).toMatch(/fix: is the engine running\?/);
     expect(stdout()).toMatch(/check\(s\) failed/);

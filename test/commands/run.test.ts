@@ -162,12 +162,12 @@ describe('run', () => {
 
   it('DRYDOCK_RUN_TIMING=1 prints start→command and sidecar create→healthy', async () => {
     const w = runWorld({ DRYDOCK_RUN_TIMING: '1' });
-    const inspect = { Created: '2024-05-01T10:00:00.000000000Z', State: { Health: { Status: 'healthy', Log: [{ Start: '2024-05-01T10:00:00.9Z', End: '2024-05-01T10:00:01.25Z', ExitCode: 0 }] } } };
+    const inspect = { Created: '2024-05-01T10:00:00.000000000Z', State: { StartedAt: '2024-05-01T10:00:00.4Z', Health: { Status: 'healthy', Log: [{ Start: '2024-05-01T10:00:00.9Z', End: '2024-05-01T10:00:01.25Z', ExitCode: 0 }] } } };
     w.fake.expect({ argv: ['docker', 'container', 'inspect', '--format', '{{json .}}', `drydock-${ID}-egress`], result: { stdout: JSON.stringify(inspect) } });
     scriptSession(w.fake, w.sessionDir, { id: ID, exec: { result: { code: 0 } } });
     await run({ cmd: ['x'] }, w.ctx, deps(w));
     expect(w.stderr()).toMatch(/timing: run start → agent command start: \d+ ms/);
-    expect(w.stderr()).toMatch(/timing: sidecar create → healthy: 1250 ms/);
+    expect(w.stderr()).toMatch(/timing: sidecar create → healthy: 1250 ms \(create → start 400 ms, start → first passing check 850 ms\)\n/);
   });
 
   it('passes -i -t when it has a terminal', async () => {
