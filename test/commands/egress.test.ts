@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findAllowingEntry } from '../../lib/allowlist/match.js';
 import { parseAllowlist } from '../../lib/allowlist/parse.js';
+import { check } from '../../lib/commands/allowlist.js';
 import { log, suggest } from '../../lib/commands/egress.js';
+import { describeRequest } from '../../lib/allowlist/match.js';
+import type { DenialSummary } from '../../lib/egress/log.js';
 import { ExternalError, NegativeAnswer, UsageError } from '../../lib/errors.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { captureContext, listings, NET_ALL, netFor, PS_ALL, psFor, type SessionFixture } from '../session/fixtures.js';
@@ -60,6 +63,22 @@ describe('egress log', () => {
     expect(w.stdout()).toMatch(/http:\/\/deb\.debian\.org:80\s+1×\s+to allow, add: http:\/\/deb\.debian\.org/);
     expect(w.stderr()).toMatch(/myapp-0001 \(sidecar drydock-myapp-0001-egress\): 1 request\(s\) allowed/);
     expect(result.data).toMatchObject({ session: 'myapp-0001', allowed: 1, denials: [{ host: 'xgithub.com', count: 2 }, { host: 'deb.debian.org' }] });
+  });
+
+  it('agrees with `drydock allowlist check`: same line before, allowed after adding it to the project list', async () => {
+    const w = world([{ id: 'myapp-0001' }]);
+    w.listAll().expect({ argv: ['docker', 'logs', '--timestamps', 'drydock-myapp-0001-egress'], result: { stdout: stamped(FILTER_LOG) } });
+    const { denials } = (await log({}, w.ctx, { runner: w.fake })).data as { denials: DenialSummary[] };
+    expect(denials.length).toBeGreaterThan(0);
+    const projectList = join(w.root, 'config', 'egress-allowlist-myapp');
+    for (const d of denials) {
+      const target = describeRequest(d);
+      const before = await check({ host: target, project: 'myapp', json: true }, w.ctx);
+      expect(before).toMatchObject({ exitCode: 1, data: { suggestion: d.suggestion } });
+      mkdirSync(join(w.root, 'config'), { recursive: true });
+      writeFileSync(projectList, `${d.suggestion}\n`);
+      expect((await check({ host: target, project: 'myapp', json: true }, w.ctx)).exitCode, target).toBe(0);
+    }
   });
 
   it('several live sessions: exit 2, listing them', async () => {
