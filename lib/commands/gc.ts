@@ -7,10 +7,10 @@ import { rmSync } from 'node:fs';
 import type { CommandContext, CommandResult } from '../context.js';
 import { Docker } from '../docker/client.js';
 import { processRunner, type CommandRunner } from '../docker/runner.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { archiveDir, archiveSessionLogs } from '../session/archive.js';
 import { scanSessionDirs } from '../session/dirs.js';
-import { isEmptyPlan, planGc, type GcPlan, type SessionDirState } from '../session/gc-plan.js';
+import { DEFAULT_GRACE_MS, isEmptyPlan, planGc, type GcPlan, type SessionDirState } from '../session/gc-plan.js';
 import { systemClock, type Clock } from '../session/signals.js';
 import { removeObjects } from '../session/removal.js';
 
@@ -26,9 +26,23 @@ export interface GcDeps {
   scanDirs?: () => SessionDirState[];
 }
 
+/**
+ * `DRYDOCK_GC_GRACE_SECONDS`: how long a session whose owner cannot be seen (no session.json on this
+ * host) counts as still starting. Default 300.
+ */
+export function graceMs(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env.DRYDOCK_GC_GRACE_SECONDS;
+  if (raw === undefined || raw === '') return DEFAULT_GRACE_MS;
+  if (!/^[0-9]{1,7}$/.test(raw)) {
+    throw new UsageError(`DRYDOCK_GC_GRACE_SECONDS: "${raw}" is not a whole number of seconds`, { hint: 'set it to e.g. 300, or unset it' });
+  }
+  return Number(raw) * 1000;
+}
+
 export function formatPlan(plan: GcPlan): string {
   if (isEmptyPlan(plan)) {
-    return plan.kept.length ? `nothing to collect (${plan.kept.length} live session(s) kept)` : 'nothing to collect';
+    if (!plan.kept.length) return 'nothing to collect';
+    return ['nothing to collect', ...plan.kept.map((k) => `keep ${k.session}: ${k.reason}`)].join('\n');
   }
   const lines: string[] = [];
   for (const c of plan.containers) lines.push(`remove container ${c.name} (${c.session}: ${c.reason})`);
@@ -39,11 +53,12 @@ export function formatPlan(plan: GcPlan): string {
 }
 
 export async function gc(opts: GcOptions, ctx: CommandContext, deps: GcDeps = {}): Promise<CommandResult> {
+  const grace = graceMs(ctx.env);
   const docker = new Docker(deps.runner ?? processRunner(ctx.env));
   const clock = deps.clock ?? systemClock;
   const state = await docker.listSessionState();
   const dirs = (deps.scanDirs ?? (() => scanSessionDirs(ctx.env)))();
-  const plan = planGc({ ...state, dirs, now: clock.now() });
+  const plan = planGc({ ...state, dirs, now: clock.now() }, { graceMs: grace });
 
   if (opts.dryRun) {
     if (!ctx.json) ctx.out(formatPlan(plan));

@@ -79,6 +79,22 @@ describe('gc', () => {
     expect(result.data).toMatchObject({ plan: { kept: [{ session: 'boot-0001' }], containers: [] } });
   });
 
+  it('DRYDOCK_GC_GRACE_SECONDS shortens the grace for sessions whose owner cannot be seen; a bad value is exit 2', async () => {
+    const young: SessionFixture[] = [{ id: 'new-0001', agent: false, createdAt: '2024-05-01 11:59:00 +0000 UTC' }];
+    const kept = world(young);
+    const plan = await gc({ dryRun: true }, kept.ctx, { runner: kept.fake, clock: NOW, scanDirs: () => [] });
+    expect(plan.data).toMatchObject({ plan: { kept: [{ session: 'new-0001' }], containers: [] } });
+    expect(kept.stdout()).toMatch(/^nothing to collect\nkeep new-0001: created 60s ago/);
+
+    const short = world(young);
+    const env = { ...short.ctx.env, DRYDOCK_GC_GRACE_SECONDS: '30' };
+    const reaped = await gc({ dryRun: true }, { ...short.ctx, env }, { runner: short.fake, clock: NOW, scanDirs: () => [] });
+    expect(reaped.data).toMatchObject({ plan: { kept: [], containers: [{ name: 'drydock-new-0001-egress' }] } });
+
+    const bad = captureContext({ env: { DRYDOCK_GC_GRACE_SECONDS: '5m' } });
+    await expect(gc({}, bad.ctx, { runner: new FakeRunner() })).rejects.toMatchObject({ exitCode: 2 });
+  });
+
   it('reports a failed removal with exit 3 and still removes the rest', async () => {
     const { state, fake, ctx, stderr } = world([{ id: 'a-0001', agent: 'exited' }]);
     const dir = makeDir(state, 'a-0001');
