@@ -20,6 +20,11 @@ const IP_FIX = 'allow the host name instead; drydock filters by name and rejects
 
 const fail = (message: string, fix: string): HostResult => ({ ok: false, message, fix });
 
+/** Control characters would garble the terminal: show them as U+XXXX. */
+// eslint-disable-next-line no-control-regex
+export const printable = (text: string): string => text.replace(/[\x00-\x1f\x7f]/g, (c) => `U+${c.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}`);
+const showChar = (c: string): string => (printable(c) === c ? `\`${c}\`` : printable(c));
+
 /**
  * WHATWG URL parsing (and so every HTTP client) reads a host whose last label is all digits or
  * `0x…` as an IPv4 address (`127.1`, `2130706433`, `0x7f000001`, `0177.0.0.1`), so such a name
@@ -74,7 +79,7 @@ export function normalizeHost(raw: string, opts: { allowWildcard: boolean }): Ho
   for (const label of labels) {
     if (!LABEL_CHARS.test(label)) {
       const bad = [...label].find((c) => !/[a-z0-9_-]/.test(c)) ?? '';
-      return fail(`invalid character \`${bad}\` in host \`${body}\``, 'host names use only letters, digits, `-` and `_`');
+      return fail(`invalid character ${showChar(bad)} in host \`${printable(body)}\``, 'host names use only letters, digits, `-` and `_`');
     }
     if (label.startsWith('-') || label.endsWith('-')) {
       return fail(`label \`${label}\` in \`${body}\` starts or ends with \`-\``, 'check the spelling of the host name');

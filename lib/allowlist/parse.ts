@@ -8,7 +8,7 @@
  *   http://deb.debian.org    plain HTTP on :80, and CONNECT :443
  */
 import type { Diagnostic } from '../errors.js';
-import { normalizeHost, type Problem } from './host.js';
+import { normalizeHost, printable, type Problem } from './host.js';
 import { HTTP_PORT, HTTPS_PORT, type AllowEntry, type AllowRule, type ParseResult } from './types.js';
 
 export interface Location {
@@ -152,7 +152,7 @@ export function parseEntry(raw: string): {
   const r = parseEntryDetailed(raw);
   return {
     ...(r.entry ? { entry: r.entry } : {}),
-    ...(r.error ? { error: r.error } : {}),
+    ...(r.error ? { error: { message: printable(r.error.message), fix: printable(r.error.fix) } } : {}),
     ...(r.warning ? { warning: `${r.warning.message} — ${r.warning.fix}` } : {}),
   };
 }
@@ -172,7 +172,7 @@ export function parseAllowlist(text: string, file: string): ParseResult {
   lines.forEach((line, index) => {
     const entryText = stripComment(line);
     if (entryText === '') return;
-    const at = (p: Problem): Diagnostic => ({ file, line: index + 1, message: p.message, fix: p.fix });
+    const at = (p: Problem): Diagnostic => ({ file, line: index + 1, message: printable(p.message), fix: printable(p.fix) });
     const r = parseEntryDetailed(entryText);
     if (r.error) result.errors.push(at(r.error));
     if (r.warning) result.warnings.push(at(r.warning));

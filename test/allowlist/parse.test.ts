@@ -182,3 +182,16 @@ describe('parseAllowlist', () => {
     );
   });
 });
+
+describe('messages stay printable', () => {
+  it('shows control characters as U+XXXX', () => {
+    expect(parseEntry('git\u0000hub.com').error!.message).toBe('invalid character U+0000 in host `gitU+0000hub.com`');
+  });
+});
+
+describe('terminal safety', () => {
+  it('escapes control characters in every diagnostic', () => {
+    const r = parseAllowlist('\u001b[31m(evil)\n', 'f');
+    expect(r.errors[0]!.message).toBe('`U+001B[31m(evil)` looks like a regular expression');
+  });
+});
