@@ -1,0 +1,71 @@
+/**
+ * The BUILT CLI, as a user runs it: bin/drydock.js → dist/cli.js. Built once before the tests.
+ * No engine is involved: DOCKER_HOST points at a socket path that does not exist.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'bin', 'drydock.js');
+const home = mkdtempSync(join(tmpdir(), 'drydock-cli-'));
+const env = {
+  PATH: process.env.PATH ?? '/usr/bin:/bin',
+  HOME: home,
+  DRYDOCK_CONFIG_DIR: join(home, 'config'),
+  DRYDOCK_STATE_DIR: join(home, 'state'),
+  DOCKER_HOST: `unix://${join(home, 'no-such-dir', 'docker.sock')}`,
+  DOCKER_CONFIG: join(home, 'docker-config'),
+};
+
+function drydock(args: string[], cwd = home) {
+  const result = spawnSync(process.execPath, [bin, ...args], { cwd, env, encoding: 'utf8', timeout: 60_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+beforeAll(() => {
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'pipe' });
+}, 120_000);
+
+describe('built CLI', () => {
+  it('--help lists every command', () => {
+    const { code, stdout } = drydock(['--help']);
+    expect(code).toBe(0);
+    for (const command of ['run', 'stop', 'gc', 'doctor', 'render', 'allowlist', 'egress']) {
+      expect(stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    }
+  });
+
+  it('an unknown flag is a usage error (exit 2)', () => {
+    expect(drydock(['run', '--no-such-flag']).code).toBe(2);
+    expect(drydock(['--no-such-flag']).code).toBe(2);
+  });
+
+  it('stop without a target is a usage error (exit 2)', () => {
+    const { code, stderr } = drydock(['stop']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/exactly one of SESSION, --project NAME or --all/);
+  });
+
+  it('doctor --json without an engine: exit 1 and one valid JSON document', () => {
+    const { code, stdout } = drydock(['doctor', '--json']);
+    expect(code).toBe(1);
+    const doc = JSON.parse(stdout) as { ok: boolean; sections: Array<{ name: string; checks: Array<{ status: string; name: string }> }> };
+    expect(doc.ok).toBe(false);
+    const engine = doc.sections.find((s) => s.name === 'ENGINE');
+    expect(engine?.checks.some((c) => c.status === 'fail')).toBe(true);
+    expect(doc.sections.map((s) => s.name)).toContain('EGRESS');
+  }, 60_000);
+
+  it('render --out writes the session files', () => {
+    const out = join(home, 'rendered');
+    const { code, stderr } = drydock(['render', '--project', 'demo', '--out', out]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress-filter', 'tinyproxy.conf']);
+    expect(existsSync(join(out, 'docker-compose.dood.yml'))).toBe(false);
+  });
+});
