@@ -1,15 +1,19 @@
 /**
  * Proxy cost against allowlist size: one real tinyproxy per scenario, with drydock's own rendered
  * config and compiled filter, timed on requests to the host its filter reaches last.
+ *
+ * All scenarios run side by side and are measured in interleaved rounds (10, 1k, 10k, 100k, 10,
+ * 1k, …): on a shared 2-core machine the load changes from second to second, and interleaving makes
+ * every scenario see the same mix, so the ratios to the 10-entry baseline stay honest.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { findLastCompiledHost, filterRules, type RequestKind } from './last-host.js';
-import { connectThrough, getThrough, runLoad, startUpstream, type ProxyTarget, type RequestOutcome } from './proxy-client.js';
-import { median, nowMs, quantile } from './stats.js';
 import type { GeneratedEntry } from './gen-allowlist.js';
-import { freePort, startTinyproxy } from './tinyproxy-proc.js';
+import { filterRules, findLastCompiledHost, type LastHost, type RequestKind } from './last-host.js';
+import { connectThrough, getThrough, runLoad, startUpstream, type ProxyTarget, type RequestOutcome, type Upstream } from './proxy-client.js';
+import { median, nowMs, quantile } from './stats.js';
+import { freePort, startTinyproxy, type TinyproxyProcess } from './tinyproxy-proc.js';
 
 export interface ProxyScenario {
   label: string;
@@ -19,6 +23,8 @@ export interface ProxyScenario {
   renderConf: (paths: { filterPath: string; port: number; logFile: string; pidFile: string }) => string;
   /** Time plain HTTP too (off for the naive contrast, which only needs one figure). */
   http: boolean;
+  /** Sequential requests per round, when this scenario is too slow for the default. */
+  perRound?: number;
 }
 
 export interface LoadFigures {
@@ -45,13 +51,12 @@ export interface ProxyFigures {
 
 export interface ProxyBenchOptions {
   scratchDir: string;
-  /** Loopback address of this scenario's upstream (each scenario its own: no TIME_WAIT pile-up). */
-  upstreamAddress: string;
   warmup: number;
-  /** Sequential: `rounds` × `perRound` requests; the median of the rounds' rps is quoted. */
+  /** Sequential: `rounds` × `perRound` requests per scenario; the median of the rounds' rps is quoted. */
   rounds: number;
   perRound: number;
   concurrency: number;
+  /** Per round and scenario: the concurrent burst stops at this many requests or this many ms. */
   concurrentMaxRequests: number;
   concurrentMaxMs: number;
   log: (line: string) => void;
@@ -59,133 +64,191 @@ export interface ProxyBenchOptions {
 
 const DENIED_HOST = 'denied.bench.test';
 
-async function measure(request: () => Promise<RequestOutcome>, o: ProxyBenchOptions): Promise<LoadFigures> {
-  await runLoad({ concurrency: 1, maxRequests: o.warmup, maxMs: 30_000, request });
-  const latencies: number[] = [];
-  const roundRps: number[] = [];
-  let failed = 0;
-  let firstFailure: string | undefined;
-  for (let round = 0; round < o.rounds; round += 1) {
-    const result = await runLoad({ concurrency: 1, maxRequests: o.perRound, maxMs: 30_000, request });
-    latencies.push(...result.latenciesMs);
-    roundRps.push(result.rps);
-    failed += result.failed;
-    firstFailure ??= result.firstFailure;
-  }
-  const concurrent = await runLoad({
-    concurrency: o.concurrency,
-    maxRequests: o.concurrentMaxRequests,
-    maxMs: o.concurrentMaxMs,
-    request,
-  });
-  failed += concurrent.failed;
-  firstFailure ??= concurrent.firstFailure;
-  return {
-    medianMs: median(latencies),
-    p90Ms: quantile(latencies, 0.9),
-    sequentialRps: median(roundRps),
-    concurrentRps: concurrent.rps,
-    failed,
-    firstFailure,
-  };
+interface Samples {
+  latencies: number[];
+  roundRps: number[];
+  concurrentRps: number[];
+  failed: number;
+  firstFailure?: string;
 }
 
-function lastHostOrThrow(scenario: ProxyScenario, kind: RequestKind) {
+interface Running {
+  scenario: ProxyScenario;
+  proxy: TinyproxyProcess;
+  upstream: Upstream;
+  targets: { connect: LastHost; http?: LastHost };
+  requests: { connect: () => Promise<RequestOutcome>; http?: () => Promise<RequestOutcome>; denied: () => Promise<RequestOutcome> };
+  samples: { connect: Samples; http: Samples; denied: Samples };
+}
+
+const emptySamples = (): Samples => ({ latencies: [], roundRps: [], concurrentRps: [], failed: 0 });
+
+function lastHostOrThrow(scenario: ProxyScenario, kind: RequestKind): LastHost {
   const last = findLastCompiledHost(scenario.filterText, scenario.entries, kind);
   if (!last) throw new Error(`${scenario.label}: no generated ${kind} host matches the compiled filter`);
   return last;
 }
 
-export async function benchProxyScenario(scenario: ProxyScenario, o: ProxyBenchOptions): Promise<ProxyFigures> {
+async function start(scenario: ProxyScenario, upstreamAddress: string, o: ProxyBenchOptions): Promise<Running> {
   const dir = join(o.scratchDir, scenario.label.replace(/[^a-z0-9]+/gi, '-'));
   mkdirSync(dir, { recursive: true });
   const filterPath = join(dir, 'egress-filter');
   writeFileSync(filterPath, scenario.filterText);
-  const connectTarget = lastHostOrThrow(scenario, 'connect');
-  const httpTarget = scenario.http ? lastHostOrThrow(scenario, 'http') : undefined;
-
+  const targets = { connect: lastHostOrThrow(scenario, 'connect'), http: scenario.http ? lastHostOrThrow(scenario, 'http') : undefined };
   const port = await freePort();
   const logFile = join(dir, 'tinyproxy.log');
   const conf = scenario.renderConf({ filterPath, port, logFile, pidFile: join(dir, 'tinyproxy.pid') });
-  const upstream = await startUpstream({ address: o.upstreamAddress, bannerPort: 443, httpPort: 80, name: scenario.label });
-  const hosts: Record<string, string> = { [connectTarget.host]: o.upstreamAddress, [DENIED_HOST]: o.upstreamAddress };
-  if (httpTarget) hosts[httpTarget.host] = o.upstreamAddress;
-
-  let proxy;
+  const hosts: Record<string, string> = { [targets.connect.host]: upstreamAddress, [DENIED_HOST]: upstreamAddress };
+  if (targets.http) hosts[targets.http.host] = upstreamAddress;
+  const upstream = await startUpstream({ address: upstreamAddress, bannerPort: 443, httpPort: 80, name: scenario.label });
+  let proxy: TinyproxyProcess;
   try {
     proxy = await startTinyproxy({ confText: conf, port, hosts, scratchDir: dir, logPath: logFile });
   } catch (error) {
     await upstream.close();
     throw error;
   }
-  try {
-    const base = { proxyHost: '127.0.0.1', proxyPort: port };
-    const connectReq: ProxyTarget = { ...base, host: connectTarget.host, port: 443 };
-    const deniedReq: ProxyTarget = { ...base, host: DENIED_HOST, port: 443 };
-    const banner = `upstream ${scenario.label}`;
-
-    // Sanity first: the timed host must really pass and a foreign one must really be refused
-    // without reaching the upstream, or the figures would measure a broken jail.
-    const allowed = await connectThrough(connectReq, banner);
-    if (!allowed.ok) throw new Error(`${scenario.label}: CONNECT ${connectTarget.host}:443 was not let through (status ${allowed.status})\n${proxy.readLog().slice(-1500)}`);
-    const seenBefore = upstream.accepted.banner;
-    const denied = await connectThrough(deniedReq, banner);
-    if (denied.status !== 403 || upstream.accepted.banner !== seenBefore) {
-      throw new Error(`${scenario.label}: CONNECT ${DENIED_HOST}:443 was not refused (status ${denied.status})`);
-    }
-
-    o.log(`  ${scenario.label}: CONNECT ${connectTarget.host}:443 (rule ${connectTarget.ruleIndex}/${connectTarget.ruleCount})`);
-    const connect = await measure(() => connectThrough(connectReq, banner), o);
-    let http: LoadFigures | undefined;
-    if (httpTarget) {
-      const httpReq: ProxyTarget = { ...base, host: httpTarget.host, port: 80 };
-      o.log(`  ${scenario.label}: GET http://${httpTarget.host}/ (rule ${httpTarget.ruleIndex}/${httpTarget.ruleCount})`);
-      http = await measure(() => getThrough(httpReq, banner), o);
-    }
-    const deniedRuns = await runLoad({
-      concurrency: 1,
-      maxRequests: o.perRound,
-      maxMs: 30_000,
-      request: async () => {
+  const base = { proxyHost: '127.0.0.1', proxyPort: port };
+  const banner = `upstream ${scenario.label}`;
+  const connectReq: ProxyTarget = { ...base, host: targets.connect.host, port: 443 };
+  const deniedReq: ProxyTarget = { ...base, host: DENIED_HOST, port: 443 };
+  const httpReq: ProxyTarget | undefined = targets.http ? { ...base, host: targets.http.host, port: 80 } : undefined;
+  const running: Running = {
+    scenario,
+    proxy,
+    upstream,
+    targets,
+    requests: {
+      connect: () => connectThrough(connectReq, banner),
+      http: httpReq && (() => getThrough(httpReq, banner)),
+      denied: async () => {
         const outcome = await connectThrough(deniedReq, banner);
         return { ...outcome, ok: outcome.status === 403 };
       },
+    },
+    samples: { connect: emptySamples(), http: emptySamples(), denied: emptySamples() },
+  };
+  try {
+    await sanityCheck(running);
+  } catch (error) {
+    await stop(running);
+    throw error;
+  }
+  return running;
+}
+
+/**
+ * The timed host must really pass and a foreign one must really be refused without reaching the
+ * upstream, or the figures would describe a broken jail.
+ */
+async function sanityCheck(r: Running): Promise<void> {
+  const allowed = await r.requests.connect();
+  if (!allowed.ok) {
+    throw new Error(`${r.scenario.label}: CONNECT ${r.targets.connect.host}:443 was not let through (status ${allowed.status})\n${r.proxy.readLog().slice(-1500)}`);
+  }
+  if (r.requests.http && !(await r.requests.http()).ok) throw new Error(`${r.scenario.label}: GET http://${r.targets.http?.host}/ was not let through`);
+  const seenBefore = r.upstream.accepted.banner;
+  const denied = await r.requests.denied();
+  if (!denied.ok || r.upstream.accepted.banner !== seenBefore) {
+    throw new Error(`${r.scenario.label}: CONNECT ${DENIED_HOST}:443 was not refused (status ${denied.status})`);
+  }
+}
+
+async function stop(r: Running): Promise<void> {
+  await r.proxy.stop();
+  await r.upstream.close();
+}
+
+function record(samples: Samples, result: Awaited<ReturnType<typeof runLoad>>, kind: 'sequential' | 'concurrent'): void {
+  if (kind === 'sequential') {
+    samples.latencies.push(...result.latenciesMs);
+    samples.roundRps.push(result.rps);
+  } else samples.concurrentRps.push(result.rps);
+  samples.failed += result.failed;
+  samples.firstFailure ??= result.firstFailure;
+}
+
+function figures(s: Samples): LoadFigures {
+  return {
+    medianMs: median(s.latencies),
+    p90Ms: quantile(s.latencies, 0.9),
+    sequentialRps: median(s.roundRps),
+    concurrentRps: median(s.concurrentRps),
+    failed: s.failed,
+    firstFailure: s.firstFailure,
+  };
+}
+
+async function measureRound(r: Running, o: ProxyBenchOptions): Promise<void> {
+  const perRound = r.scenario.perRound ?? o.perRound;
+  const kinds = [['connect', r.requests.connect], ['http', r.requests.http], ['denied', r.requests.denied]] as const;
+  for (const [kind, request] of kinds) {
+    if (!request) continue;
+    record(r.samples[kind], await runLoad({ concurrency: 1, maxRequests: perRound, maxMs: 60_000, request }), 'sequential');
+    if (kind === 'denied') continue;
+    const burst = await runLoad({ concurrency: o.concurrency, maxRequests: o.concurrentMaxRequests, maxMs: o.concurrentMaxMs, request });
+    record(r.samples[kind], burst, 'concurrent');
+  }
+}
+
+export async function benchProxyScenarios(
+  scenarios: ReadonlyArray<{ scenario: ProxyScenario; upstreamAddress: string }>,
+  o: ProxyBenchOptions,
+): Promise<ProxyFigures[]> {
+  const running: Running[] = [];
+  try {
+    for (const { scenario, upstreamAddress } of scenarios) {
+      const r = await start(scenario, upstreamAddress, o);
+      running.push(r);
+      const t = r.targets;
+      o.log(`  ${scenario.label}: started in ${r.proxy.startMs.toFixed(0)} ms; CONNECT ${t.connect.host}:443 (rule ${t.connect.ruleIndex}/${t.connect.ruleCount})` +
+        (t.http ? `, GET http://${t.http.host}/ (rule ${t.http.ruleIndex}/${t.http.ruleCount})` : ''));
+    }
+    for (const r of running) {
+      const request = r.requests.connect;
+      await runLoad({ concurrency: 1, maxRequests: Math.min(o.warmup, r.scenario.perRound ?? o.warmup), maxMs: 30_000, request });
+      if (r.requests.http) await runLoad({ concurrency: 1, maxRequests: Math.min(o.warmup, r.scenario.perRound ?? o.warmup), maxMs: 30_000, request: r.requests.http });
+    }
+    for (let round = 0; round < o.rounds; round += 1) {
+      o.log(`  round ${round + 1}/${o.rounds}`);
+      for (const r of running) await measureRound(r, o);
+    }
+    return running.map((r) => {
+      const memory = r.proxy.memory();
+      return {
+        label: r.scenario.label,
+        entries: r.scenario.entries.length,
+        filterRules: filterRules(r.scenario.filterText).length,
+        target: {
+          connect: `${r.targets.connect.host}:443`,
+          connectRule: `${r.targets.connect.ruleIndex}/${r.targets.connect.ruleCount}`,
+          http: r.targets.http ? `http://${r.targets.http.host}/` : undefined,
+          httpRule: r.targets.http ? `${r.targets.http.ruleIndex}/${r.targets.http.ruleCount}` : undefined,
+        },
+        startMs: r.proxy.startMs,
+        connect: figures(r.samples.connect),
+        http: r.requests.http ? figures(r.samples.http) : undefined,
+        deniedMedianMs: median(r.samples.denied.latencies),
+        rssKiB: memory.rssKiB,
+        hwmKiB: memory.hwmKiB,
+      };
     });
-    const memory = proxy.memory();
-    return {
-      label: scenario.label,
-      entries: scenario.entries.length,
-      filterRules: filterRules(scenario.filterText).length,
-      target: {
-        connect: `${connectTarget.host}:443`,
-        connectRule: `${connectTarget.ruleIndex}/${connectTarget.ruleCount}`,
-        http: httpTarget ? `http://${httpTarget.host}/` : undefined,
-        httpRule: httpTarget ? `${httpTarget.ruleIndex}/${httpTarget.ruleCount}` : undefined,
-      },
-      startMs: proxy.startMs,
-      connect,
-      http,
-      deniedMedianMs: median(deniedRuns.latenciesMs),
-      rssKiB: memory.rssKiB,
-      hwmKiB: memory.hwmKiB,
-    };
   } finally {
-    await proxy.stop();
-    await upstream.close();
+    for (const r of running) await stop(r);
   }
 }
 
 /** The floor: the same banner round trip straight to the upstream, no proxy at all. */
-export async function benchDirect(o: ProxyBenchOptions): Promise<{ medianMs: number }> {
+export async function benchDirect(o: ProxyBenchOptions & { upstreamAddress: string }): Promise<{ medianMs: number }> {
   const upstream = await startUpstream({ address: o.upstreamAddress, bannerPort: 443, httpPort: 80, name: 'direct' });
   const request = (): Promise<RequestOutcome> =>
     new Promise((resolve, reject) => {
-      const start = nowMs();
+      const begin = nowMs();
       const socket = connect({ host: o.upstreamAddress, port: 443 });
       let body = '';
       socket.setEncoding('latin1');
       socket.on('data', (chunk: string) => (body += chunk));
-      socket.on('end', () => resolve({ ok: body.startsWith('upstream direct'), status: 200, ms: nowMs() - start, body }));
+      socket.on('end', () => resolve({ ok: body.startsWith('upstream direct'), status: 200, ms: nowMs() - begin, body }));
       socket.on('error', reject);
     });
   try {
