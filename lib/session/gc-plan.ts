@@ -2,10 +2,13 @@
  * What `drydock gc` would reap, decided from one snapshot: one container listing, one network
  * listing, the session directories on disk, and the time. Pure: no docker, no fs.
  *
- * A session is protected (nothing of it is touched) when its agent is up, or when the `drydock run`
- * that owns it is still alive (it may be building the image or waiting for the sidecar), or, when
- * the owner cannot be known, when it was created within the grace period. A running sidecar alone
- * protects nothing: without its agent it is an orphan.
+ * A session is protected (nothing of it is touched) while the `drydock run` that owns it is alive
+ * (it may be building the image or waiting for the sidecar), or while its agent is up and its owner
+ * is not known to be dead, or, when the owner cannot be known, within the grace period after it was
+ * created. The agent container runs a keepalive (`sleep infinity`) and the command is `docker exec`ed
+ * into it, so after `kill -9` of `drydock run` the agent stays "running" with nobody attached: when
+ * session.json says the owner is dead, a running agent does not protect the session. A running
+ * sidecar alone protects nothing either: without its agent it is an orphan.
  */
 import type { ContainerRecord, NetworkRecord } from '../docker/listing.js';
 import { containersOf, groupSessions, type SessionView } from './model.js';
@@ -37,9 +40,9 @@ export interface GcPlan {
 export const DEFAULT_GRACE_MS = 5 * 60_000;
 
 function protection(view: SessionView | undefined, dir: SessionDirState | undefined, now: number, graceMs: number): string | undefined {
-  if (view?.live) return `agent ${view.agent?.name} is ${view.agent?.state}`;
-  if (dir?.owner === 'alive') return 'its drydock run is still alive (starting or tearing down)';
+  if (dir?.owner === 'alive') return 'its drydock run is still alive';
   if (dir?.owner === 'dead') return undefined;
+  if (view?.live) return `agent ${view.agent?.name} is ${view.agent?.state}`;
   const times = [dir?.createdAtMs, ...(view ? containersOf(view).map((c) => c.createdAtMs) : [])].filter(
     (t): t is number => t !== undefined,
   );
@@ -50,8 +53,9 @@ function protection(view: SessionView | undefined, dir: SessionDirState | undefi
   return undefined;
 }
 
-function orphanReason(view: SessionView): string {
+function orphanReason(view: SessionView, dir: SessionDirState | undefined): string {
   if (!view.agent) return 'its agent is gone';
+  if (view.live && dir?.owner === 'dead') return `its drydock run is gone (agent ${view.agent.name} left ${view.agent.state})`;
   return `its agent ${view.agent.name} is ${view.agent.state}`;
 }
 
@@ -71,11 +75,11 @@ export function planGc(state: GcState, options: { graceMs?: number } = {}): GcPl
       continue;
     }
     if (view) {
-      const reason = orphanReason(view);
+      const reason = orphanReason(view, dir);
       for (const c of containersOf(view)) plan.containers.push({ id: c.id, name: c.name, session, reason });
       for (const n of view.networks) plan.networks.push({ id: n.id, name: n.name, session, reason });
     }
-    if (dir) plan.dirs.push({ session, path: dir.path, reason: view ? orphanReason(view) : 'no container of it is left' });
+    if (dir) plan.dirs.push({ session, path: dir.path, reason: view ? orphanReason(view, dir) : 'no container of it is left' });
   }
   return plan;
 }

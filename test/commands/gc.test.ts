@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gc } from '../../lib/commands/gc.js';
@@ -18,10 +18,12 @@ function world(sessions: SessionFixture[]) {
   return { state, fake, ...captureContext({ env: { DRYDOCK_STATE_DIR: state } }) };
 }
 
-function makeDir(state: string, session: string, egressLog?: string): string {
+/** A session dir; `running` gives it this test process as its live owner on this host. */
+function makeDir(state: string, session: string, egressLog?: string, running = false): string {
   const dir = join(state, 'sessions', session);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'session.json'), JSON.stringify({ id: session, createdAt: '2024-05-01T10:00:00Z', pid: 1, hostname: 'h', endedAt: '2024-05-01T10:10:00Z' }));
+  const owner = running ? { pid: process.pid, hostname: hostname() } : { pid: 1, hostname: 'h', endedAt: '2024-05-01T10:10:00Z' };
+  writeFileSync(join(dir, 'session.json'), JSON.stringify({ id: session, createdAt: '2024-05-01T10:00:00Z', ...owner }));
   if (egressLog) writeFileSync(join(dir, 'egress.log'), egressLog);
   return dir;
 }
@@ -29,7 +31,7 @@ function makeDir(state: string, session: string, egressLog?: string): string {
 describe('gc', () => {
   it('reaps orphans in one rm -f and one network rm, archives logs, and never touches the live session', async () => {
     const { state, fake, ctx, stdout } = world([{ id: 'live-0001' }, { id: 'orph-0002', agent: false }, { id: 'dood-0003', mode: 'dood', agent: 'exited' }]);
-    const live = makeDir(state, 'live-0001');
+    const live = makeDir(state, 'live-0001', undefined, true);
     const orphan = makeDir(state, 'orph-0002', 'NOTICE Proxying refused on filtered url "x.test:443"\n');
     fake
       .expect({ argv: ['docker', 'rm', '-f', 'a-dood-0003', 'e-orph-0002'], result: { stdout: 'a-dood-0003\ne-orph-0002\n' } })
@@ -42,7 +44,7 @@ describe('gc', () => {
     expect(existsSync(orphan)).toBe(false);
     expect(readFileSync(join(state, 'gc-archive', 'orph-0002.log'), 'utf8')).toContain('x.test:443');
     expect(stdout()).toMatch(/removed 2 container\(s\), 1 network\(s\), 1 session dir\(s\)/);
-    expect(stdout()).toMatch(/kept live-0001: agent drydock-live-0001 is running/);
+    expect(stdout()).toMatch(/kept live-0001: its drydock run is still alive/);
   });
 
   it('uses the same number of docker calls for 1 and for 500 sessions', async () => {

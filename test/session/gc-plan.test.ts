@@ -25,7 +25,7 @@ describe('planGc', () => {
           { id: 'done-0003', agent: 'exited', egress: 'exited' },
           { id: 'dood-0004', mode: 'dood', agent: 'exited' },
         ],
-        [{ session: 'live-0001' }, { session: 'orph-0002' }, { session: 'gone-0005' }],
+        [{ session: 'live-0001', owner: 'alive' }, { session: 'orph-0002' }, { session: 'gone-0005' }],
       ),
     );
     expect(plan.kept.map((k) => k.session)).toEqual(['live-0001']);
@@ -66,8 +66,16 @@ describe('planGc', () => {
     expect(plan.dirs).toHaveLength(1);
   });
 
-  it('a live agent wins even over a dead owner', () => {
-    const plan = planGc(state([{ id: 'x-0001' }], [{ session: 'x-0001', owner: 'dead' }]));
+  it('after kill -9 of drydock run, its still-running keepalive agent does not protect the session', () => {
+    const plan = planGc(state([{ id: 'x-0001' }, { id: 'y-0002' }], [{ session: 'x-0001', owner: 'dead' }, { session: 'y-0002', owner: 'alive' }]));
+    expect(plan.kept.map((k) => k.session)).toEqual(['y-0002']);
+    expect(plan.containers.map((c) => c.name)).toEqual(['drydock-x-0001', 'drydock-x-0001-egress']);
+    expect(plan.containers[0]?.reason).toBe('its drydock run is gone (agent drydock-x-0001 left running)');
+    expect(plan.dirs.map((d) => d.session)).toEqual(['x-0001']);
+  });
+
+  it('a running agent protects a session whose owner cannot be seen (another host, no metadata)', () => {
+    const plan = planGc(state([{ id: 'x-0001' }], [{ session: 'x-0001', owner: 'unknown' }]));
     expect(plan.kept).toHaveLength(1);
     expect(plan.containers).toEqual([]);
   });
