@@ -98,9 +98,8 @@ export function loadAllowlists(opts: LoadOptions): LoadedAllowlists {
   return result;
 }
 
-/** `loadAllowlists`, but any error becomes one UsageError (exit 2) carrying every diagnostic. */
-export function loadAllowlistsOrThrow(opts: LoadOptions): LoadedAllowlists {
-  const loaded = loadAllowlists(opts);
+/** Throws one UsageError (exit 2) carrying every error diagnostic, if there are any. */
+export function assertNoErrors(loaded: LoadedAllowlists): LoadedAllowlists {
   if (loaded.errors.length > 0) {
     const n = loaded.errors.length;
     throw new UsageError(`the egress allowlist has ${n} error${n === 1 ? '' : 's'}`, {
@@ -109,4 +108,9 @@ export function loadAllowlistsOrThrow(opts: LoadOptions): LoadedAllowlists {
     });
   }
   return loaded;
+}
+
+/** `loadAllowlists`, but any error becomes one UsageError (exit 2) carrying every diagnostic. */
+export function loadAllowlistsOrThrow(opts: LoadOptions): LoadedAllowlists {
+  return assertNoErrors(loadAllowlists(opts));
 }

@@ -10,16 +10,17 @@ import { resolveProjectName, userAllowlistPaths } from '../paths.js';
 import { compileFilter } from '../allowlist/compile.js';
 import { effectiveRules, type EffectiveRules } from '../allowlist/effective.js';
 import { describeRequest, findAllowingEntry, parseTarget, suggestLine } from '../allowlist/match.js';
-import { loadAllowlistsOrThrow, type LoadedAllowlists } from '../allowlist/sources.js';
+import { assertNoErrors, loadAllowlists, type LoadedAllowlists } from '../allowlist/sources.js';
 import type { AllowEntry, SourceRef } from '../allowlist/types.js';
 
 const at = (s: SourceRef): string => `${s.file}:${s.line}`;
 
 function load(opts: { project?: string }, ctx: CommandContext): { project: string; loaded: LoadedAllowlists } {
   const project = resolveProjectName(opts.project, ctx.cwd);
-  const loaded = loadAllowlistsOrThrow({ env: ctx.env, project });
+  const loaded = loadAllowlists({ env: ctx.env, project });
+  // Warnings first, even when errors follow: a converted legacy line is worth knowing about.
   for (const warning of loaded.warnings) ctx.err(`warning: ${formatDiagnostic(warning)}`);
-  return { project, loaded };
+  return { project, loaded: assertNoErrors(loaded) };
 }
 
 export async function compile(opts: { project?: string; out?: string }, ctx: CommandContext): Promise<CommandResult> {

@@ -91,11 +91,13 @@ describe('compileFilter', () => {
 
   it('compiles 100,000 entries in well under a second', () => {
     const list = entries(syntheticHosts(100_000, 7).join('\n'));
-    const start = performance.now();
+    // CPU time, not wall time: the machines running tests are often shared and busy.
+    const before = process.cpuUsage();
     const c = compileFilter(list);
-    const ms = performance.now() - start;
+    const used = process.cpuUsage(before);
     expect(c.ruleCount).toBe(100_000);
-    expect(ms).toBeLessThan(1000);
+    expect(c.lineCount).toBeLessThan(5000);
+    expect((used.user + used.system) / 1000).toBeLessThan(1000);
   });
 
   it('refuses rules a parser would never produce (the compiler is the only author of regexes)', () => {

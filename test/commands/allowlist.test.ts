@@ -181,3 +181,11 @@ describe('allowlist list', () => {
     });
   });
 });
+
+describe('warnings alongside errors', () => {
+  it('prints legacy-regex warnings even when another line is an error', async () => {
+    const w = world({ user: '^registry\\.npmjs\\.org$\n127.0.0.1\n' });
+    await usageError(compile({}, w.ctx));
+    expect(w.err.join('\n')).toContain('egress-allowlist:1: converted legacy regex');
+  });
+});
