@@ -1,7 +1,7 @@
 /** What the figures were measured on: printed with the table, since they mean nothing without it. */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 
 export interface MachineInfo {
   cpu: string;
@@ -10,6 +10,8 @@ export interface MachineInfo {
   node: string;
   tinyproxy: string;
   kernel: string;
+  /** 1-minute load average when the bench started: other work on the machine skews every figure. */
+  loadAverage: number;
 }
 
 export function tinyproxyVersion(binary = 'tinyproxy'): string | undefined {
@@ -33,9 +35,10 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     tinyproxy: tinyproxyVersion() ?? 'not installed',
     kernel,
+    loadAverage: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
 }
 
 export function formatMachine(m: MachineInfo): string {
-  return `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}, ${m.tinyproxy}`;
+  return `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}, ${m.tinyproxy}; load average ${m.loadAverage} at start`;
 }

@@ -1,26 +1,27 @@
 /**
  * Proxy cost against allowlist size: one real tinyproxy per scenario, with drydock's own rendered
- * config and compiled filter, timed on requests to the host its filter reaches last.
+ * config and compiled filter, timed on requests to the host its filter reaches last. tinyproxy runs
+ * in the integration tier's harness: a private mount namespace whose /etc holds the bench's hosts
+ * file, a files-only nsswitch (no DNS at all) and the filter at the rendered config's own path.
  *
  * All scenarios run side by side and are measured in interleaved rounds (10, 1k, 10k, 100k, 10,
  * 1k, …): on a shared 2-core machine the load changes from second to second, and interleaving makes
  * every scenario see the same mix, so the ratios to the 10-entry baseline stay honest.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { startTinyproxy, type TinyproxyHandle } from '../integration/harness/tinyproxy.js';
 import type { GeneratedEntry } from './gen-allowlist.js';
 import { filterRules, findLastCompiledHost, type LastHost, type RequestKind } from './last-host.js';
 import { connectThrough, getThrough, runLoad, startUpstream, type ProxyTarget, type RequestOutcome, type Upstream } from './proxy-client.js';
 import { median, nowMs, quantile } from './stats.js';
-import { freePort, startTinyproxy, type TinyproxyProcess } from './tinyproxy-proc.js';
+import { proxyMemory } from './tinyproxy-proc.js';
 
 export interface ProxyScenario {
   label: string;
   entries: readonly GeneratedEntry[];
+  /** The session's tinyproxy.conf as drydock rendered it (the harness changes only Listen/Port/LogFile/PidFile). */
+  confText: string;
   filterText: string;
-  /** Renders the tinyproxy config for this bench instance (drydock's renderer, bench paths). */
-  renderConf: (paths: { filterPath: string; port: number; logFile: string; pidFile: string }) => string;
   /** Time plain HTTP too (off for the naive contrast, which only needs one figure). */
   http: boolean;
   /** Sequential requests per round, when this scenario is too slow for the default. */
@@ -50,7 +51,6 @@ export interface ProxyFigures {
 }
 
 export interface ProxyBenchOptions {
-  scratchDir: string;
   warmup: number;
   /** Sequential: `rounds` × `perRound` requests per scenario; the median of the rounds' rps is quoted. */
   rounds: number;
@@ -74,7 +74,8 @@ interface Samples {
 
 interface Running {
   scenario: ProxyScenario;
-  proxy: TinyproxyProcess;
+  proxy: TinyproxyHandle;
+  startMs: number;
   upstream: Upstream;
   targets: { connect: LastHost; http?: LastHost };
   requests: { connect: () => Promise<RequestOutcome>; http?: () => Promise<RequestOutcome>; denied: () => Promise<RequestOutcome> };
@@ -89,25 +90,21 @@ function lastHostOrThrow(scenario: ProxyScenario, kind: RequestKind): LastHost {
   return last;
 }
 
-async function start(scenario: ProxyScenario, upstreamAddress: string, o: ProxyBenchOptions): Promise<Running> {
-  const dir = join(o.scratchDir, scenario.label.replace(/[^a-z0-9]+/gi, '-'));
-  mkdirSync(dir, { recursive: true });
-  const filterPath = join(dir, 'egress-filter');
-  writeFileSync(filterPath, scenario.filterText);
+async function start(scenario: ProxyScenario, upstreamAddress: string): Promise<Running> {
   const targets = { connect: lastHostOrThrow(scenario, 'connect'), http: scenario.http ? lastHostOrThrow(scenario, 'http') : undefined };
-  const port = await freePort();
-  const logFile = join(dir, 'tinyproxy.log');
-  const conf = scenario.renderConf({ filterPath, port, logFile, pidFile: join(dir, 'tinyproxy.pid') });
   const hosts: Record<string, string> = { [targets.connect.host]: upstreamAddress, [DENIED_HOST]: upstreamAddress };
   if (targets.http) hosts[targets.http.host] = upstreamAddress;
   const upstream = await startUpstream({ address: upstreamAddress, bannerPort: 443, httpPort: 80, name: scenario.label });
-  let proxy: TinyproxyProcess;
+  let proxy: TinyproxyHandle;
+  const begin = nowMs();
   try {
-    proxy = await startTinyproxy({ confText: conf, port, hosts, scratchDir: dir, logPath: logFile });
+    proxy = await startTinyproxy({ confText: scenario.confText, filterText: scenario.filterText, hosts, startTimeoutMs: 120_000 });
   } catch (error) {
     await upstream.close();
     throw error;
   }
+  const startMs = nowMs() - begin;
+  const port = proxy.port;
   const base = { proxyHost: '127.0.0.1', proxyPort: port };
   const banner = `upstream ${scenario.label}`;
   const connectReq: ProxyTarget = { ...base, host: targets.connect.host, port: 443 };
@@ -116,6 +113,7 @@ async function start(scenario: ProxyScenario, upstreamAddress: string, o: ProxyB
   const running: Running = {
     scenario,
     proxy,
+    startMs,
     upstream,
     targets,
     requests: {
@@ -198,10 +196,10 @@ export async function benchProxyScenarios(
   const running: Running[] = [];
   try {
     for (const { scenario, upstreamAddress } of scenarios) {
-      const r = await start(scenario, upstreamAddress, o);
+      const r = await start(scenario, upstreamAddress);
       running.push(r);
       const t = r.targets;
-      o.log(`  ${scenario.label}: started in ${r.proxy.startMs.toFixed(0)} ms; CONNECT ${t.connect.host}:443 (rule ${t.connect.ruleIndex}/${t.connect.ruleCount})` +
+      o.log(`  ${scenario.label}: started in ${r.startMs.toFixed(0)} ms; CONNECT ${t.connect.host}:443 (rule ${t.connect.ruleIndex}/${t.connect.ruleCount})` +
         (t.http ? `, GET http://${t.http.host}/ (rule ${t.http.ruleIndex}/${t.http.ruleCount})` : ''));
     }
     for (const r of running) {
@@ -214,7 +212,7 @@ export async function benchProxyScenarios(
       for (const r of running) await measureRound(r, o);
     }
     return running.map((r) => {
-      const memory = r.proxy.memory();
+      const memory = proxyMemory(r.proxy.pid);
       return {
         label: r.scenario.label,
         entries: r.scenario.entries.length,
@@ -225,7 +223,7 @@ export async function benchProxyScenarios(
           http: r.targets.http ? `http://${r.targets.http.host}/` : undefined,
           httpRule: r.targets.http ? `${r.targets.http.ruleIndex}/${r.targets.http.ruleCount}` : undefined,
         },
-        startMs: r.proxy.startMs,
+        startMs: r.startMs,
         connect: figures(r.samples.connect),
         http: r.requests.http ? figures(r.samples.http) : undefined,
         deniedMedianMs: median(r.samples.denied.latencies),

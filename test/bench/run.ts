@@ -7,15 +7,14 @@
  *   --only=a,b        any of proxy, compile, startup, gc (default: all)
  *   --seed=N          the allowlist generator's seed (default 7)
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileFilter, type CompiledFilter } from '../../lib/allowlist/compile.js';
-import { loadAllowlistsOrThrow } from '../../lib/allowlist/sources.js';
-import { renderTinyproxyConf } from '../../lib/egress/tinyproxy-conf.js';
-import { benchAllowlistEnv, benchCompile, linearity } from './compile-bench.js';
-import { generateAllowlist, naiveFilter, type GeneratedAllowlist } from './gen-allowlist.js';
+import { renderProxyFiles } from '../integration/harness/session.js';
+import { benchCompile, linearity } from './compile-bench.js';
+import { generateAllowlist, naiveFilter } from './gen-allowlist.js';
+import { filterRules } from './last-host.js';
 import { machineInfo } from './machine.js';
 import { benchDirect, benchProxyScenarios, type ProxyBenchOptions, type ProxyScenario } from './proxy-bench.js';
 import { compileTargets, formatReport, gcTargets, proxyTargets, startupTargets, type BenchReport } from './report.js';
@@ -51,34 +50,24 @@ function parseArgs(argv: readonly string[]): Args {
 
 const log = (line: string) => void process.stderr.write(`${line}\n`);
 
-/** The generated list through drydock's real loading path: the file replaces the baseline. */
-function compileGenerated(gen: GeneratedAllowlist, scratch: string, label: string): CompiledFilter {
-  const listPath = join(scratch, `allowlist-${label}`);
-  writeFileSync(listPath, gen.text);
-  const loaded = loadAllowlistsOrThrow({ env: benchAllowlistEnv(listPath, join(scratch, 'no-config')), project: 'bench' });
-  return compileFilter(loaded.entries);
-}
-
-/** drydock's own rendered config; only the bench's port, listen address, log and pid paths differ. */
-const rendererFor =
-  (compiled: CompiledFilter): ProxyScenario['renderConf'] =>
-  (p) =>
-    renderTinyproxyConf({ compiled, filterPath: p.filterPath, port: p.port, listen: '127.0.0.1', logFile: p.logFile, pidFile: p.pidFile });
-
-async function proxySection(args: Args, scratch: string): Promise<NonNullable<BenchReport['proxy']>> {
+async function proxySection(args: Args): Promise<NonNullable<BenchReport['proxy']>> {
   ensureTinyproxyInstalled(log);
   const options: ProxyBenchOptions = args.quick
-    ? { scratchDir: scratch, warmup: 10, rounds: 2, perRound: 25, concurrency: 8, concurrentMaxRequests: 100, concurrentMaxMs: 500, log }
-    : { scratchDir: scratch, warmup: 30, rounds: 5, perRound: 60, concurrency: 8, concurrentMaxRequests: 400, concurrentMaxMs: 1000, log };
+    ? { warmup: 10, rounds: 2, perRound: 25, concurrency: 8, concurrentMaxRequests: 100, concurrentMaxMs: 500, log }
+    : { warmup: 30, rounds: 5, perRound: 60, concurrency: 8, concurrentMaxRequests: 400, concurrentMaxMs: 1000, log };
   log('proxy: direct round trip (no proxy)');
   const direct = await benchDirect({ ...options, upstreamAddress: '127.77.200.1' });
   const scenarios: Array<{ scenario: ProxyScenario; upstreamAddress: string }> = [];
   const sizes: Array<[string, number]> = [['10', 10], ['1,000', 1000], ['10,000', 10_000], ['100,000', 100_000]];
   for (const [index, [label, size]] of sizes.entries()) {
     const gen = generateAllowlist({ size, seed: args.seed });
-    const compiled = compileGenerated(gen, scratch, String(size));
-    log(`proxy: ${label} entries → ${compiled.lineCount} filter lines`);
-    const scenario: ProxyScenario = { label, entries: gen.entries, filterText: compiled.filter, renderConf: rendererFor(compiled), http: true };
+    // A real contained session, rendered as `drydock run` renders it: the shipped baseline plus the
+    // generated list as the project's allowlist.
+    const rendered = renderProxyFiles({ allowlist: gen.text, project: 'bench' });
+    const { confText, filterText } = rendered;
+    rendered.cleanup();
+    log(`proxy: ${label} entries → ${filterRules(filterText).length} filter lines`);
+    const scenario: ProxyScenario = { label, entries: gen.entries, confText, filterText, http: true };
     scenarios.push({ scenario, upstreamAddress: `127.77.${index + 1}.1` });
     if (size === 10_000) {
       // The contrast the issue quotes: one regex per entry, the same rendered config. Fewer
@@ -86,8 +75,8 @@ async function proxySection(args: Args, scratch: string): Promise<NonNullable<Be
       const naive: ProxyScenario = {
         label: 'naive 10,000 (1 regex/entry)',
         entries: gen.entries,
+        confText,
         filterText: naiveFilter(gen.entries),
-        renderConf: rendererFor(compiled),
         http: false,
         perRound: args.quick ? 5 : 15,
       };
@@ -125,7 +114,7 @@ async function main(): Promise<number> {
       report.targets.push(...gcTargets(report.gc));
     }
     if (args.only.has('proxy')) {
-      report.proxy = await proxySection(args, scratch);
+      report.proxy = await proxySection(args);
       report.targets.push(...proxyTargets(report.proxy.scenarios));
     }
   } finally {
