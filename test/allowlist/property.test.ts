@@ -123,7 +123,7 @@ describe('each accepted entry, alone', () => {
             expect(denies({ host: `${junk}${host}`, port: p, protocol })).toBe(true);
           }
           expect(denies({ host: `${host}${junk}`, port: p, protocol }) || junk === '.').toBe(true);
-          expect(denies({ host: `${host}.${sub1}.test`, port: p, protocol })).toBe(true);
+          expect(denies({ host: `${host}.${sub1}.invalid`, port: p, protocol })).toBe(true);
           expect(denies({ host: `${sub1}.${host}@evil.test`, port: p, protocol })).toBe(true);
           expect(denies({ host: host.slice(host.indexOf('.') + 1), port: p, protocol })).toBe(true);
           const otherPort = p === 65535 ? 1 : p + 1;
