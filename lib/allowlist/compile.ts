@@ -10,6 +10,10 @@
  * minus `:port`. So every line is anchored at `^`, and the host must be followed by nothing but an
  * optional trailing dot and the port (CONNECT: then the end; HTTP: then `/` or the end): that
  * rules out `github.com@evil.test:443`, `github.com.evil.test`, `:80@evil.test`, `?`, `#`, `\`.
+ * One residue no filter line can tell apart: a relative request with `Host: deb.debian.org/x.evil`
+ * becomes `http://deb.debian.org/x.evil:80/…`, which reads as an allowed URL with a path. tinyproxy
+ * then resolves the literal name `deb.debian.org/x.evil`; glibc (verified, 2.36) and musl refuse
+ * such a name without sending a DNS query, so the request fails with 500.
  *
  * Lines are packed: many hosts per alternation, grouped by last label, each line under 500 bytes
  * (tinyproxy reads filter lines into a 512-byte buffer and silently splits longer ones), because
