@@ -3,8 +3,8 @@
  *
  * tinyproxy 1.11 serves each client in a thread but logs one process id, and its refusal lines do
  * not name the client's file descriptor. So a refusal or an `Established connection` line is paired
- * with the most recent open request whose host fits it. What drydock's config (LogLevel Connect)
- * makes tinyproxy write, measured on 1.11.1:
+ * with the most recent open request whose host fits it. What tinyproxy writes (drydock's config uses
+ * LogLevel Info; the parser also reads logs written at LogLevel Connect), measured on 1.11.1:
  *   allowed             Request (file descriptor 6): CONNECT github.com:443 HTTP/1.1
  *                       Established connection to host "github.com" using file descriptor 5.
  *   filtered            Proxying refused on filtered url "xgithub.com:443"        (CONNECT form)

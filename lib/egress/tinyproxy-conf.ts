@@ -70,8 +70,9 @@ export function renderTinyproxyConf(opts: TinyproxyConfOptions): string {
   lines.push(
     'Timeout 600',
     'MaxClients 100',
-    '# Connect level logs allowed requests too, not only refusals: `drydock egress log` reads both.',
-    'LogLevel Connect',
+    '# Info level logs allowed requests and every refusal explicitly (a ConnectPort refusal is an',
+    '# INFO line): `drydock egress log` reads both.',
+    'LogLevel Info',
   );
   if (opts.logFile !== undefined) lines.push(`LogFile ${quoted('log file', opts.logFile)}`);
   if (opts.pidFile !== undefined) lines.push(`PidFile ${quoted('pid file', opts.pidFile)}`);

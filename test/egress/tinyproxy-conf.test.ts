@@ -14,7 +14,7 @@ describe('renderTinyproxyConf', () => {
       'Port 8888',
       'Timeout 600',
       'MaxClients 100',
-      'LogLevel Connect',
+      'LogLevel Info',
       'DisableViaHeader Yes',
       'XTinyproxy No',
       'Filter "/etc/drydock/filter"',
@@ -52,7 +52,7 @@ describe('renderTinyproxyConf', () => {
   it('observe mode: no filter at all, loudly marked, still logging every connection', () => {
     const conf = renderTinyproxyConf({ filterPath: '/f', observe: true });
     expect(conf).toMatch(/OBSERVE MODE: NO FILTER.*NOT a jail/);
-    expect(conf).toContain('LogLevel Connect');
+    expect(conf).toContain('LogLevel Info');
     expect(conf).not.toMatch(/^(Filter|ConnectPort)/m);
   });
 
