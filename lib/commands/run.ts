@@ -51,7 +51,7 @@ export function agentCommand(cmd: readonly string[], env: Readonly<Record<string
 }
 
 /** The sidecar image must exist before compose up; drydock builds only its own default image. */
-async function ensureEgressImage(docker: Docker, ctx: CommandContext, signal: AbortSignal): Promise<void> {
+async function ensureEgressImage(docker: Docker, ctx: CommandContext): Promise<void> {
   const { image } = egressImage(ctx.env);
   if (await docker.imageExists(image)) return;
   if (image !== DEFAULT_EGRESS_IMAGE) {
@@ -62,7 +62,7 @@ async function ensureEgressImage(docker: Docker, ctx: CommandContext, signal: Ab
   const base = ctx.env.DRYDOCK_EGRESS_BASE_IMAGE;
   const contextDir = join(templatesDir(), 'egress');
   ctx.err(`drydock: building the egress sidecar image ${image} from ${contextDir}${base ? ` (BASE=${base})` : ''}…`);
-  await docker.buildImage({ tag: image, contextDir, buildArgs: base ? { BASE: base } : {}, signal });
+  await docker.buildImage({ tag: image, contextDir, buildArgs: base ? { BASE: base } : {} });
 }
 
 function startFailure(rendered: RenderedSession, output: string, teardown: TeardownResult | undefined): ExternalError {
@@ -101,6 +101,12 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
   const docker = new Docker(deps.runner ?? processRunner(ctx.env));
   const compose = await docker.compose();
   if (compose.kind === 'none') throw new ExternalError(`no Compose found: ${compose.reason}`, { hint: COMPOSE_HINT });
+  if (contained) {
+    // Shared prerequisites first: a missing image or an engine that cannot make the bridge fails
+    // here, before any session directory or session object exists.
+    await ensureEgressImage(docker, ctx);
+    await docker.ensureNetwork(EGRESS_NETWORK, { 'drydock.shared': 'egress' });
+  }
 
   const sessionId = await pickSessionId({
     project,
@@ -125,20 +131,13 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
   const checkpoint = () => {
     if (guard.interruptedBy) throw new Interrupted(guard.interruptedBy);
   };
-  let composeStarted = false;
   let upOutput: string | undefined;
   let exitCode: number = ExitCode.External;
   let timing: RunTiming | undefined;
   let teardown: TeardownResult | undefined;
   let failure: unknown;
   try {
-    if (contained) {
-      await ensureEgressImage(docker, ctx, guard.signal);
-      checkpoint();
-      await docker.ensureNetwork(EGRESS_NETWORK, { 'drydock.shared': 'egress' });
-      checkpoint();
-    }
-    composeStarted = true;
+    ctx.err(`drydock: starting session ${sessionId} (${mode}${observe ? ', observe' : ''})…`);
     const up = await docker.composeUp({ project: rendered.composeProject, files: rendered.composeFiles, cwd: dir, signal: guard.signal });
     checkpoint();
     if (up.code !== 0) {
@@ -161,18 +160,16 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
   } catch (error) {
     if (!(error instanceof Interrupted)) failure = error;
   } finally {
-    if (composeStarted) {
-      try {
-        teardown = await teardownSession({ docker, sessionId, sessionDir: dir, contained });
-        if (teardown.denials && !ctx.json) ctx.err(teardown.denials);
-        if (observe && teardown.egressLog.path) {
-          ctx.err(`drydock: observe log saved to ${teardown.egressLog.path}; turn it into an allowlist with: drydock egress suggest ${sessionId}`);
-        }
-        for (const f of teardown.failures) ctx.err(`drydock: teardown: ${f}`);
-      } catch (error) {
-        ctx.err(`drydock: teardown of ${sessionId} failed: ${String(error)} — finish it with: drydock stop ${sessionId}`);
-        if (!(error instanceof DrydockError)) failure ??= error;
+    try {
+      teardown = await teardownSession({ docker, sessionId, sessionDir: dir, contained });
+      if (teardown.denials && !ctx.json) ctx.err(teardown.denials);
+      if (observe && teardown.egressLog.path) {
+        ctx.err(`drydock: observe log saved to ${teardown.egressLog.path}; turn it into an allowlist with: drydock egress suggest ${sessionId}`);
       }
+      for (const f of teardown.failures) ctx.err(`drydock: teardown: ${f}`);
+    } catch (error) {
+      ctx.err(`drydock: teardown of ${sessionId} failed: ${String(error)} — finish it with: drydock stop ${sessionId}`);
+      if (!(error instanceof DrydockError)) failure ??= error;
     }
     guard.release();
   }

@@ -144,12 +144,12 @@ describe('run', () => {
     const w = runWorld({ DRYDOCK_EGRESS_IMAGE: 'registry.test/egress:1' });
     w.fake
       .expect({ argv: ['docker', 'compose', 'version'], result: { stdout: 'Docker Compose version v2.24.5\n' } })
-      .expect({ argv: (a) => a[2] === 'inspect' && a[1] === 'container', result: { code: 1, stderr: 'Error: No such container: a\nError: No such container: b\n' } })
       .expect({ argv: ['docker', 'image', 'inspect', '--format', '{{.Id}}', 'registry.test/egress:1'], result: { code: 1, stderr: 'Error: No such image: registry.test/egress:1\n' } });
     const error = (await run({ cmd: ['x'] }, w.ctx, deps(w)).catch((e: unknown) => e)) as ExternalError;
     expect(error.exitCode).toBe(3);
     expect(error.hint).toMatch(/docker pull registry\.test\/egress:1/);
     expect(w.fake.unmet()).toEqual([]);
+    expect(existsSync(join(w.state, 'sessions'))).toBe(false);
   });
 
   it('observe mode says loudly that it is not a jail', async () => {
@@ -183,9 +183,13 @@ describe('run', () => {
     writeFileSync(join(w.root, 'config', 'egress-allowlist'), 'not a host\n');
     w.fake
       .expect({ argv: ['docker', 'compose', 'version'], result: { stdout: 'Docker Compose version v2.24.5\n' } })
+      .expect({ argv: ['docker', 'image', 'inspect', '--format', '{{.Id}}', 'drydock-egress:latest'], result: { stdout: 'sha256:1\n' } })
+      .expect({ argv: ['docker', 'network', 'create', '--label', 'drydock.shared=egress', 'drydock_egress'], result: { stdout: 'id\n' } })
       .expect({ argv: (a) => a[1] === 'container' && a[2] === 'inspect', result: { code: 1, stderr: 'Error: No such container: a\nError: No such container: b\n' } });
     const error = (await run({ cmd: ['x'] }, w.ctx, deps(w)).catch((e: unknown) => e)) as ExternalError;
     expect(error.exitCode).toBe(2);
+    expect(w.fake.unmet()).toEqual([]);
+    expect(w.fake.calls.some((c) => c.includes('up'))).toBe(false);
     expect(existsSync(w.sessionDir(ID))).toBe(false);
     expect(w.signals.listenerCount()).toBe(0);
   });
