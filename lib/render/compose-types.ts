@@ -56,6 +56,7 @@ export interface ComposeNetwork {
   internal?: boolean;
   external?: boolean;
   driver?: string;
+  driver_opts?: Record<string, string>;
   labels?: Labels;
 }
 

@@ -21,7 +21,7 @@ import {
   SIDECAR_USER,
   WORKSPACE,
 } from './names.js';
-import { AGENT_CAPABILITIES, NO_NEW_PRIVILEGES, NO_PROXY_VARIABLES, PROXY_VARIABLES, TELEMETRY_DEFAULTS } from './overlay.js';
+import { AGENT_CAPABILITIES, INHIBIT_IPV4, NO_NEW_PRIVILEGES, NO_PROXY_VARIABLES, PROXY_VARIABLES, TELEMETRY_DEFAULTS } from './overlay.js';
 
 export interface Violation {
   code: string;
@@ -122,6 +122,11 @@ export function checkContainedInvariants(doc: unknown): Violation[] {
 
   // The network layout: the agent can only reach the sidecar; only the sidecar reaches the NAT bridge.
   c.require(internal.internal === true, 'internal-network-not-internal', `network ${INTERNAL_NETWORK_KEY}: must be internal: true`);
+  c.require(
+    keyValues(internal.driver_opts)[INHIBIT_IPV4] === 'true',
+    'internal-network-host-reachable',
+    `network ${INTERNAL_NETWORK_KEY}: needs driver_opts ${INHIBIT_IPV4}: "true" (else the host is reachable on the bridge address)`,
+  );
   c.require(String(internal.name ?? '').startsWith('drydock_internal_'), 'internal-network-name', `network ${INTERNAL_NETWORK_KEY}: needs an explicit name drydock_internal_<session>`);
   c.require(egress.external === true && egress.name === EGRESS_NETWORK, 'egress-network-external', `network ${EGRESS_NETWORK_KEY}: must be external with name ${EGRESS_NETWORK}`);
   c.require(agent.network_mode === undefined && sameSet(networkNames(agent), [INTERNAL_NETWORK_KEY]), 'agent-networks', `${AGENT_SERVICE}: must be on ${INTERNAL_NETWORK_KEY} only`);

@@ -139,6 +139,10 @@ function renderContainOverlay(spec: SessionSpec): ComposeFile {
       [INTERNAL_NETWORK_KEY]: {
         name: internalNetworkName(spec.sessionId),
         internal: true,
+        // `internal: true` alone still gives the host's bridge an address on this network, so the
+        // agent could reach any host service listening there (seen on a real engine). With no
+        // address on the bridge, the sidecar is the only thing the agent can reach.
+        driver_opts: { [INHIBIT_IPV4]: 'true' },
         labels: sessionLabels(spec, 'network'),
       },
       // Shared by all sessions and created by `run`: external, so one session's `down` never removes it.
@@ -146,6 +150,9 @@ function renderContainOverlay(spec: SessionSpec): ComposeFile {
     },
   };
 }
+
+/** Bridge driver option: do not give the host's bridge interface an IPv4 address. */
+export const INHIBIT_IPV4 = 'com.docker.network.bridge.inhibit_ipv4';
 
 function renderDoodOverlay(spec: SessionSpec): ComposeFile {
   const agent: ComposeService = {

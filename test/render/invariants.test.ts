@@ -24,6 +24,7 @@ type Mutation = [name: string, code: string, mutate: (doc: ComposeFile) => void]
 const containedMutations: Mutation[] = [
   ['internal network loses internal: true', 'internal-network-not-internal', (d) => void delete d.networks!.drydock_internal!.internal],
   ['internal network is internal: false', 'internal-network-not-internal', (d) => void (d.networks!.drydock_internal!.internal = false)],
+  ['internal network gives the host an address', 'internal-network-host-reachable', (d) => void delete d.networks!.drydock_internal!.driver_opts],
   ['internal network loses its explicit name', 'internal-network-name', (d) => void delete d.networks!.drydock_internal!.name],
   ['egress network is not external', 'egress-network-external', (d) => void delete d.networks!.drydock_egress!.external],
   ['agent also joins the NAT bridge', 'agent-networks', (d) => void agentOf(d).networks!.push('drydock_egress')],
