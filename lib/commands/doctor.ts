@@ -29,7 +29,8 @@ import { DrydockError, ExitCode } from '../errors.js';
 import { configDir, resolveProjectName, stateDir, templatesDir } from '../paths.js';
 import { DEFAULT_AGENT_IMAGE, DEFAULT_EGRESS_IMAGE, agentImage, assertEgressImageAllowed, egressImage } from '../render/images.js';
 import { resolveMode } from '../render/mode.js';
-import { DOCKER_SOCKET, EGRESS_NETWORK } from '../render/names.js';
+import { EGRESS_NETWORK } from '../render/names.js';
+import { hostDockerSocket } from '../render/overlay.js';
 import { egressChecks } from '../session/egress-checks.js';
 import { groupSessions, type SessionView } from '../session/model.js';
 
@@ -113,7 +114,7 @@ async function engineSections(docker: Docker, env: Env, pathExists: (path: strin
   sections.push({ name: 'IMAGES', checks: images });
   sections.push({
     name: 'ENGINE CAPABILITIES',
-    checks: [...capabilityChecks(probe.info.securityOptions), doodSocketCheck(pathExists(DOCKER_SOCKET), env, DOCKER_SOCKET)],
+    checks: [...capabilityChecks(probe.info.securityOptions), doodSocketCheck(pathExists(hostDockerSocket(env)), env, hostDockerSocket(env))],
   });
 
   const pool: Check[] = [];

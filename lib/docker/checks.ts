@@ -140,7 +140,7 @@ export function doodSocketCheck(socketExists: boolean, env: Env, socket: string)
   return warn(
     'dood socket',
     `${socket} does not exist (engine reached via ${engineTarget(env)}): dood sessions, which mount it, cannot start`,
-    'use contained mode (the default), or run dood sessions on a host whose engine listens on /var/run/docker.sock',
+    'use contained mode (the default), or point DOCKER_HOST at the engine\'s unix socket (unix:///path/docker.sock): dood mounts that socket',
   );
 }
 

@@ -184,7 +184,7 @@ export function checkDoodInvariants(doc: unknown): Violation[] {
   c.require(Object.keys(block(block(doc)?.networks) ?? {}).length === 0 && networkNames(agent).length === 0, 'dood-networks', 'dood declares no networks (the agent is on the host network)');
   c.require(agent.network_mode === 'host', 'dood-host-network', `${AGENT_SERVICE}: network_mode must be host`);
   const agentMounts = mounts(agent);
-  c.require(agentMounts.some((m) => m.source === DOCKER_SOCKET && m.target === DOCKER_SOCKET), 'dood-socket', `${AGENT_SERVICE}: ${DOCKER_SOCKET} must be mounted`);
+  c.require(agentMounts.some((m) => m.source.startsWith('/') && m.target === DOCKER_SOCKET), 'dood-socket', `${AGENT_SERVICE}: ${DOCKER_SOCKET} must be mounted`);
   c.require(!agentMounts.some((m) => m.target.startsWith('/etc/drydock')), 'dood-filter-mount', `${AGENT_SERVICE}: no egress filter is mounted in dood mode`);
   const env = keyValues(agent.environment);
   const proxyVars = [...PROXY_VARIABLES, ...NO_PROXY_VARIABLES].filter((name) => name in env);

@@ -36,6 +36,17 @@ export interface SessionSpec {
   userEnv: Record<string, string | undefined>;
   /** dood: the group owning the host's docker.sock, so the non-root agent user can use it. */
   dockerSocketGid?: number;
+  /** dood: the engine's socket on the host (default /var/run/docker.sock; see hostDockerSocket). */
+  dockerSocket?: string;
+}
+
+/**
+ * The engine socket a dood agent gets: the path of a `unix://` DOCKER_HOST (the engine drydock
+ * itself talks to), else the default. A tcp:// or ssh:// engine has no socket to mount; doctor says so.
+ */
+export function hostDockerSocket(env: Readonly<Record<string, string | undefined>>): string {
+  const host = env.DOCKER_HOST ?? '';
+  return host.startsWith('unix://') && host.length > 'unix://'.length ? host.slice('unix://'.length) : DOCKER_SOCKET;
 }
 
 export interface RenderedCompose {
@@ -157,7 +168,7 @@ export const INHIBIT_IPV4 = 'com.docker.network.bridge.inhibit_ipv4';
 function renderDoodOverlay(spec: SessionSpec): ComposeFile {
   const agent: ComposeService = {
     network_mode: 'host',
-    volumes: [{ type: 'bind', source: DOCKER_SOCKET, target: DOCKER_SOCKET }],
+    volumes: [{ type: 'bind', source: spec.dockerSocket ?? DOCKER_SOCKET, target: DOCKER_SOCKET }],
   };
   if (spec.dockerSocketGid !== undefined) agent.group_add = [String(spec.dockerSocketGid)];
   return { services: { [AGENT_SERVICE]: agent } };

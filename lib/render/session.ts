@@ -16,7 +16,6 @@ import { checkContainedInvariants, checkDoodInvariants } from './invariants.js';
 import { mergeCompose } from './merge.js';
 import type { Mode } from './mode.js';
 import {
-  DOCKER_SOCKET,
   FILE_NAMES,
   SIDECAR_FILTER_PATH,
   agentContainerName,
@@ -25,7 +24,7 @@ import {
   internalNetworkName,
   EGRESS_NETWORK,
 } from './names.js';
-import { renderOverlay, type SessionSpec } from './overlay.js';
+import { hostDockerSocket, renderOverlay, type SessionSpec } from './overlay.js';
 import { validateCompose } from './validate.js';
 import { composeYaml } from './yaml.js';
 
@@ -47,7 +46,7 @@ export interface RenderRequest {
    */
   validateSchema?: boolean;
   /** dood: the gid of the host's docker.sock (default: stat'ed; injectable for tests). */
-  dockerSocketGid?: () => number | undefined;
+  dockerSocketGid?: (socketPath: string) => number | undefined;
 }
 
 export interface RenderedSession {
@@ -74,9 +73,9 @@ export interface RenderedSession {
   warnings: string[];
 }
 
-function socketGid(): number | undefined {
+function socketGid(path: string): number | undefined {
   try {
-    return statSync(DOCKER_SOCKET).gid;
+    return statSync(path).gid;
   } catch {
     return undefined;
   }
@@ -122,7 +121,8 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
     userEnv: { ...req.env },
   };
   if (!contained) {
-    const gid = (req.dockerSocketGid ?? socketGid)();
+    spec.dockerSocket = hostDockerSocket(req.env);
+    const gid = (req.dockerSocketGid ?? socketGid)(spec.dockerSocket);
     if (gid !== undefined) spec.dockerSocketGid = gid;
   }
   const { base, overlay, overlayFileName } = renderOverlay(spec);
