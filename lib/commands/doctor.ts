@@ -10,6 +10,7 @@ import { loadAllowlists } from '../allowlist/sources.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import {
   capabilityChecks,
+  internalDnsCheck,
   composeChecks,
   doodSocketCheck,
   egressNetworkCheck,
@@ -114,7 +115,7 @@ async function engineSections(docker: Docker, env: Env, pathExists: (path: strin
   sections.push({ name: 'IMAGES', checks: images });
   sections.push({
     name: 'ENGINE CAPABILITIES',
-    checks: [...capabilityChecks(probe.info.securityOptions), doodSocketCheck(pathExists(hostDockerSocket(env)), env, hostDockerSocket(env))],
+    checks: [...capabilityChecks(probe.info.securityOptions), internalDnsCheck(probe.info.serverVersion), doodSocketCheck(pathExists(hostDockerSocket(env)), env, hostDockerSocket(env))],
   });
 
   const pool: Check[] = [];

@@ -146,3 +146,26 @@ export function doodSocketCheck(socketExists: boolean, env: Env, socket: string)
 
 export const notChecked = (what: string): Check =>
   warn(what, 'not checked: the engine is unreachable', 'fix the ENGINE section first');
+
+/**
+ * Engines before 23.0.11, 25.0.4 and 26.0.0 forward DNS queries from an `internal: true` network
+ * to the host's resolver when that resolver is on loopback (CVE-2024-29018): a DNS exfiltration
+ * path out of the jail that no proxy setting closes. Version strings we cannot read are not judged.
+ */
+export function internalDnsCheck(serverVersion: string): Check {
+  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(serverVersion);
+  if (!m) return warn('internal-network DNS', `cannot read the engine version "${serverVersion}"`, 'use Docker Engine 26.0.0 or later (or 25.0.4+, 23.0.11+)');
+  const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const cmp = (a: number[], b: number[]) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
+  const v = [major, minor, patch];
+  const fixed =
+    cmp(v, [26, 0, 0]) >= 0 ||
+    (major === 25 && cmp(v, [25, 0, 4]) >= 0) ||
+    (major === 23 && cmp(v, [23, 0, 11]) >= 0);
+  if (fixed) return pass('internal-network DNS', `engine ${serverVersion} does not forward DNS out of internal networks`);
+  return warn(
+    'internal-network DNS',
+    `engine ${serverVersion} can forward the agent's DNS queries out of its internal network when the host resolver is on loopback (CVE-2024-29018): a DNS exfiltration path`,
+    'upgrade to Docker Engine 26.0.0 or later (or 25.0.4+, 23.0.11+); see docs/security.md',
+  );
+}

@@ -30,10 +30,11 @@ interface EngineOptions {
   networks?: string[];
   sessions?: SessionFixture[];
   compose?: 'v2' | 'v1' | 'none';
+  serverVersion?: string;
 }
 
 function healthyEngine(options: EngineOptions = {}): FakeRunner {
-  const info = { ServerVersion: '20.10.24', OperatingSystem: 'Debian', SecurityOptions: options.securityOptions ?? ['name=seccomp,profile=default'], ClientInfo: { Version: '28.2.2' } };
+  const info = { ServerVersion: options.serverVersion ?? '26.1.4', OperatingSystem: 'Debian', SecurityOptions: options.securityOptions ?? ['name=seccomp,profile=default'], ClientInfo: { Version: '28.2.2' } };
   const fake = new FakeRunner().expect({ argv: INFO, result: { stdout: JSON.stringify(info) } });
   expectCompose(fake, options.compose ?? 'v2');
   const images = options.images ?? { 'drydock-agent:latest': true, 'drydock-egress:latest': true };
@@ -59,6 +60,15 @@ const checksOf = (data: unknown) => (data as { sections: Section[] }).sections.f
 const find = (data: unknown, name: string) => checksOf(data).filter((c) => c.name === name);
 
 describe('doctor', () => {
+  it('warns that an engine before 26.0.0 (20.10 here) can leak DNS out of internal networks', async () => {
+    const { ctx } = setup();
+    const result = await doctor({}, ctx, { pathExists: () => true, runner: healthyEngine({ serverVersion: '20.10.24' }) });
+    const dns = checksOf(result.data).find((c) => c.name === 'internal-network DNS');
+    expect(dns).toMatchObject({ status: 'warn' });
+    expect(dns?.detail).toMatch(/CVE-2024-29018/);
+    expect(result.exitCode).toBe(0); // a warning, not a failure
+  });
+
   it('passes on a healthy engine with the default setup (exit 0)', async () => {
     const { ctx } = setup();
     const fake = healthyEngine();
