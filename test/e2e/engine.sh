@@ -116,7 +116,7 @@ engine_driver_works() {
   export DOCKER_HOST=unix://$dir/docker.sock
   if tar -C "$probe" -c probe | docker import - drydock-e2e-probe:driver >/dev/null &&
     cid=$(docker create drydock-e2e-probe:driver /probe) &&
-    docker export "$cid" | tar -t | grep -qx probe; then
+    docker export "$cid" | tar -t | grep -x probe >/dev/null; then # not -q: under pipefail an early exit fails the pipe
     ok=0
   fi
   [[ -n ${cid:-} ]] && docker rm -f "$cid" >/dev/null 2>&1

@@ -24,7 +24,7 @@ interface Running {
 async function startSession(project: string): Promise<Running> {
   const sb = makeSandbox({ project, allowlist: ['allowed.test'] });
   const run = background(sb, ['run', '--project', project, '--', 'sleep', 'infinity']);
-  const session = await waitForRunningAgent(sb);
+  const session = await waitForRunningAgent(sb, { run });
   const sidecar = `drydock-${session}-egress`;
   const internal = `drydock_internal_${session}`;
   const ips = JSON.parse(await dockerOk(['inspect', '-f', '{{json .NetworkSettings.Networks}}', sidecar])) as Record<string, { IPAddress: string }>;

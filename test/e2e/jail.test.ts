@@ -115,7 +115,7 @@ describeE2E('the egress jail, from inside the agent', () => {
   it('runs the sidecar with no capabilities at all, a read-only root, no-new-privileges and a non-root user', async () => {
     const session = background(sb, ['run', '--project', sb.project, '--', 'sleep', 'infinity']);
     try {
-      const id = await waitForRunningAgent(sb);
+      const id = await waitForRunningAgent(sb, { run: session });
       const sidecar = (await containersOf({ session: id })).find((c) => c.role === 'egress');
       expect(sidecar, 'a sidecar container is labelled with the session').toBeDefined();
       const [hostConfig, config] = (await dockerOk(['inspect', '-f', '{{json .HostConfig}}\n{{json .Config}}', sidecar!.name])).trim().split('\n').map((j) => JSON.parse(j));

@@ -24,7 +24,7 @@ describeE2E('session lifecycle: stop, and gc after a crash', () => {
 
   it('stop removes the agent, the sidecar and the session network, keeps the shared bridge, and the attached run ends', async () => {
     const run = background(sb, ['run', '--project', sb.project, '--', 'sleep', 'infinity']);
-    const id = await waitForRunningAgent(sb);
+    const id = await waitForRunningAgent(sb, { run });
     expect((await containersOf({ session: id })).map((c) => c.role).sort()).toEqual(['agent', 'egress']);
     expect(await networksOf({ session: id })).toEqual([`drydock_internal_${id}`]);
 
@@ -43,9 +43,9 @@ describeE2E('session lifecycle: stop, and gc after a crash', () => {
 
   it('after kill -9 of drydock run, gc removes every container, network and the session dir of that session, and nothing of a live one', async () => {
     const live = background(sb, ['run', '--project', sb.project, '--', 'sleep', 'infinity']);
-    const liveId = await waitForRunningAgent(sb);
+    const liveId = await waitForRunningAgent(sb, { run: live });
     const crashed = background(sb, ['run', '--project', sb.project, '--', 'sleep', 'infinity']);
-    const crashedId = await waitForRunningAgent(sb, new Set([liveId]));
+    const crashedId = await waitForRunningAgent(sb, { known: new Set([liveId]), run: crashed });
     try {
       crashed.child.kill('SIGKILL');
       await crashed.exited;

@@ -19,8 +19,8 @@ started=$SECONDS
 status=1
 
 diagnose() {
-  e2e_log "FAILED: the engine's log (last 150 lines):"
-  engine_logs 2>/dev/null | tail -n 150 >&2 || true
+  e2e_log "FAILED: the engine's warnings and errors (last 80; full log: $(engine_dir)/dockerd.log, removed at teardown):"
+  engine_logs 2>/dev/null | grep -E 'level=(warning|error|fatal)' | tail -n 80 >&2 || true
   local name
   for name in $(docker ps -a --filter label=drydock.role=egress --format '{{.Names}}' 2>/dev/null); do
     e2e_log "sidecar $name, docker logs (last 100 lines):"

@@ -8,6 +8,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, exis
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { track } from './children.js';
 import { docker, exec, waitFor, type Exec } from './engine.js';
 
 export const REPO = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
@@ -78,18 +79,20 @@ export interface Background {
   /** What the run printed so far. */
   stdout: () => string;
   stderr: () => string;
+  /** Resolves when the process exits (not when its pipes close: a killed run's children may hold them). */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** A `drydock …` left running (a session whose agent command does not end by itself). */
 export function background(sb: Sandbox, args: readonly string[], options: { env?: Record<string, string> } = {}): Background {
   const child = spawn('node', [BIN, ...args], { cwd: sb.cwd, env: { ...sb.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  track(child);
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => void (stdout += chunk));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => void (stderr += chunk));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-    child.on('close', (code, signal) => done({ code, signal })),
+    child.on('exit', (code, signal) => done({ code, signal })),
   );
   return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
@@ -120,12 +123,19 @@ export async function networksOf(filter: { project?: string; session?: string })
   return out.stdout.split('\n').filter(Boolean);
 }
 
-/** The session of a running `drydock run` in this project, once its agent is up. */
-export async function waitForRunningAgent(sb: Sandbox, known: ReadonlySet<string> = new Set(), timeoutMs = 120_000): Promise<string> {
+/**
+ * The session of a running `drydock run` in this project, once its agent is up. Pass the run to
+ * fail at once, with what it said, when it ends before its agent is up.
+ */
+export async function waitForRunningAgent(sb: Sandbox, options: { known?: ReadonlySet<string>; run?: Background; timeoutMs?: number } = {}): Promise<string> {
+  const known = options.known ?? new Set<string>();
   return waitFor(`a running agent of project ${sb.project}`, async () => {
+    if (options.run && (options.run.child.exitCode !== null || options.run.child.signalCode !== null)) {
+      throw new Error(`drydock run ended (${options.run.child.exitCode ?? options.run.child.signalCode}) before its agent was up:\n${options.run.stderr()}`);
+    }
     const agents = (await containersOf({ project: sb.project })).filter((c) => c.role === 'agent' && c.state === 'running' && !known.has(c.session));
     return agents[0]?.session;
-  }, timeoutMs);
+  }, options.timeoutMs ?? 300_000);
 }
 
 export function sessionDirs(sb: Sandbox): string[] {

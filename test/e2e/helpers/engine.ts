@@ -4,7 +4,8 @@
  * engine is a failure: the tier must never pass by proving nothing.
  */
 import { execFile } from 'node:child_process';
-import { describe, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
+import { stopBackgroundRuns } from './children.js';
 
 export interface Exec {
   code: number;
@@ -62,7 +63,11 @@ export const engine: Probe = await probeEngine();
  */
 export function describeE2E(name: string, body: () => void): void {
   if (engine.ok) {
-    describe(name, body);
+    describe(name, () => {
+      // Registered first so it runs last (after hooks run in reverse): after the file's own cleanup.
+      afterAll(() => stopBackgroundRuns());
+      body();
+    });
   } else if (e2eRequired()) {
     describe(name, () => {
       it('needs a Docker engine', () => {
