@@ -4,9 +4,11 @@
  * that bridge, and a service listening on the engine's host side. No packet leaves the namespace.
  */
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { track } from './children.js';
 import { BASE_IMAGE, REPO } from './drydock.js';
-import { docker, dockerOk, waitFor, type Exec } from './engine.js';
+import { docker, dockerOk, exec, waitFor, type Exec } from './engine.js';
 
 export const SHARED_NETWORK = 'drydock_egress';
 /** Every name the upstream answers to: allowed ones, denied ones, and look-alikes of allowed ones. */
@@ -58,6 +60,7 @@ export interface HostService {
 export async function startHostService(port: number): Promise<HostService> {
   const netns = process.env.DRYDOCK_E2E_NETNS ?? 'drydock-e2e';
   const child = spawn('nsenter', [`--net=/var/run/netns/${netns}`, 'python3', join(REPO, 'test/e2e/fixtures/upstream.py'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  track(child);
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => void (out += chunk));
   await waitFor('the host service', async () => {
@@ -65,4 +68,50 @@ export async function startHostService(port: number): Promise<HostService> {
     return out.includes('listening') ? true : undefined;
   }, 10_000);
   return { port, stop: () => void child.kill('SIGKILL') };
+}
+
+export interface ResolverLogger {
+  /** The addresses Docker's embedded resolver forwards outside names to, now answered here. */
+  addresses: string[];
+  /** Every query name received so far, lowercased. */
+  names: () => string[];
+  stop: () => Promise<void>;
+}
+
+/**
+ * Where a forwarded DNS query would go: the host's resolvers (Docker's defaults when the host's
+ * are loopback-only). Inside the engine's namespace those addresses are given to `lo` and a logger
+ * listens there, so any query that would have left the machine is seen (and refused) instead.
+ */
+export function upstreamResolvers(resolvConf: string): string[] {
+  const servers = [...resolvConf.matchAll(/^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/gm)].map((m) => m[1]!);
+  const usable = servers.filter((ip) => !ip.startsWith('127.'));
+  return usable.length > 0 ? usable : ['8.8.8.8', '8.8.4.4'];
+}
+
+export async function startResolverLogger(): Promise<ResolverLogger> {
+  const netns = `--net=/var/run/netns/${process.env.DRYDOCK_E2E_NETNS ?? 'drydock-e2e'}`;
+  const conf = ['/etc/resolv.conf', '/run/systemd/resolve/resolv.conf'].filter(existsSync).map((f) => readFileSync(f, 'utf8')).join('\n');
+  const addresses = upstreamResolvers(conf);
+  const added: string[] = [];
+  for (const ip of addresses) {
+    const result = await exec(['nsenter', netns, 'ip', 'addr', 'add', `${ip}/32`, 'dev', 'lo']);
+    if (result.code === 0) added.push(ip);
+  }
+  const child = spawn('nsenter', [netns, 'python3', join(REPO, 'test/e2e/fixtures/dns-logger.py'), '0.0.0.0', '53'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  track(child);
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => void (out += chunk));
+  await waitFor('the DNS logger', async () => {
+    if (child.exitCode !== null) throw new Error(`the DNS logger exited (${child.exitCode})`);
+    return out.includes('listening') ? true : undefined;
+  }, 10_000);
+  return {
+    addresses,
+    names: () => [...out.matchAll(/^query (\S+) from/gm)].map((m) => m[1]!),
+    stop: async () => {
+      child.kill('SIGKILL');
+      for (const ip of added) await exec(['nsenter', netns, 'ip', 'addr', 'del', `${ip}/32`, 'dev', 'lo']);
+    },
+  };
 }
