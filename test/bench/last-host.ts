@@ -28,7 +28,9 @@ export interface LastHost {
 
 export function findLastCompiledHost(filterText: string, entries: readonly GeneratedEntry[], kind: RequestKind): LastHost | undefined {
   const sources = filterRules(filterText);
-  const rules = sources.map((line) => new RegExp(line, 'i'));
+  // A leading \` (GNU regex: start of the buffer) is `^` to JavaScript, the same for a subject
+  // without newlines.
+  const rules = sources.map((line) => new RegExp(line.replace(/^\\`/, '^'), 'i'));
   // CONNECT is timed on 443 (every entry but the `:8443` ones allows it); plain HTTP on 80.
   const port = kind === 'http' ? 80 : 443;
   const eligible = entries.filter((e) => (kind === 'http' ? e.kind === 'http' : e.kind !== 'port'));

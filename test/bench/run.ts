@@ -54,7 +54,7 @@ async function proxySection(args: Args): Promise<NonNullable<BenchReport['proxy'
   ensureTinyproxyInstalled(log);
   const options: ProxyBenchOptions = args.quick
     ? { warmup: 10, rounds: 2, perRound: 25, concurrency: 8, concurrentMaxRequests: 100, concurrentMaxMs: 500, log }
-    : { warmup: 30, rounds: 5, perRound: 60, concurrency: 8, concurrentMaxRequests: 400, concurrentMaxMs: 1000, log };
+    : { warmup: 30, rounds: 10, perRound: 30, concurrency: 8, concurrentMaxRequests: 200, concurrentMaxMs: 600, log };
   log('proxy: direct round trip (no proxy)');
   const direct = await benchDirect({ ...options, upstreamAddress: '127.77.200.1' });
   const scenarios: Array<{ scenario: ProxyScenario; upstreamAddress: string }> = [];
@@ -78,7 +78,7 @@ async function proxySection(args: Args): Promise<NonNullable<BenchReport['proxy'
         confText,
         filterText: naiveFilter(gen.entries),
         http: false,
-        perRound: args.quick ? 5 : 15,
+        perRound: args.quick ? 5 : 8,
       };
       scenarios.push({ scenario: naive, upstreamAddress: '127.77.100.1' });
     }
