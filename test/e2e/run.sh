@@ -21,6 +21,7 @@ status=1
 diagnose() {
   e2e_log "FAILED: the engine's warnings and errors (last 80; full log: $(engine_dir)/dockerd.log, removed at teardown):"
   engine_logs 2>/dev/null | grep -E 'level=(warning|error|fatal)' | tail -n 80 >&2 || true
+  [[ -n ${DRYDOCK_E2E_DIR:-} ]] || return 0 # no engine of ours: never ask whatever DOCKER_HOST names
   local name
   for name in $(docker ps -a --filter label=drydock.role=egress --format '{{.Names}}' 2>/dev/null); do
     e2e_log "sidecar $name, docker logs (last 100 lines):"
@@ -33,6 +34,7 @@ diagnose() {
 finish() {
   local rc=$?
   trap - EXIT INT TERM
+  stop_tests
   ((status == 0)) || diagnose
   if [[ -n ${DRYDOCK_E2E_DIR:-} && -f $DRYDOCK_E2E_DIR/timings.txt ]]; then
     e2e_log "measured (printed, never asserted):"
@@ -47,9 +49,28 @@ finish() {
   ((rc != 0 || status == 0)) || rc=$status
   exit "$rc"
 }
+# The tests run in their own process group (setsid below), so an interrupt can stop all of them
+# (vitest, its workers, the drydock runs and docker CLIs they started) by that one id.
+tests_pid=""
+stop_tests() {
+  [[ -n $tests_pid ]] || return 0
+  kill -TERM -- "-$tests_pid" 2>/dev/null || return 0
+  local i
+  for ((i = 0; i < 20; i++)); do
+    kill -0 -- "-$tests_pid" 2>/dev/null || return 0
+    sleep 0.25
+  done
+  kill -KILL -- "-$tests_pid" 2>/dev/null || true
+}
+interrupted() {
+  status=$1
+  e2e_log "interrupted: stopping the tests, then the engine"
+  stop_tests
+  exit "$1"
+}
 trap finish EXIT
-trap 'status=130; exit 130' INT
-trap 'status=143; exit 143' TERM
+trap 'interrupted 130' INT
+trap 'interrupted 143' TERM
 
 eval "$(engine_start)"
 engine_image
@@ -61,8 +82,9 @@ if [[ ${DRYDOCK_E2E_SKIP_BUILD:-} != 1 ]]; then
 fi
 
 export DRYDOCK_E2E=1
-set +e
-npx vitest run --config test/vitest.config.ts --project e2e "$@"
-status=$?
-set -e
+# In the background and waited for, so a signal is handled at once rather than after vitest ends.
+setsid npx vitest run --config test/vitest.config.ts --project e2e "$@" &
+tests_pid=$!
+if wait "$tests_pid"; then status=0; else status=$?; fi
+tests_pid=""
 exit "$status"

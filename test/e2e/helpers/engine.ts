@@ -49,7 +49,12 @@ export function e2eRequired(env: NodeJS.ProcessEnv = process.env): boolean {
 type Probe = { ok: true; serverVersion: string } | { ok: false; reason: string };
 
 async function probeEngine(): Promise<Probe> {
-  if (!process.env.DOCKER_HOST) return { ok: false, reason: 'DOCKER_HOST is not set (run the tier with `bash test/e2e/run.sh`)' };
+  const dir = process.env.DRYDOCK_E2E_DIR;
+  // Only ever the engine engine.sh started in its own network namespace: never a developer's
+  // engine that DOCKER_HOST happens to name, whose network is the machine's.
+  if (!dir || process.env.DOCKER_HOST !== `unix://${dir}/docker.sock`) {
+    return { ok: false, reason: 'no e2e engine in this environment (run the tier with `bash test/e2e/run.sh`, or eval "$(test/e2e/engine.sh env)")' };
+  }
   const info = await docker(['version', '--format', '{{.Server.Version}}'], { timeoutMs: 10_000 });
   if (info.code !== 0) return { ok: false, reason: `no Docker engine answers at ${process.env.DOCKER_HOST}: ${info.stderr.trim()}` };
   return { ok: true, serverVersion: info.stdout.trim() };
