@@ -5,6 +5,8 @@
  * failing means the behaviour changed: update docs/security.md with it.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { background, containersOf, dumpDiagnostics, makeSandbox, waitForRunningAgent, type Background, type Sandbox } from './helpers/drydock.js';
 import { describeE2E, docker, waitFor } from './helpers/engine.js';
@@ -75,6 +77,18 @@ describeE2E('DNS and the residual gaps', () => {
     const r = parseProbes((await inAgent(probeScript([{ name: 'fronted', curl: ['-p', '-H', 'Host: denied.test', 'http://allowed.test:443/'] }]))).stdout);
     expect(pick(r, 'fronted').connect).toBe(200);
     expect(pick(r, 'fronted').text).toContain('host=denied.test');
+  });
+
+  it('IPv6: the agent has no IPv6 route at all, so nothing can leave that way', async () => {
+    const routes = await inAgent('ip -6 route show; ip -6 addr show scope global');
+    expect(routes.code).toBe(0);
+    expect(routes.stdout.trim()).toBe('');
+  });
+
+  it('residual gap: the agent writes to the project directory, and the host sees it (e.g. a git hook that runs outside the jail)', async () => {
+    const write = await inAgent(`mkdir -p .git/hooks && printf '#!/bin/sh\\necho ${marker}\\n' > .git/hooks/post-commit && echo written`);
+    expect(write.stdout).toContain('written');
+    expect(readFileSync(join(sb.cwd, '.git/hooks/post-commit'), 'utf8')).toContain(marker);
   });
 
   it('residual gap: the sidecar itself has unfiltered egress, so a compromised sidecar is open egress', async () => {
