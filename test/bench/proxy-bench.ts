@@ -82,6 +82,13 @@ interface Running {
   samples: { connect: Samples; http: Samples; denied: Samples };
 }
 
+/** Every proxy the bench has started and not yet stopped, for a clean stop on a signal. */
+const live = new Set<Running>();
+
+export async function stopAllProxies(): Promise<void> {
+  await Promise.allSettled([...live].map((r) => stop(r)));
+}
+
 const emptySamples = (): Samples => ({ latencies: [], roundRps: [], concurrentRps: [], failed: 0 });
 
 function lastHostOrThrow(scenario: ProxyScenario, kind: RequestKind): LastHost {
@@ -126,6 +133,7 @@ async function start(scenario: ProxyScenario, upstreamAddress: string): Promise<
     },
     samples: { connect: emptySamples(), http: emptySamples(), denied: emptySamples() },
   };
+  live.add(running);
   try {
     await sanityCheck(running);
   } catch (error) {
@@ -153,6 +161,7 @@ async function sanityCheck(r: Running): Promise<void> {
 }
 
 async function stop(r: Running): Promise<void> {
+  live.delete(r);
   await r.proxy.stop();
   await r.upstream.close();
 }

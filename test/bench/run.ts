@@ -16,7 +16,7 @@ import { benchCompile, linearity } from './compile-bench.js';
 import { generateAllowlist, naiveFilter } from './gen-allowlist.js';
 import { filterRules } from './last-host.js';
 import { machineInfo } from './machine.js';
-import { benchDirect, benchProxyScenarios, type ProxyBenchOptions, type ProxyScenario } from './proxy-bench.js';
+import { benchDirect, benchProxyScenarios, stopAllProxies, type ProxyBenchOptions, type ProxyScenario } from './proxy-bench.js';
 import { compileTargets, formatReport, gcTargets, proxyTargets, startupTargets, type BenchReport } from './report.js';
 import { benchStartup } from './startup.js';
 import { ensureTinyproxyInstalled } from './tinyproxy-proc.js';
@@ -87,9 +87,16 @@ async function proxySection(args: Args): Promise<NonNullable<BenchReport['proxy'
   return { scenarios: await benchProxyScenarios(scenarios, options), directMs: direct.medianMs };
 }
 
+const scratch = mkdtempSync(join(tmpdir(), 'drydock-bench-'));
+
 async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
-  const scratch = mkdtempSync(join(tmpdir(), 'drydock-bench-'));
+  let args: Args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    rmSync(scratch, { recursive: true, force: true });
+    throw error;
+  }
   const report: BenchReport = { date: new Date().toISOString(), machine: machineInfo(), targets: [] };
   try {
     if (args.only.has('startup')) {
@@ -122,6 +129,20 @@ async function main(): Promise<number> {
   }
   process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return 0;
+}
+
+// On a signal: stop every proxy (the harness removes its namespaces' scratch dirs), drop the
+// bench's scratch dir, then exit; the harness's exit hook kills anything that did not stop.
+let stopping = false;
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    void stopAllProxies().finally(() => {
+      rmSync(scratch, { recursive: true, force: true });
+      process.exit(code);
+    });
+  });
 }
 
 main().then(
