@@ -5,7 +5,6 @@
 import { resolve } from 'node:path';
 import type { CommandContext, CommandResult } from '../context.js';
 import { ExitCode, UsageError, formatDiagnostic } from '../errors.js';
-import { writeFileAtomic } from '../fs-atomic.js';
 import { resolveProjectName, userAllowlistPaths } from '../paths.js';
 import { compileFilter } from '../allowlist/compile.js';
 import { effectiveRules, type EffectiveRules } from '../allowlist/effective.js';
@@ -28,6 +27,8 @@ export async function compile(opts: { project?: string; out?: string }, ctx: Com
   const compiled = compileFilter(loaded.entries);
   const out = opts.out === undefined ? undefined : resolve(ctx.cwd, opts.out);
   if (out) {
+    // Imported here, not at the top: it loads node:crypto, which `check` (timed at start-up) never needs.
+    const { writeFileAtomic } = await import('../fs-atomic.js');
     writeFileAtomic(out, compiled.filter);
     ctx.err(`wrote ${out}: ${compiled.lineCount} filter lines from ${compiled.entryCount} entries (CONNECT ports ${compiled.connectPorts.join(', ') || 'none'})`);
   } else {
