@@ -5,6 +5,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { compileFilter, type CompiledFilter } from '../../lib/allowlist/compile.js';
 import { loadAllowlistsOrThrow } from '../../lib/allowlist/sources.js';
 import { writeFileAtomic } from '../../lib/fs-atomic.js';
@@ -46,6 +48,15 @@ export function compileOnce(listPath: string, configDir: string, outPath: string
   return { compiled, loadMs: t1 - t0, compileMs: t2 - t1, writeMs: t3 - t2 };
 }
 
+/**
+ * A full collection before each timed run, so that no run pays for the garbage of the one before
+ * (at 100,000 entries a run allocates hundreds of MB, and a leftover major GC is pure noise).
+ */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
 export function benchCompile(options: { scratchDir: string; sizes: number[]; runs: number; warmup: number; seed: number }): CompileFigures[] {
   const dir = join(options.scratchDir, 'compile');
   const configDir = join(dir, 'config'); // exists and is empty: no user lists
@@ -56,6 +67,7 @@ export function benchCompile(options: { scratchDir: string; sizes: number[]; run
     const outPath = join(dir, `egress-filter-${size}`);
     const runs: CompileRun[] = [];
     for (let i = 0; i < options.warmup + options.runs; i += 1) {
+      collectGarbage();
       const run = compileOnce(listPath, configDir, outPath);
       if (i >= options.warmup) runs.push(run);
     }
