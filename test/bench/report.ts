@@ -16,6 +16,8 @@ export interface BenchReport {
   startup?: { runs: number; results: StartupResult[] };
   gc?: GcFigures[];
   targets: Target[];
+  /** Sections that could not run here (e.g. the proxy section without root), with why. */
+  failures: Array<{ section: string; message: string }>;
 }
 
 export interface Target {
@@ -140,5 +142,6 @@ export function formatReport(report: BenchReport): string {
   const rows = [['target', 'measured', 'wanted', 'met']];
   for (const t of report.targets) rows.push([t.name, t.value, t.target, t.met ? 'yes' : 'NO']);
   parts.push('Targets', textTable(rows));
+  for (const f of report.failures) parts.push(`NOT MEASURED: ${f.section}: ${f.message}`);
   return `${parts.join('\n')}\n`;
 }

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderProxyFiles } from '../integration/harness/session.js';
+import { assertHarnessPrerequisites } from '../integration/harness/tinyproxy.js';
 import { benchCompile, linearity } from './compile-bench.js';
 import { generateAllowlist, naiveFilter } from './gen-allowlist.js';
 import { filterRules } from './last-host.js';
@@ -52,6 +53,8 @@ const log = (line: string) => void process.stderr.write(`${line}\n`);
 
 async function proxySection(args: Args): Promise<NonNullable<BenchReport['proxy']>> {
   ensureTinyproxyInstalled(log);
+  // Root (mount namespaces, ports 80/443 on loopback), tinyproxy, unshare, setpriv: say so up front.
+  assertHarnessPrerequisites();
   const options: ProxyBenchOptions = args.quick
     ? { warmup: 10, rounds: 2, perRound: 25, concurrency: 8, concurrentMaxRequests: 100, concurrentMaxMs: 500, log }
     : { warmup: 30, rounds: 10, perRound: 30, concurrency: 8, concurrentMaxRequests: 200, concurrentMaxMs: 600, log };
@@ -97,38 +100,50 @@ async function main(): Promise<number> {
     rmSync(scratch, { recursive: true, force: true });
     throw error;
   }
-  const report: BenchReport = { date: new Date().toISOString(), machine: machineInfo(), targets: [] };
+  const report: BenchReport = { date: new Date().toISOString(), machine: machineInfo(), targets: [], failures: [] };
+  // Each section on its own: one that cannot run here (the proxy section needs root) is reported
+  // as such and the others still produce their figures; the exit code says something failed.
+  const section = async (name: Section, body: () => Promise<void> | void): Promise<void> => {
+    if (!args.only.has(name)) return;
+    try {
+      await body();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log(`${name}: FAILED: ${message}`);
+      report.failures.push({ section: name, message: message.split('\n')[0] ?? message });
+    }
+  };
   try {
-    if (args.only.has('startup')) {
+    await section('startup', () => {
       const runs = args.quick ? 5 : 31;
       log(`startup: ${runs} runs of each command, interleaved`);
       const results = benchStartup({ packageRoot, runs, warmup: 3 });
       report.startup = { runs, results };
       report.targets.push(...startupTargets(results));
-    }
-    if (args.only.has('compile')) {
+    });
+    await section('compile', () => {
       log('compile: 1,000 / 10,000 / 100,000 entries');
       const figures = benchCompile({ scratchDir: scratch, sizes: [1000, 10_000, 100_000], runs: args.quick ? 2 : 5, warmup: 1, seed: args.seed });
       const lin = linearity(figures, 10_000, 100_000);
       report.compile = { figures, linearity: lin };
       report.targets.push(...compileTargets(figures, lin));
-    }
-    if (args.only.has('gc')) {
+    });
+    await section('gc', async () => {
       log('gc: 1 and 500 orphaned sessions');
       // Lazily: it pulls in the whole gc command, which the other sections do not need.
       const { benchGc } = await import('./gc-bench.js');
       report.gc = await benchGc({ scratchDir: scratch, sizes: [1, 500], runs: args.quick ? 1 : 3 });
       report.targets.push(...gcTargets(report.gc));
-    }
-    if (args.only.has('proxy')) {
+    });
+    await section('proxy', async () => {
       report.proxy = await proxySection(args);
       report.targets.push(...proxyTargets(report.proxy.scenarios));
-    }
+    });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
   process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
-  return 0;
+  return report.failures.length > 0 ? 1 : 0;
 }
 
 // On a signal: stop every proxy (the harness removes its namespaces' scratch dirs), drop the
