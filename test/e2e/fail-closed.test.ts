@@ -3,7 +3,7 @@
  * message, and nothing left behind. The "deaf" sidecar image runs drydock's own healthcheck but
  * never listens, like a proxy that crashed or hangs on start.
  */
-import { mkdtempSync, copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
@@ -31,7 +31,11 @@ describeE2E('a sidecar that never becomes healthy', () => {
         '',
       ].join('\n'),
     );
-    await dockerOk(['build', '-q', '-t', DEAF_IMAGE, context]);
+    try {
+      await dockerOk(['build', '-q', '-t', DEAF_IMAGE, context]);
+    } finally {
+      rmSync(context, { recursive: true, force: true });
+    }
     sb = makeSandbox({ project: 'e2e-deaf', allowlist: ['allowed.test'], env: { DRYDOCK_EGRESS_IMAGE: DEAF_IMAGE } });
   });
   afterEach(async (context) => {

@@ -3,6 +3,7 @@
  * are gone by the time the test looks (a sidecar that was created, never healthy, and removed).
  */
 import { spawn } from 'node:child_process';
+import { track } from './children.js';
 
 export interface EngineEvent {
   type: string;
@@ -23,6 +24,7 @@ export async function recordEvents(label: string): Promise<EventRecorder> {
   const child = spawn('docker', ['events', '--since', since, '--filter', 'type=container', '--filter', `label=${label}`, '--format', '{{json .}}'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  track(child);
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => void (out += chunk));
   await new Promise((r) => setTimeout(r, 300)); // let it subscribe before the test acts
