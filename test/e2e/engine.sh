@@ -47,8 +47,6 @@ engine_env() {
   printf 'export DOCKER_HOST=unix://%s/docker.sock\n' "$dir"
   printf 'export DRYDOCK_E2E_DIR=%s\n' "$dir"
   printf 'export DRYDOCK_E2E_NETNS=%s\n' "$E2E_NETNS"
-  # Client 28 against engine 20.10 without the buildx plugin: the legacy builder is the one that works.
-  printf 'export DOCKER_BUILDKIT=0\n'
 }
 
 engine_answers() {
