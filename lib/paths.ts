@@ -79,6 +79,12 @@ export function baselinePath(env: Env): string {
   return env.DRYDOCK_BASELINE || join(packageRoot(), 'allowlists', 'egress-baseline.conf');
 }
 
+/** The user's allowlist files by role, for hints that say where to add a line. */
+export function allowlistFilesOf(env: Env, project: string | undefined): { global: string; project?: string } {
+  const global = join(configDir(env), 'egress-allowlist');
+  return project === undefined ? { global } : { global, project: `${global}-${project}` };
+}
+
 /** The user's allowlist files in the order they apply: global, then per project. */
 export function userAllowlistPaths(env: Env, project: string): string[] {
   const dir = configDir(env);

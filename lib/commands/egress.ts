@@ -15,7 +15,7 @@ import { processRunner, type CommandRunner } from '../docker/runner.js';
 import { DrydockError, ExitCode, ExternalError, NegativeAnswer, UsageError, formatDiagnostic } from '../errors.js';
 import { TinyproxyLogParser, formatDenialSummary, parseTinyproxyLog, summarizeDenials, type EgressEvent } from '../egress/log.js';
 import { formatSuggestion, suggestAllowlist, suggestionFor } from '../egress/suggest.js';
-import { resolveProjectName, sessionDir, sessionsDir, userAllowlistPaths } from '../paths.js';
+import { allowlistFilesOf, resolveProjectName, sessionDir, sessionsDir, userAllowlistPaths } from '../paths.js';
 import { validateSessionId } from '../session/id.js';
 import { EGRESS_LOG_FILE, readSessionMetadata } from '../session/metadata.js';
 import { describeSession, groupSessions, type SessionView } from '../session/model.js';
@@ -163,7 +163,7 @@ export async function log(opts: EgressLogOptions, ctx: CommandContext, deps: Egr
     const from = source.container ? `sidecar ${source.container}` : source.file;
     if (opts.follow) ctx.err(`${source.session} has ended; showing its saved log`);
     ctx.err(`${source.session} (${from}): ${data.allowed} request(s) allowed${source.observe ? ' — OBSERVE mode, nothing was filtered' : ''}`);
-    ctx.out(formatDenialSummary(data.denials) || `the proxy refused nothing in ${source.session}`);
+    ctx.out(formatDenialSummary(data.denials, allowlistFilesOf(ctx.env, source.project)) || `the proxy refused nothing in ${source.session}`);
   }
   return { exitCode: ExitCode.Ok, data };
 }

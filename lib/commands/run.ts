@@ -3,16 +3,16 @@
  * run the command in the agent with the terminal handed over, and tear the session down on every
  * way out: the command's exit, SIGINT, SIGTERM, SIGHUP, or a failed start.
  */
-import { existsSync } from 'node:fs';
+import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { CommandContext, CommandResult } from '../context.js';
 import { Docker } from '../docker/client.js';
 import { describeCompose } from '../docker/compose.js';
 import { COMPOSE_HINT } from '../docker/failure.js';
 import { processRunner, type CommandRunner } from '../docker/runner.js';
 import { DrydockError, ExitCode, ExternalError } from '../errors.js';
-import { resolveProjectName, sessionDir, templatesDir } from '../paths.js';
+import { allowlistFilesOf, resolveProjectName, sessionDir, templatesDir } from '../paths.js';
 import { DEFAULT_EGRESS_IMAGE, assertEgressImageAllowed, egressImage } from '../render/images.js';
 import { resolveMode } from '../render/mode.js';
 import { EGRESS_NETWORK } from '../render/names.js';
@@ -111,11 +111,19 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
   const sessionId = await pickSessionId({
     project,
     existingContainers: (names) => docker.existingContainers(names),
-    sessionDirExists: (id) => existsSync(sessionDir(ctx.env, id)),
+    reserveSessionDir: (id) => reserveDir(sessionDir(ctx.env, id)),
+    releaseSessionDir: (id) => rmdirSync(sessionDir(ctx.env, id)),
     random: deps.random,
   });
   const dir = sessionDir(ctx.env, sessionId);
-  const rendered = renderSessionFiles({ env: ctx.env, cwd: ctx.cwd, project, mode, observe, sessionId, outDir: dir });
+  let rendered: ReturnType<typeof renderSessionFiles>;
+  try {
+    rendered = renderSessionFiles({ env: ctx.env, cwd: ctx.cwd, project, mode, observe, sessionId, outDir: dir });
+  } catch (error) {
+    // Nothing was written (the render is all-or-nothing): give back the reserved, empty directory.
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   for (const warning of rendered.warnings) ctx.err(`drydock: warning: ${warning}`);
   const metadata: SessionMetadata = {
     id: sessionId, project, mode, observe,
@@ -161,7 +169,7 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
     if (!(error instanceof Interrupted)) failure = error;
   } finally {
     try {
-      teardown = await teardownSession({ docker, sessionId, sessionDir: dir, contained });
+      teardown = await teardownSession({ docker, sessionId, sessionDir: dir, contained, allowlistFiles: allowlistFilesOf(ctx.env, project) });
       if (teardown.denials && !ctx.json) ctx.err(teardown.denials);
       if (observe && teardown.egressLog.path) {
         ctx.err(`drydock: observe log saved to ${teardown.egressLog.path}; turn it into an allowlist with: drydock egress suggest ${sessionId}`);
@@ -197,4 +205,16 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
       timing: timing ?? null,
     },
   };
+}
+
+/** An exclusive mkdir: true if this call created the directory, false if it already existed. */
+function reserveDir(dir: string): boolean {
+  mkdirSync(dirname(dir), { recursive: true });
+  try {
+    mkdirSync(dir, { mode: 0o755 });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
 }

@@ -225,7 +225,14 @@ export function summarizeDenials(events: readonly EgressEvent[]): DenialSummary[
 }
 
 /** The human summary printed after a session and by `drydock egress log`; '' when nothing was refused. */
-export function formatDenialSummary(summaries: readonly DenialSummary[]): string {
+export interface AllowlistFiles {
+  /** The list that applies to every project, e.g. ~/.config/drydock/egress-allowlist. */
+  global: string;
+  /** The session's project list, e.g. ~/.config/drydock/egress-allowlist-myapp. */
+  project?: string;
+}
+
+export function formatDenialSummary(summaries: readonly DenialSummary[], files?: AllowlistFiles): string {
   if (summaries.length === 0) return '';
   const shown = summaries.map((s) => ({ s, what: describeRequest(s) }));
   const width = Math.min(60, Math.max(...shown.map((x) => x.what.length)));
@@ -237,7 +244,9 @@ export function formatDenialSummary(summaries: readonly DenialSummary[]): string
     lines.push(`  ${what.padEnd(width)} ${count}  ${action}`);
   }
   lines.push(
-    'Add a line to ~/.config/drydock/egress-allowlist (every project) or egress-allowlist-<project> (one project),',
+    files
+      ? `Add a line to ${files.project ?? `${files.global}-<project>`} (this project) or ${files.global} (every project),`
+      : 'Add a line to ~/.config/drydock/egress-allowlist (every project) or egress-allowlist-<project> (one project),',
     'then start a new session. `drydock allowlist check HOST[:PORT]` tells whether a host is allowed, and by which line.',
   );
   return `${lines.join('\n')}\n`;

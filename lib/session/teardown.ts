@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Docker } from '../docker/client.js';
 import type { ContainerRecord, NetworkRecord } from '../docker/listing.js';
-import { formatDenialSummary, parseTinyproxyLog, summarizeDenials } from '../egress/log.js';
+import { formatDenialSummary, parseTinyproxyLog, summarizeDenials, type AllowlistFiles } from '../egress/log.js';
 import { DrydockError } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { agentContainerName, egressContainerName, internalNetworkName } from '../render/names.js';
@@ -45,9 +45,9 @@ export async function saveEgressLog(options: { docker: Docker; container: string
 }
 
 /** The human summary of what the sidecar refused; '' when nothing was. */
-export function denialReport(logText: string | undefined): string {
+export function denialReport(logText: string | undefined, files?: AllowlistFiles): string {
   if (!logText) return '';
-  return formatDenialSummary(summarizeDenials(parseTinyproxyLog(logText)));
+  return formatDenialSummary(summarizeDenials(parseTinyproxyLog(logText)), files);
 }
 
 export interface TeardownResult extends RemovalOutcome {
@@ -64,6 +64,8 @@ export async function teardownSession(options: {
   sessionId: string;
   sessionDir?: string;
   contained: boolean;
+  /** Named in the denial summary's "add a line to …" hint. */
+  allowlistFiles?: AllowlistFiles;
 }): Promise<TeardownResult> {
   const { docker, sessionId } = options;
   const failures: string[] = [];
@@ -86,5 +88,5 @@ export async function teardownSession(options: {
   const egressLog = egressName ? await saveEgressLog({ docker, container: egressName, dir: options.sessionDir }) : {};
   if (egressLog.error) failures.push(egressLog.error);
   const removal = await removeObjects({ docker, containers, networks });
-  return { ...removal, failures: [...failures, ...removal.failures], egressLog, denials: denialReport(egressLog.text) };
+  return { ...removal, failures: [...failures, ...removal.failures], egressLog, denials: denialReport(egressLog.text, options.allowlistFiles) };
 }

@@ -169,3 +169,15 @@ describe('summarizeDenials / formatDenialSummary', () => {
     expect(formatDenialSummary([])).toBe('');
   });
 });
+
+describe('formatDenialSummary names the files to edit', () => {
+  const summary = [{ host: 'evil.test', port: 443, protocol: 'connect' as const, count: 2, suggestion: 'evil.test' }];
+  it('uses the real config dir and project file when they are known', () => {
+    const text = formatDenialSummary(summary, { global: '/cfg/egress-allowlist', project: '/cfg/egress-allowlist-app' });
+    expect(text).toContain('Add a line to /cfg/egress-allowlist-app (this project) or /cfg/egress-allowlist (every project)');
+    expect(text).not.toContain('~/.config');
+  });
+  it('falls back to the default location without them', () => {
+    expect(formatDenialSummary(summary)).toContain('~/.config/drydock/egress-allowlist');
+  });
+});

@@ -10,10 +10,12 @@ const sequence = (...values: string[]) => {
 describe('pickSessionId', () => {
   it('retries with a new id while drydock-<id> or drydock-<id>-egress exists', async () => {
     const asked: string[][] = [];
+    const releasedIds: string[] = [];
     const id = await pickSessionId({
       project: 'app',
       random: sequence('aaaa', 'bbbb', 'cccc'),
-      sessionDirExists: () => false,
+      reserveSessionDir: () => true,
+      releaseSessionDir: (released) => void releasedIds.push(released),
       existingContainers: async (names) => {
         asked.push(names);
         if (names[0] === 'drydock-app-aaaa') return ['drydock-app-aaaa'];
@@ -22,6 +24,7 @@ describe('pickSessionId', () => {
       },
     });
     expect(id).toBe('app-cccc');
+    expect(releasedIds).toEqual(['app-aaaa', 'app-bbbb']); // directories reserved for taken ids are given back
     expect(asked).toEqual([
       ['drydock-app-aaaa', 'drydock-app-aaaa-egress'],
       ['drydock-app-bbbb', 'drydock-app-bbbb-egress'],
@@ -29,14 +32,36 @@ describe('pickSessionId', () => {
     ]);
   });
 
-  it('does not reuse the id of a session whose directory is still on disk', async () => {
+  it('does not reuse the id of a session whose directory is on disk or was just reserved by another run', async () => {
     const id = await pickSessionId({
       project: 'app',
       random: sequence('aaaa', 'bbbb'),
-      sessionDirExists: (candidate) => candidate === 'app-aaaa',
+      reserveSessionDir: (candidate) => candidate !== 'app-aaaa',
+      releaseSessionDir: () => {
+        throw new Error('nothing to release');
+      },
       existingContainers: async () => [],
     });
     expect(id).toBe('app-bbbb');
+  });
+
+  it('two concurrent pickers that draw the same id get different sessions (exclusive mkdir)', async () => {
+    const { mkdtempSync, mkdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const root = mkdtempSync(join(tmpdir(), 'drydock-pick-'));
+    const reserve = (id: string) => {
+      try {
+        mkdirSync(join(root, id));
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const pick = (random: () => string) =>
+      pickSessionId({ project: 'app', random, reserveSessionDir: reserve, releaseSessionDir: () => {}, existingContainers: async () => [] });
+    const [a, b] = await Promise.all([pick(sequence('aaaa', 'bbbb')), pick(sequence('aaaa', 'cccc'))]);
+    expect(new Set([a, b]).size).toBe(2);
   });
 
   it('gives up after a bounded number of tries with exit 3 and a hint', async () => {
@@ -45,7 +70,8 @@ describe('pickSessionId', () => {
       project: 'app',
       maxAttempts: 4,
       random: sequence('aaaa', 'bbbb', 'cccc', 'dddd'),
-      sessionDirExists: () => false,
+      reserveSessionDir: () => true,
+      releaseSessionDir: () => {},
       existingContainers: async (names) => {
         calls++;
         return [names[0]!];
