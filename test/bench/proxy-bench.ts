@@ -26,6 +26,8 @@ export interface ProxyScenario {
   http: boolean;
   /** Sequential requests per round, when this scenario is too slow for the default. */
   perRound?: number;
+  /** The scenario this one's ratios are taken against (default: the 10-entry run, label `10`). */
+  baseline?: string;
 }
 
 export interface LoadFigures {
@@ -39,6 +41,7 @@ export interface LoadFigures {
 
 export interface ProxyFigures {
   label: string;
+  baseline: string;
   entries: number;
   filterRules: number;
   target: { connect: string; connectRule: string; http?: string; httpRule?: string };
@@ -224,6 +227,7 @@ export async function benchProxyScenarios(
       const memory = proxyMemory(r.proxy.pid);
       return {
         label: r.scenario.label,
+        baseline: r.scenario.baseline ?? '10',
         entries: r.scenario.entries.length,
         filterRules: filterRules(r.scenario.filterText).length,
         target: {

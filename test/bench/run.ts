@@ -72,6 +72,17 @@ async function proxySection(args: Args): Promise<NonNullable<BenchReport['proxy'
     log(`proxy: ${label} entries → ${filterRules(filterText).length} filter lines`);
     const scenario: ProxyScenario = { label, entries: gen.entries, confText, filterText, http: true };
     scenarios.push({ scenario, upstreamAddress: `127.77.${index + 1}.1` });
+    if (size === 10 || size === 10_000) {
+      // Contrast: the same files with quieter logging. At the shipped LogLevel every request
+      // writes several log lines, which on a slow-syscall machine costs more than the filter.
+      const quiet: ProxyScenario = {
+        ...scenario,
+        label: `${label} entries, LogLevel Notice`,
+        confText: confText.replace(/^LogLevel\s+\S+/m, 'LogLevel Notice'),
+        baseline: '10 entries, LogLevel Notice',
+      };
+      scenarios.push({ scenario: quiet, upstreamAddress: `127.77.${index + 1}.2` });
+    }
     if (size === 10_000) {
       // The contrast the issue quotes: one regex per entry, the same rendered config. Fewer
       // requests per round: at tens of milliseconds each the usual count would take minutes.
