@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // The bin holds no logic: everything lives in the built entry (npm run build).
-import '../dist/cli.js';
+import '../dist/main.js';

@@ -1,5 +1,6 @@
 /**
- * The BUILT CLI, as a user runs it: bin/drydock.js → dist/cli.js. Built once before the tests.
+ * The BUILT CLI, as a user runs it: bin/drydock.js → dist/main.js (which answers `allowlist check`
+ * itself) → dist/cli.js. Built once before the tests.
  * No engine is involved: DOCKER_HOST points at a socket path that does not exist.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -67,5 +68,22 @@ describe('built CLI', () => {
     expect(code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress-filter', 'tinyproxy.conf']);
     expect(existsSync(join(out, 'docker-compose.dood.yml'))).toBe(false);
+  });
+
+  it('the allowlist check fast path answers exactly as the full CLI does', () => {
+    const full = (args: string[]) => {
+      const r = spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), ...args], { cwd: home, env, encoding: 'utf8', timeout: 60_000 });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    const cases = [
+      ['allowlist', 'check', 'api.anthropic.com'],
+      ['allowlist', 'check', 'github.com'],
+      ['allowlist', 'check', 'github.com:22', '--project', 'demo'],
+      ['allowlist', 'check', '--http', 'api.anthropic.com', '--json'],
+      ['allowlist', 'check', '127.0.0.1'],
+      ['allowlist', 'check', 'a', 'b'],
+      ['allowlist', 'check', '--bogus', 'x'],
+    ];
+    for (const args of cases) expect(drydock(args), args.join(' ')).toEqual(full(args));
   });
 });
