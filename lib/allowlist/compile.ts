@@ -38,6 +38,15 @@ export interface CompiledFilter {
   lineCount: number;
 }
 
+/**
+ * Every line starts with GNU regex's start-of-buffer anchor, not `^`. tinyproxy compiles filter
+ * lines with REG_NEWLINE, under which `^` may also match after any newline, so glibc tries every
+ * position of the subject; `\`` lets it stop after position 0 (measured: the worst-case scan of a
+ * 10,000-entry filter halves for CONNECT). It is stricter than `^`, so it can only deny more. The
+ * sidecar is Debian (glibc); tests that evaluate lines as JavaScript read it as `^`.
+ */
+export const BUFFER_START = '\\`';
+
 /** Bytes per regex line, newline excluded; tinyproxy's limit is 511. */
 export const MAX_FILTER_LINE = 499;
 /** One or more subdomain labels in front of a wildcard's base (never empty, never `@`/`:`/`/`). */
@@ -47,9 +56,9 @@ const VALID_HOST = /^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/;
 /** The fixed parts around one line's alternation for a group of rules. */
 export function lineFrame(g: { protocol: Protocol; port: number; wildcard: boolean }): { head: string; tail: string } {
   const sub = g.wildcard ? SUBDOMAINS : '';
-  if (g.protocol === 'connect') return { head: `^${sub}(`, tail: `)\\.?:${g.port}$` };
+  if (g.protocol === 'connect') return { head: `${BUFFER_START}${sub}(`, tail: `)\\.?:${g.port}$` };
   const port = g.port === HTTP_PORT ? '(:80)?' : `:${g.port}`;
-  return { head: `^http://${sub}(`, tail: `)\\.?${port}(/|$)` };
+  return { head: `${BUFFER_START}http://${sub}(`, tail: `)\\.?${port}(/|$)` };
 }
 
 const escapeName = (name: string): string => name.replaceAll('.', '\\.');

@@ -28,7 +28,11 @@ export interface EffectiveRules {
   dropped: Map<AllowEntry, DroppedRule[]>;
 }
 
-const PROTOCOL_ORDER: Record<Protocol, number> = { connect: 0, http: 1 };
+// Plain-HTTP groups first: their lines start with `http://`, so a CONNECT subject (`host:port`)
+// fails them at once, while a URL scanned past many CONNECT lines paid for each (measured: the
+// worst plain-HTTP match at 10,000 entries went from 0.42 to 0.02 ms). The allowed set is the
+// same: the filter is an OR of its lines.
+const PROTOCOL_ORDER: Record<Protocol, number> = { http: 0, connect: 1 };
 
 /** A number that orders groups: protocol, then port, then exact before wildcard. */
 const groupId = (protocol: Protocol, port: number, wildcard: boolean): number =>

@@ -26,11 +26,11 @@ describe('compileFilter', () => {
   it('emits anchored, escaped, grouped lines and the ports the config needs', () => {
     const c = compileFilter(entries('github.com\ngitlab.com\n*.npmjs.org\ngithub.com:22\nhttp://deb.debian.org\nhttp://mirror.example:8080\n'));
     expect(regexLines(c.filter)).toEqual([
-      '^(github\\.com)\\.?:22$',
-      '^((github|gitlab)\\.com|mirror\\.example|deb\\.debian\\.org)\\.?:443$',
-      '^([-a-z0-9_]+\\.)+(npmjs\\.org)\\.?:443$',
-      '^http://(deb\\.debian\\.org)\\.?(:80)?(/|$)',
-      '^http://(mirror\\.example)\\.?:8080(/|$)',
+      '\\`http://(deb\\.debian\\.org)\\.?(:80)?(/|$)',
+      '\\`http://(mirror\\.example)\\.?:8080(/|$)',
+      '\\`(github\\.com)\\.?:22$',
+      '\\`((github|gitlab)\\.com|mirror\\.example|deb\\.debian\\.org)\\.?:443$',
+      '\\`([-a-z0-9_]+\\.)+(npmjs\\.org)\\.?:443$',
     ]);
     expect(c).toMatchObject({ connectPorts: [22, 443], httpPorts: [80, 8080], entryCount: 6, ruleCount: 8, lineCount: 5 });
     expect(c.filter.startsWith('# drydock egress filter')).toBe(true);
@@ -41,10 +41,10 @@ describe('compileFilter', () => {
     const list = entries('*.npmjs.org\nregistry.npmjs.org\n*.a.npmjs.org\nnpmjs.org\nregistry.npmjs.org:8443\nhttp://x.npmjs.org\n');
     const c = compileFilter(list);
     expect(regexLines(c.filter)).toEqual([
-      '^(npmjs\\.org)\\.?:443$',
-      '^([-a-z0-9_]+\\.)+(npmjs\\.org)\\.?:443$',
-      '^(registry\\.npmjs\\.org)\\.?:8443$',
-      '^http://(x\\.npmjs\\.org)\\.?(:80)?(/|$)',
+      '\\`http://(x\\.npmjs\\.org)\\.?(:80)?(/|$)',
+      '\\`(npmjs\\.org)\\.?:443$',
+      '\\`([-a-z0-9_]+\\.)+(npmjs\\.org)\\.?:443$',
+      '\\`(registry\\.npmjs\\.org)\\.?:8443$',
     ]);
     const dropped = effectiveRules(list).dropped;
     expect([...dropped.keys()].map((e) => e.canonical)).toEqual(['registry.npmjs.org', '*.a.npmjs.org', 'http://x.npmjs.org']);

@@ -9,7 +9,8 @@ export function filterRegexes(filter: string): RegExp[] {
   return filter
     .split('\n')
     .filter((line) => line !== '' && !line.startsWith('#'))
-    .map((line) => new RegExp(line, 'i'));
+    // The compiler's GNU start-of-buffer anchor means `^` here (a subject holds no newline).
+    .map((line) => new RegExp(line.replace(/^\\`/, '^'), 'i'));
 }
 
 export function filterAllows(regexes: readonly RegExp[], subject: string): boolean {
@@ -25,7 +26,7 @@ export function requestSubjects(req: EgressRequest): string[] {
   return spellings;
 }
 
-const FRAME = /^\^(http:\/\/)?(\(\[-a-z0-9_\]\+\\\.\)\+)?\((.*)\)\\\.\?(:[0-9]+\$|\(:80\)\?\(\/\|\$\)|:[0-9]+\(\/\|\$\))$/;
+const FRAME = /^\\`(http:\/\/)?(\(\[-a-z0-9_\]\+\\\.\)\+)?\((.*)\)\\\.\?(:[0-9]+\$|\(:80\)\?\(\/\|\$\)|:[0-9]+\(\/\|\$\))$/;
 
 /** Throws unless every regex line is one of the compiler's shapes over escaped host names. */
 export function assertEreSubset(filter: string): void {
