@@ -8,7 +8,7 @@ import type { CommandContext, CommandResult } from '../context.js';
 import { Docker } from '../docker/client.js';
 import { processRunner, type CommandRunner } from '../docker/runner.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { archiveDir, archiveSessionLogs } from '../session/archive.js';
+import { TOTAL_CAP as ARCHIVE_TOTAL_CAP, archiveDir, archiveSessionLogs, pruneArchive } from '../session/archive.js';
 import { scanSessionDirs } from '../session/dirs.js';
 import { DEFAULT_GRACE_MS, isEmptyPlan, planGc, type GcPlan, type SessionDirState } from '../session/gc-plan.js';
 import { systemClock, type Clock } from '../session/signals.js';
@@ -71,12 +71,20 @@ export async function gc(opts: GcOptions, ctx: CommandContext, deps: GcDeps = {}
   const removedDirs: string[] = [];
   for (const dir of plan.dirs) {
     try {
-      const path = archiveSessionLogs({ env: ctx.env, session: dir.session, dir: dir.path });
+      const path = archiveSessionLogs({ env: ctx.env, session: dir.session, dir: dir.path, prune: false });
       if (path) archived.push(path);
       rmSync(dir.path, { recursive: true, force: true });
       removedDirs.push(dir.path);
     } catch (error) {
       failures.push(`could not remove session dir ${dir.path}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  if (archived.length > 0) {
+    try {
+      pruneArchive(archiveDir(ctx.env), ARCHIVE_TOTAL_CAP);
+    } catch (error) {
+      failures.push(`could not prune the gc archive: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 

@@ -56,8 +56,12 @@ export function archiveText(options: { session: string; metadata?: string; egres
 
 const readIfThere = (path: string): string | undefined => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
 
-/** Archive one session dir's logs (if it has any), then prune the archive to its total cap. */
-export function archiveSessionLogs(options: { env: Env; session: string; dir: string; totalCap?: number }): string | undefined {
+/**
+ * Archive one session dir's logs (if it has any), then prune the archive to its total cap —
+ * unless `prune: false`, for a caller archiving many sessions that prunes once at the end
+ * (pruning lists and stats the whole archive: once per session would be quadratic).
+ */
+export function archiveSessionLogs(options: { env: Env; session: string; dir: string; totalCap?: number; prune?: boolean }): string | undefined {
   const text = archiveText({
     session: options.session,
     metadata: readIfThere(join(options.dir, METADATA_FILE)),
@@ -67,7 +71,7 @@ export function archiveSessionLogs(options: { env: Env; session: string; dir: st
   const dir = archiveDir(options.env);
   const path = join(dir, `${options.session}.log`);
   writeFileAtomic(path, text);
-  pruneArchive(dir, options.totalCap ?? TOTAL_CAP);
+  if (options.prune !== false) pruneArchive(dir, options.totalCap ?? TOTAL_CAP);
   return path;
 }
 

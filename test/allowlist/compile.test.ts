@@ -89,15 +89,11 @@ describe('compileFilter', () => {
     expect(filterAllows(regexes, `x${hosts[0]}:443`)).toBe(false);
   });
 
-  it('compiles 100,000 entries in well under a second', () => {
+  it('compiles 100,000 entries into fewer than 5,000 packed lines (its time is measured by npm run bench)', () => {
     const list = entries(syntheticHosts(100_000, 7).join('\n'));
-    // CPU time, not wall time: the machines running tests are often shared and busy.
-    const before = process.cpuUsage();
     const c = compileFilter(list);
-    const used = process.cpuUsage(before);
     expect(c.ruleCount).toBe(100_000);
     expect(c.lineCount).toBeLessThan(5000);
-    expect((used.user + used.system) / 1000).toBeLessThan(1000);
   });
 
   it('refuses rules a parser would never produce (the compiler is the only author of regexes)', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -52,5 +52,6 @@ describe('archiveSessionLogs', () => {
     expect(path).toBe(join(archive, 'new-0002.log'));
     expect(readFileSync(path!, 'utf8')).toContain('NOTICE denied');
     expect(readdirSync(archive)).toEqual(['new-0002.log']);
+    rmSync(state, { recursive: true, force: true });
   });
 });
