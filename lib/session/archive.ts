@@ -6,6 +6,8 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeRequest } from '../allowlist/match.js';
+import { parseTinyproxyLog, summarizeDenials } from '../egress/log.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { stateDir } from '../paths.js';
 import { EGRESS_LOG_FILE, METADATA_FILE } from './metadata.js';
@@ -46,10 +48,33 @@ export function planArchivePrune(files: readonly ArchivedFile[], cap: number): s
   return drop;
 }
 
-/** The archive text of one session dir: its metadata as a header, then the tail of its egress log. */
+/** At most this many refused destinations are listed in an archive's header. */
+const MAX_SUMMARY_LINES = 200;
+
+/**
+ * What the whole log refused, as header comment lines. The archive keeps only the log's tail, and
+ * a long session's tail is mostly the sidecar's once-a-second healthcheck: without this summary
+ * the refusals of the session's first hours would be lost.
+ */
+function refusedSummary(egressLog: string | undefined): string {
+  if (!egressLog) return '';
+  const denials = summarizeDenials(parseTinyproxyLog(egressLog));
+  if (denials.length === 0) return '# refused: nothing\n';
+  const lines = denials.slice(0, MAX_SUMMARY_LINES).map((d) => {
+    const action = d.suggestion.startsWith('#') ? d.suggestion.replace(/^#\s*/, '') : `allow with: ${d.suggestion}`;
+    return `# refused ${describeRequest(d)} ×${d.count} — ${action}`;
+  });
+  if (denials.length > MAX_SUMMARY_LINES) lines.push(`# … and ${denials.length - MAX_SUMMARY_LINES} more refused destinations`);
+  return `# refused over the whole session (the log below is its last part only):\n${lines.join('\n')}\n`;
+}
+
+/**
+ * The archive text of one session dir: its metadata and what it refused as a header, then the tail
+ * of its egress log.
+ */
 export function archiveText(options: { session: string; metadata?: string; egressLog?: string; cap?: number }): string | undefined {
   if (options.egressLog === undefined && options.metadata === undefined) return undefined;
-  const header = `# drydock session ${options.session}\n${(options.metadata ?? '').trim().replace(/^/gm, '# ')}\n`;
+  const header = `# drydock session ${options.session}\n${(options.metadata ?? '').trim().replace(/^/gm, '# ')}\n${refusedSummary(options.egressLog)}`;
   const budget = Math.max(0, (options.cap ?? PER_SESSION_CAP) - Buffer.byteLength(header));
   return header + tailBytes(options.egressLog ?? '', budget);
 }

@@ -32,6 +32,14 @@ describe('archiveText', () => {
     expect(text).toMatch(/^# drydock session a-0001\n# \{"id":"a-0001"\}\n/);
     expect(text.endsWith('NOTICE line 999')).toBe(true);
   });
+  it('keeps what the whole session refused even when the early log falls outside the tail', () => {
+    const refusal = 'NOTICE    Nov 22 18:52:38.817 [3356]: Proxying refused on filtered url "evil.test:443"';
+    const noise = Array.from({ length: 5000 }, (_, i) => `CONNECT   Nov 22 18:53:00.000 [3356]: Connect (file descriptor 5): 172.20.0.3 #${i}`);
+    const text = archiveText({ session: 'a-0001', egressLog: [refusal, ...noise].join('\n'), cap: 4096 })!;
+    expect(text).not.toContain('Proxying refused'); // the raw line itself is gone from the tail…
+    expect(text).toContain('# refused evil.test:443 ×1 — allow with: evil.test'); // …but not what it said
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(4096);
+  });
   it('has nothing to archive for a dir without logs or metadata', () => {
     expect(archiveText({ session: 'a-0001' })).toBeUndefined();
   });
