@@ -1,9 +1,12 @@
+/** The environment as drydock reads it (process.env, or a test's own object). */
+export type Env = Readonly<Record<string, string | undefined>>;
+
 /**
  * What every command receives instead of reaching for globals: the environment, the working
  * directory and the two output streams. Tests build one with `testContext()`.
  */
 export interface CommandContext {
-  env: Readonly<Record<string, string | undefined>>;
+  env: Env;
   cwd: string;
   /** Human output (stdout). In --json mode commands must not write here; they return data. */
   out: (text: string) => void;

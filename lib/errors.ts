@@ -64,3 +64,8 @@ export class NegativeAnswer extends DrydockError {
     super(message, ExitCode.Negative, options);
   }
 }
+
+/** The message of anything thrown, for one-line reports. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

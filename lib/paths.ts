@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-type Env = Readonly<Record<string, string | undefined>>;
+import type { Env } from './context.js';
 
 /**
  * `<project>` as it appears in file names, session ids and labels: lowercase,

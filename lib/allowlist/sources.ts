@@ -8,8 +8,7 @@ import { UsageError, type Diagnostic } from '../errors.js';
 import { baselinePath, userAllowlistPaths } from '../paths.js';
 import { parseAllowlist } from './parse.js';
 import type { AllowEntry } from './types.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
+import type { Env } from '../context.js';
 
 export interface AllowlistSource {
   path: string;

@@ -34,6 +34,7 @@ import { EGRESS_NETWORK } from '../render/names.js';
 import { hostDockerSocket } from '../render/overlay.js';
 import { egressChecks } from '../session/egress-checks.js';
 import { groupSessions, type SessionView } from '../session/model.js';
+import type { Env } from '../context.js';
 
 export interface DoctorOptions {
   project?: string;
@@ -47,8 +48,6 @@ export interface DoctorDeps {
   /** Does this path exist? (default: existsSync; used for the dood socket) */
   pathExists?: (path: string) => boolean;
 }
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 const errorText = (error: unknown): string => (error instanceof Error ? error.message.split('\n')[0]! : String(error));
 

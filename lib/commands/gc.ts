@@ -4,10 +4,10 @@
  * one `network rm` with every network, however many sessions there are.
  */
 import { rmSync } from 'node:fs';
-import type { CommandContext, CommandResult } from '../context.js';
+import type { CommandContext, CommandResult, Env } from '../context.js';
 import { Docker } from '../docker/client.js';
 import { processRunner, type CommandRunner } from '../docker/runner.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, UsageError, errorMessage } from '../errors.js';
 import { TOTAL_CAP as ARCHIVE_TOTAL_CAP, archiveDir, archiveSessionLogs, pruneArchive } from '../session/archive.js';
 import { scanSessionDirs } from '../session/dirs.js';
 import { DEFAULT_GRACE_MS, isEmptyPlan, planGc, type GcPlan, type SessionDirState } from '../session/gc-plan.js';
@@ -30,7 +30,7 @@ export interface GcDeps {
  * `DRYDOCK_GC_GRACE_SECONDS`: how long a session whose owner cannot be seen (no session.json on this
  * host) counts as still starting. Default 300.
  */
-export function graceMs(env: Readonly<Record<string, string | undefined>>): number {
+export function graceMs(env: Env): number {
   const raw = env.DRYDOCK_GC_GRACE_SECONDS;
   if (raw === undefined || raw === '') return DEFAULT_GRACE_MS;
   if (!/^[0-9]{1,7}$/.test(raw)) {
@@ -76,7 +76,7 @@ export async function gc(opts: GcOptions, ctx: CommandContext, deps: GcDeps = {}
       rmSync(dir.path, { recursive: true, force: true });
       removedDirs.push(dir.path);
     } catch (error) {
-      failures.push(`could not remove session dir ${dir.path}: ${error instanceof Error ? error.message : String(error)}`);
+      failures.push(`could not remove session dir ${dir.path}: ${errorMessage(error)}`);
     }
   }
 
@@ -84,7 +84,7 @@ export async function gc(opts: GcOptions, ctx: CommandContext, deps: GcDeps = {}
     try {
       pruneArchive(archiveDir(ctx.env), ARCHIVE_TOTAL_CAP);
     } catch (error) {
-      failures.push(`could not prune the gc archive: ${error instanceof Error ? error.message : String(error)}`);
+      failures.push(`could not prune the gc archive: ${errorMessage(error)}`);
     }
   }
 

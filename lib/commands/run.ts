@@ -6,7 +6,7 @@
 import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { CommandContext, CommandResult } from '../context.js';
+import type { CommandContext, CommandResult, Env } from '../context.js';
 import { Docker } from '../docker/client.js';
 import { describeCompose } from '../docker/compose.js';
 import { COMPOSE_HINT } from '../docker/failure.js';
@@ -44,7 +44,7 @@ export interface RunDeps {
 }
 
 /** The command to run in the agent: `-- CMD…`, else `$DRYDOCK_AGENT_COMMAND` split on spaces, else `claude`. */
-export function agentCommand(cmd: readonly string[], env: Readonly<Record<string, string | undefined>>): string[] {
+export function agentCommand(cmd: readonly string[], env: Env): string[] {
   if (cmd.length > 0) return [...cmd];
   const fromEnv = (env.DRYDOCK_AGENT_COMMAND ?? '').split(' ').filter((part) => part !== '');
   return fromEnv.length > 0 ? fromEnv : ['claude'];

@@ -6,6 +6,7 @@ import type { EngineProbe } from './client.js';
 import { describeCompose, type ComposeFlavour } from './compose.js';
 import { COMPOSE_HINT, DOCKER_CLI_HINT, ENGINE_HINT } from './failure.js';
 import type { NetworkRecord } from './listing.js';
+import type { Env } from '../context.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 
@@ -20,8 +21,6 @@ export interface Section {
   name: string;
   checks: Check[];
 }
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 export const pass = (name: string, detail: string): Check => ({ status: 'pass', name, detail });
 export const warn = (name: string, detail: string, fix: string): Check => ({ status: 'warn', name, detail, fix });

@@ -3,7 +3,7 @@
  * argument array (never a shell string); DOCKER_HOST / DOCKER_CONTEXT reach docker through the
  * runner's environment. Failures become ExternalError (exit 3) with docker's first line and a fix.
  */
-import { DrydockError, ExternalError } from '../errors.js';
+import { DrydockError, ExternalError, errorMessage } from '../errors.js';
 import { composeArgv, detectCompose, type ComposeFlavour } from './compose.js';
 import { COMPOSE_HINT, dockerFailure, firstLine, isEngineUnreachable, isNoSuchObject, programMissing } from './failure.js';
 import {
@@ -78,7 +78,7 @@ export class Docker {
     try {
       return { cliFound: true, clientVersion, info: parseEngineInfo(result.stdout) };
     } catch (error) {
-      return { cliFound: true, clientVersion, error: error instanceof Error ? error.message : String(error) };
+      return { cliFound: true, clientVersion, error: errorMessage(error) };
     }
   }
 
@@ -213,7 +213,7 @@ function parsed<T>(what: string, parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    throw new ExternalError(`${what} gave output drydock cannot read: ${error instanceof Error ? error.message : String(error)}`, {
+    throw new ExternalError(`${what} gave output drydock cannot read: ${errorMessage(error)}`, {
       hint: 'check that DOCKER_HOST / DOCKER_CONTEXT point at a Docker engine (API 1.41 or newer)',
     });
   }

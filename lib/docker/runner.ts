@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { Env } from '../context.js';
 
 export interface RunOptions {
   /** Written to the child's stdin, then stdin is closed. */
@@ -39,7 +40,7 @@ export class ProgramNotFound extends Error {
   }
 }
 
-export function processRunner(baseEnv: Readonly<Record<string, string | undefined>> = process.env): CommandRunner {
+export function processRunner(baseEnv: Env = process.env): CommandRunner {
   return {
     run(argv, options = {}) {
       const [program, ...args] = argv;

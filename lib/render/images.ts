@@ -1,6 +1,5 @@
 import { UsageError } from '../errors.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
+import type { Env } from '../context.js';
 
 export const DEFAULT_AGENT_IMAGE = 'drydock-agent:latest';
 export const DEFAULT_EGRESS_IMAGE = 'drydock-egress:latest';

@@ -1,6 +1,5 @@
 import { UsageError } from '../errors.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
+import type { Env } from '../context.js';
 
 export type Mode = 'contain' | 'dood';
 

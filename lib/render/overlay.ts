@@ -23,6 +23,7 @@ import {
   internalNetworkName,
   proxyUrl,
 } from './names.js';
+import type { Env } from '../context.js';
 
 export interface SessionSpec {
   sessionId: string;
@@ -44,7 +45,7 @@ export interface SessionSpec {
  * The engine socket a dood agent gets: the path of a `unix://` DOCKER_HOST (the engine drydock
  * itself talks to), else the default. A tcp:// or ssh:// engine has no socket to mount; doctor says so.
  */
-export function hostDockerSocket(env: Readonly<Record<string, string | undefined>>): string {
+export function hostDockerSocket(env: Env): string {
   const host = env.DOCKER_HOST ?? '';
   return host.startsWith('unix://') && host.length > 'unix://'.length ? host.slice('unix://'.length) : DOCKER_SOCKET;
 }

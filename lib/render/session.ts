@@ -27,8 +27,7 @@ import {
 import { hostDockerSocket, renderOverlay, type SessionSpec } from './overlay.js';
 import { validateCompose } from './validate.js';
 import { composeYaml } from './yaml.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
+import type { Env } from '../context.js';
 
 export interface RenderRequest {
   env: Env;

@@ -11,8 +11,7 @@ import { parseTinyproxyLog, summarizeDenials } from '../egress/log.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { stateDir } from '../paths.js';
 import { EGRESS_LOG_FILE, METADATA_FILE } from './metadata.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
+import type { Env } from '../context.js';
 
 export const PER_SESSION_CAP = 256 * 1024;
 export const TOTAL_CAP = 16 * 1024 * 1024;

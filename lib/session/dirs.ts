@@ -6,8 +6,7 @@ import { sessionsDir } from '../paths.js';
 import type { SessionDirState } from './gc-plan.js';
 import { isSessionId } from './id.js';
 import { readSessionMetadata, type SessionMetadata } from './metadata.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
+import type { Env } from '../context.js';
 
 /** Is a process with this pid alive? EPERM means it exists but belongs to someone else. */
 export function pidAlive(pid: number): boolean {

@@ -8,8 +8,7 @@ import type { AllowRule } from '../allowlist/types.js';
 import { fail, pass, warn, type Check } from '../docker/checks.js';
 import { formatDiagnostic } from '../errors.js';
 import type { SessionView } from './model.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
+import type { Env } from '../context.js';
 
 /** A host pattern as the allowlist writes it: `*.x` means any subdomain of x (not x itself). */
 interface Pattern {
