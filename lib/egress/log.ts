@@ -224,6 +224,11 @@ export function summarizeDenials(events: readonly EgressEvent[]): DenialSummary[
   );
 }
 
+/** What to do about one refused destination: the line to add, or why none can allow it. */
+export function denialAction(summary: DenialSummary): string {
+  return summary.suggestion.startsWith('#') ? summary.suggestion.replace(/^#\s*/, '') : `to allow, add: ${summary.suggestion}`;
+}
+
 /** The human summary printed after a session and by `drydock egress log`; '' when nothing was refused. */
 export interface AllowlistFiles {
   /** The list that applies to every project, e.g. ~/.config/drydock/egress-allowlist. */
@@ -240,8 +245,7 @@ export function formatDenialSummary(summaries: readonly DenialSummary[], files?:
   const lines = [`The egress proxy refused ${n} destination${n === 1 ? '' : 's'} (403):`];
   for (const { s, what } of shown) {
     const count = `${s.count}×`.padStart(5);
-    const action = s.suggestion.startsWith('#') ? s.suggestion.replace(/^#\s*/, '') : `to allow, add: ${s.suggestion}`;
-    lines.push(`  ${what.padEnd(width)} ${count}  ${action}`);
+    lines.push(`  ${what.padEnd(width)} ${count}  ${denialAction(s)}`);
   }
   lines.push(
     files

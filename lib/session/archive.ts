@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeRequest } from '../allowlist/match.js';
-import { parseTinyproxyLog, summarizeDenials } from '../egress/log.js';
+import { denialAction, parseTinyproxyLog, summarizeDenials } from '../egress/log.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { stateDir } from '../paths.js';
 import { EGRESS_LOG_FILE, METADATA_FILE } from './metadata.js';
@@ -59,10 +59,7 @@ function refusedSummary(egressLog: string | undefined): string {
   if (!egressLog) return '';
   const denials = summarizeDenials(parseTinyproxyLog(egressLog));
   if (denials.length === 0) return '# refused: nothing\n';
-  const lines = denials.slice(0, MAX_SUMMARY_LINES).map((d) => {
-    const action = d.suggestion.startsWith('#') ? d.suggestion.replace(/^#\s*/, '') : `allow with: ${d.suggestion}`;
-    return `# refused ${describeRequest(d)} ×${d.count} — ${action}`;
-  });
+  const lines = denials.slice(0, MAX_SUMMARY_LINES).map((d) => `# refused ${describeRequest(d)} ×${d.count} — ${denialAction(d)}`);
   if (denials.length > MAX_SUMMARY_LINES) lines.push(`# … and ${denials.length - MAX_SUMMARY_LINES} more refused destinations`);
   return `# refused over the whole session (the log below is its last part only):\n${lines.join('\n')}\n`;
 }

@@ -37,7 +37,7 @@ describe('archiveText', () => {
     const noise = Array.from({ length: 5000 }, (_, i) => `CONNECT   Nov 22 18:53:00.000 [3356]: Connect (file descriptor 5): 172.20.0.3 #${i}`);
     const text = archiveText({ session: 'a-0001', egressLog: [refusal, ...noise].join('\n'), cap: 4096 })!;
     expect(text).not.toContain('Proxying refused'); // the raw line itself is gone from the tail…
-    expect(text).toContain('# refused evil.test:443 ×1 — allow with: evil.test'); // …but not what it said
+    expect(text).toContain('# refused evil.test:443 ×1 — to allow, add: evil.test'); // …but not what it said
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(4096);
   });
   it('has nothing to archive for a dir without logs or metadata', () => {
