@@ -12,21 +12,11 @@
 import { compileFilter, BUFFER_START, MAX_FILTER_LINE, type CompiledFilter } from '../allowlist/compile.js';
 import type { AllowEntry } from '../allowlist/types.js';
 import { FILE_NAMES, SIDECAR_CONF_DIR } from '../render/names.js';
+import { checkHostOf } from './check-host.js';
 import { refusalPages } from './refusal-pages.js';
+
+export { checkHostOf, isCheckHost } from './check-host.js';
 import { renderTinyproxyConf } from './tinyproxy-conf.js';
-
-const CHECK_HOST = /^drydock-reload-([0-9a-f]{8,32})\.invalid$/;
-
-export function checkHostOf(generation: string): string {
-  const host = `drydock-reload-${generation}.invalid`;
-  if (!CHECK_HOST.test(host)) throw new Error(`drydock: invalid filter generation ${JSON.stringify(generation)}`);
-  return host;
-}
-
-/** A generation's check host in a log or a listing is drydock's own probe, never the agent's traffic. */
-export function isCheckHost(host: string): boolean {
-  return CHECK_HOST.test(host.toLowerCase().replace(/\.$/, ''));
-}
 
 export interface SessionEgressInput {
   sessionId: string;
