@@ -30,7 +30,7 @@ import { DrydockError, ExitCode } from '../errors.js';
 import { configDir, resolveProjectName, stateDir, templatesDir } from '../paths.js';
 import { DEFAULT_AGENT_IMAGE, DEFAULT_EGRESS_IMAGE, agentImage, assertEgressImageAllowed, egressImage } from '../render/images.js';
 import { resolveMode } from '../render/mode.js';
-import { EGRESS_NETWORK } from '../render/names.js';
+import { EGRESS_NETWORK } from '../names.js';
 import { hostDockerSocket } from '../render/overlay.js';
 import { egressChecks } from '../session/egress-checks.js';
 import { groupSessions, type SessionView } from '../session/model.js';

@@ -15,7 +15,7 @@ import { DrydockError, ExitCode, ExternalError } from '../errors.js';
 import { allowlistFilesOf, resolveProjectName, sessionDir, templatesDir } from '../paths.js';
 import { DEFAULT_EGRESS_IMAGE, assertEgressImageAllowed, egressImage } from '../render/images.js';
 import { resolveMode } from '../render/mode.js';
-import { EGRESS_NETWORK } from '../render/names.js';
+import { EGRESS_NETWORK, EGRESS_NETWORK_LABELS } from '../names.js';
 import { renderSessionFiles, type RenderedSession } from '../render/session.js';
 import { composeErrorLines, lastLines, sessionBanner, sidecarNeverHealthy, timingLines, type RunTiming } from '../session/banner.js';
 import { Interrupted, SessionGuard } from '../session/guard.js';
@@ -105,7 +105,7 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
     // Shared prerequisites first: a missing image or an engine that cannot make the bridge fails
     // here, before any session directory or session object exists.
     await ensureEgressImage(docker, ctx);
-    await docker.ensureNetwork(EGRESS_NETWORK, { 'drydock.shared': 'egress' });
+    await docker.ensureNetwork(EGRESS_NETWORK, EGRESS_NETWORK_LABELS);
   }
 
   const sessionId = await pickSessionId({

@@ -7,6 +7,7 @@ import { describeCompose, type ComposeFlavour } from './compose.js';
 import { COMPOSE_HINT, DOCKER_CLI_HINT, ENGINE_HINT } from './failure.js';
 import type { NetworkRecord } from './listing.js';
 import type { Env } from '../context.js';
+import { LABELS } from '../names.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 
@@ -106,7 +107,7 @@ export const LOW_POOL_HEADROOM = 5;
 
 export function networkPoolCheck(networks: readonly NetworkRecord[]): Check {
   const bridges = networks.filter((n) => n.driver === 'bridge');
-  const sessions = bridges.filter((n) => n.labels['drydock.session']).length;
+  const sessions = bridges.filter((n) => n.labels[LABELS.session]).length;
   const left = DEFAULT_POOL_SIZE - bridges.length;
   const detail =
     `${bridges.length} bridge networks exist (${sessions} of them drydock session networks); about ${Math.max(left, 0)} ` +

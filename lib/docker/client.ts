@@ -15,9 +15,10 @@ import {
   type NetworkRecord,
 } from './listing.js';
 import type { CommandRunner, RunOptions, RunResult } from './runner.js';
+import { LABELS } from '../names.js';
 import { parseEngineInfo, parseHealthTimeline, type EngineInfo, type HealthTimeline } from './inspect.js';
 
-export const SESSION_LABEL = 'drydock.session';
+const SESSION_LABEL = LABELS.session;
 
 export interface RemovalReport {
   /** Removed now, or already gone (a half-torn-down session is not an error). */

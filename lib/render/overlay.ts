@@ -13,6 +13,9 @@ import {
   EGRESS_SERVICE,
   FILE_NAMES,
   INTERNAL_NETWORK_KEY,
+  LABELS,
+  NO_PROXY_VARIABLES,
+  PROXY_VARIABLES,
   SIDECAR_CONF_PATH,
   SIDECAR_FILTER_PATH,
   SIDECAR_HEALTHCHECK,
@@ -21,8 +24,9 @@ import {
   agentContainerName,
   egressContainerName,
   internalNetworkName,
+  noProxyHosts,
   proxyUrl,
-} from './names.js';
+} from '../names.js';
 import type { Env } from '../context.js';
 
 export interface SessionSpec {
@@ -65,8 +69,6 @@ export const TELEMETRY_DEFAULTS: Readonly<Record<string, string>> = {
   DISABLE_ERROR_REPORTING: '1',
   CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
 };
-export const PROXY_VARIABLES = ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy'];
-export const NO_PROXY_VARIABLES = ['NO_PROXY', 'no_proxy'];
 
 /** Compose interpolates `$VAR` in every value; a literal `$` (in a path, a user's value) must be `$$`. */
 export function escapeInterpolation(value: string): string {
@@ -75,12 +77,12 @@ export function escapeInterpolation(value: string): string {
 
 export function sessionLabels(spec: SessionSpec, role: 'agent' | 'egress' | 'network'): Labels {
   const labels: Labels = {
-    'drydock.session': spec.sessionId,
-    'drydock.project': spec.project,
-    'drydock.role': role,
-    'drydock.mode': spec.mode,
+    [LABELS.session]: spec.sessionId,
+    [LABELS.project]: spec.project,
+    [LABELS.role]: role,
+    [LABELS.mode]: spec.mode,
   };
-  if (role !== 'network') labels['drydock.observe'] = String(spec.observe);
+  if (role !== 'network') labels[LABELS.observe] = String(spec.observe);
   return labels;
 }
 
@@ -106,9 +108,7 @@ function renderBase(spec: SessionSpec): ComposeFile {
 function agentEnvironment(spec: SessionSpec): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of PROXY_VARIABLES) env[name] = proxyUrl(spec.sessionId);
-  // The sidecar itself and loopback never go through the proxy; the metadata address is listed
-  // so no client tries to reach it through the proxy (and directly it has no route).
-  const noProxy = [egressContainerName(spec.sessionId), 'localhost', '127.0.0.1', '::1', '169.254.169.254'].join(',');
+  const noProxy = noProxyHosts(egressContainerName(spec.sessionId)).join(',');
   for (const name of NO_PROXY_VARIABLES) env[name] = noProxy;
   for (const [name, value] of Object.entries(TELEMETRY_DEFAULTS)) {
     const own = spec.userEnv[name];

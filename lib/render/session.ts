@@ -23,7 +23,7 @@ import {
   egressContainerName,
   internalNetworkName,
   EGRESS_NETWORK,
-} from './names.js';
+} from '../names.js';
 import { hostDockerSocket, renderOverlay, type SessionSpec } from './overlay.js';
 import { validateCompose } from './validate.js';
 import { composeYaml } from './yaml.js';
