@@ -27,7 +27,6 @@ import {
   noProxyHosts,
   proxyUrl,
 } from '../names.js';
-import type { Env } from '../context.js';
 
 export interface SessionSpec {
   sessionId: string;
@@ -41,17 +40,8 @@ export interface SessionSpec {
   userEnv: Record<string, string | undefined>;
   /** dood: the group owning the host's docker.sock, so the non-root agent user can use it. */
   dockerSocketGid?: number;
-  /** dood: the engine's socket on the host (default /var/run/docker.sock; see hostDockerSocket). */
+  /** dood: the engine's socket on the host (settings.engine.socket; default /var/run/docker.sock). */
   dockerSocket?: string;
-}
-
-/**
- * The engine socket a dood agent gets: the path of a `unix://` DOCKER_HOST (the engine drydock
- * itself talks to), else the default. A tcp:// or ssh:// engine has no socket to mount; doctor says so.
- */
-export function hostDockerSocket(env: Env): string {
-  const host = env.DOCKER_HOST ?? '';
-  return host.startsWith('unix://') && host.length > 'unix://'.length ? host.slice('unix://'.length) : DOCKER_SOCKET;
 }
 
 export interface RenderedCompose {

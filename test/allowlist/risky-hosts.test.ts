@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RISKY_HOSTS, patternOverlaps, riskyHost, rowMatches } from '../../lib/allowlist/risky-hosts.js';
 import { broadHostWarning } from '../../lib/egress/suggest.js';
-import { findRiskyEntries } from '../../lib/session/egress-checks.js';
+import { findRiskyEntries } from '../../lib/doctor/egress-checks.js';
 import { parseAllowlist } from '../../lib/allowlist/parse.js';
 
 /** A concrete host for a row: `*.` becomes `x.`, a one-label `*` becomes `eu-west-1`. */

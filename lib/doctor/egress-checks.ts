@@ -6,10 +6,9 @@
 import { RISKY_HOSTS, patternOverlaps, type HostPattern, type RiskyHostKind } from '../allowlist/risky-hosts.js';
 import type { LoadedAllowlists } from '../allowlist/sources.js';
 import type { AllowRule } from '../allowlist/types.js';
-import { fail, pass, warn, type Check } from '../docker/checks.js';
+import { fail, pass, warn, type Check } from './checks.js';
 import { formatDiagnostic } from '../errors.js';
-import type { SessionView } from './model.js';
-import type { Env } from '../context.js';
+import type { SessionView } from '../session/model.js';
 
 export interface RiskyEntry {
   entry: string;
@@ -53,9 +52,11 @@ export interface EgressFacts {
   egressImage: { image: string; pinned: boolean; isDefault: boolean };
   requirePinned: boolean;
   liveSessions: readonly SessionView[];
+  /** `DRYDOCK_MODE` exactly as set (settings.modeVariable). */
+  modeVariable?: string;
 }
 
-export function egressChecks(facts: EgressFacts, env: Env): Check[] {
+export function egressChecks(facts: EgressFacts): Check[] {
   const checks: Check[] = [];
   for (const source of facts.loaded.sources) {
     checks.push(pass(`${source.kind} allowlist`, `${source.path}: ${source.exists ? `${source.entries.length} entries` : 'not present'}`));
@@ -78,7 +79,7 @@ export function egressChecks(facts: EgressFacts, env: Env): Check[] {
 
   for (const risky of findRiskyEntries(facts.loaded)) checks.push(riskyEntryCheck(risky));
 
-  const mode = env.DRYDOCK_MODE;
+  const mode = facts.modeVariable;
   if (mode === 'observe') {
     checks.push(fail('DRYDOCK_MODE', 'DRYDOCK_MODE=observe: OBSERVE IS NOT A JAIL, and it is not a mode', 'unset it; observe is `drydock run --observe`, for building an allowlist only'));
   } else if (mode === 'dood') {
