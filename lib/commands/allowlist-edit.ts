@@ -21,7 +21,7 @@ import { DrydockError, ExitCode, ExternalError, UsageError, errorMessage, type D
 import { writeFileAtomic } from '../fs-atomic.js';
 import { applyGeneration, isFailure, prepareGeneration, type LiveOutcome } from '../live/apply.js';
 import { planLiveUpdate, type ListScope, type LivePlan } from '../live/plan.js';
-import { configDir, resolveProjectName, sessionDir, userAllowlistPaths } from '../paths.js';
+import { allowlistPathsFor, resolveSettings, sessionDirOf, type Settings } from '../settings.js';
 import { groupSessions } from '../session/model.js';
 
 export interface AllowlistEditOptions {
@@ -37,13 +37,12 @@ export interface AllowlistEditDeps {
 
 export const LOCK_FILE = '.allowlist.lock';
 
-function targetOf(opts: AllowlistEditOptions, ctx: CommandContext): { path: string; scope: ListScope; project: string } {
+function targetOf(opts: AllowlistEditOptions, settings: Settings): { path: string; scope: ListScope } {
   if (opts.global && opts.project !== undefined) {
     throw new UsageError('--global and --project name different lists: give one of them', { hint: 'drydock allowlist add --global HOST, or --project NAME HOST' });
   }
-  const project = resolveProjectName(opts.project, ctx.cwd);
-  const [globalList, projectList] = userAllowlistPaths(ctx.env, project);
-  return opts.global ? { path: globalList!, scope: { kind: 'global' }, project } : { path: projectList!, scope: { kind: 'project', project }, project };
+  const { global, project } = settings.allowlists;
+  return opts.global ? { path: global, scope: { kind: 'global' } } : { path: project, scope: { kind: 'project', project: settings.project } };
 }
 
 function outcomeLine(op: 'add' | 'remove', path: string, o: ListEditOutcome): string {
@@ -53,11 +52,12 @@ function outcomeLine(op: 'add' | 'remove', path: string, o: ListEditOutcome): st
 }
 
 async function edit(op: 'add' | 'remove', opts: AllowlistEditOptions, ctx: CommandContext, deps: AllowlistEditDeps): Promise<CommandResult> {
-  const target = targetOf(opts, ctx);
-  const lock = await acquireLock(join(configDir(ctx.env), LOCK_FILE));
+  const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd, project: opts.project });
+  const target = targetOf(opts, settings);
+  const lock = await acquireLock(join(settings.dirs.config, LOCK_FILE));
   try {
     const before = readFileIfExists(target.path);
-    const sources = loadAllowlists({ env: ctx.env, project: target.project });
+    const sources = loadAllowlists({ files: settings.allowlists });
     const others = sources.sources.filter((s) => s.path !== target.path);
     const plan = planListEdit({ op, entries: opts.entries, list: { path: target.path, text: before }, others });
     if (!plan.ok) {
@@ -70,7 +70,7 @@ async function edit(op: 'add' | 'remove', opts: AllowlistEditOptions, ctx: Comma
     for (const warning of plan.warnings) ctx.err(`warning: ${warning}`);
 
     // The running sessions this list affects, from one listing.
-    const docker = new Docker(deps.runner ?? processRunner(ctx.env));
+    const docker = new Docker(deps.runner ?? processRunner(settings.env));
     let live: LivePlan = { targets: [], skipped: [] };
     let engineError: string | undefined;
     try {
@@ -84,7 +84,7 @@ async function edit(op: 'add' | 'remove', opts: AllowlistEditOptions, ctx: Comma
     const readFile = (path: string) => (path === target.path ? plan.text : readFileIfExists(path));
     const problems: Diagnostic[] = [];
     const prepared = live.targets.map((t) => {
-      const loaded = loadAllowlists({ env: ctx.env, project: t.project, readFile });
+      const loaded = loadAllowlists({ files: allowlistPathsFor(settings, t.project), readFile });
       problems.push(...loaded.errors);
       return { t, entries: loaded.entries as AllowEntry[] };
     });
@@ -106,7 +106,7 @@ async function edit(op: 'add' | 'remove', opts: AllowlistEditOptions, ctx: Comma
 
     const outcomes: LiveOutcome[] = await Promise.all(
       generations.map(({ t, entries, egress }) =>
-        applyGeneration({ docker, sessionDir: sessionDir(ctx.env, t.session), target: t, egress, entries }).catch(
+        applyGeneration({ docker, sessionDir: sessionDirOf(settings, t.session), target: t, egress, entries }).catch(
           (error): LiveOutcome => ({ session: t.session, status: 'failed', change: { added: [], removed: [] }, line: `${t.session}: NOT updated: ${errorMessage(error)} — check it with drydock egress log ${t.session}` }),
         ),
       ),
@@ -115,7 +115,7 @@ async function edit(op: 'add' | 'remove', opts: AllowlistEditOptions, ctx: Comma
       for (const o of outcomes) (isFailure(o) ? ctx.err : ctx.out)(`session ${o.line}`);
       for (const s of live.skipped) ctx.out(`session ${s.session}: not updated: ${s.reason}`);
       if (engineError) ctx.err(`drydock: could not list the running sessions (${engineError}): any running session was NOT updated`);
-      else if (live.targets.length === 0 && live.skipped.length === 0) ctx.out(`no running session uses this list${target.scope.kind === 'project' ? ` (project ${target.project})` : ''}; new sessions will`);
+      else if (live.targets.length === 0 && live.skipped.length === 0) ctx.out(`no running session uses this list${target.scope.kind === 'project' ? ` (project ${target.scope.project})` : ''}; new sessions will`);
     }
     const failed = engineError !== undefined || outcomes.some(isFailure);
     return {

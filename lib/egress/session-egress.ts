@@ -11,7 +11,7 @@
  */
 import { compileFilter, BUFFER_START, MAX_FILTER_LINE, type CompiledFilter } from '../allowlist/compile.js';
 import type { AllowEntry } from '../allowlist/types.js';
-import { FILE_NAMES, SIDECAR_CONF_DIR } from '../render/names.js';
+import { FILE_NAMES, SIDECAR_CONF_DIR } from '../names.js';
 import { checkHostOf } from './check-host.js';
 import { refusalPages } from './refusal-pages.js';
 

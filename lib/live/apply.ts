@@ -22,7 +22,7 @@ import { errorMessage } from '../errors.js';
 import { writeFileAtomic, writeFilesAtomic } from '../fs-atomic.js';
 import { checkHostOf, checkSessionEgress, renderSessionEgress, type SessionEgressFiles } from '../egress/session-egress.js';
 import type { AllowEntry } from '../allowlist/types.js';
-import { FILE_NAMES, SIDECAR_RELOAD } from '../render/names.js';
+import { FILE_NAMES, SIDECAR_RELOAD } from '../names.js';
 import { liveStateOf, readLiveState } from './state.js';
 import { describeChange, entryChange, type EntryChange, type LiveTarget } from './plan.js';
 

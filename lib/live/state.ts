@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AllowEntry } from '../allowlist/types.js';
-import { FILE_NAMES } from '../render/names.js';
+import { FILE_NAMES } from '../names.js';
 
 export interface LiveState {
   generation: string;
