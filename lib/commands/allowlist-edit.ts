@@ -121,7 +121,6 @@ async function edit(op: 'add' | 'remove', opts: AllowlistEditOptions, ctx: Comma
     return {
       exitCode: failed ? ExitCode.External : ExitCode.Ok,
       data: {
-        ok: !failed,
         op,
         list: target.path,
         scope: target.scope,

@@ -36,7 +36,9 @@ export function planLiveUpdate(sessions: readonly SessionView[], scope: ListScop
       plan.skipped.push({ session: view.id, reason: 'observe mode: nothing is filtered, so nothing to update' });
     } else if (!view.egress) {
       plan.skipped.push({ session: view.id, reason: 'no sidecar found: its agent has no egress at all' });
-    } else if (view.egress.state !== 'running') {
+    } else if (!['running', 'paused', 'restarting'].includes(view.egress.state)) {
+      // Paused or restarting: it will run again with whatever filter it holds, so it is a target
+      // (the update then fails and says so, or the restart reads the new files).
       plan.skipped.push({ session: view.id, reason: `its sidecar is ${view.egress.state}: the agent has no egress until it runs again` });
     } else if (view.project === undefined) {
       plan.skipped.push({ session: view.id, reason: 'its containers carry no project label: drydock cannot tell which lists apply' });
