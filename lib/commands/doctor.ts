@@ -27,7 +27,7 @@ import {
 import { Docker } from '../docker/client.js';
 import { processRunner, type CommandRunner } from '../docker/runner.js';
 import { DrydockError, ExitCode } from '../errors.js';
-import { configDir, resolveProjectName, stateDir, templatesDir } from '../paths.js';
+import { baselinePath, configDir, resolveProjectName, stateDir, templatesDir, userAllowlistPaths } from '../paths.js';
 import { DEFAULT_AGENT_IMAGE, DEFAULT_EGRESS_IMAGE, agentImage, assertEgressImageAllowed, egressImage } from '../render/images.js';
 import { resolveMode } from '../render/mode.js';
 import { EGRESS_NETWORK } from '../render/names.js';
@@ -35,6 +35,8 @@ import { hostDockerSocket } from '../render/overlay.js';
 import { egressChecks } from '../session/egress-checks.js';
 import { groupSessions, type SessionView } from '../session/model.js';
 import type { Env } from '../context.js';
+import { trustedPathChecks } from '../workspace/doctor-checks.js';
+import { trustedPathsOf } from '../workspace/trusted-paths.js';
 
 export interface DoctorOptions {
   project?: string;
@@ -199,7 +201,17 @@ export async function doctor(opts: DoctorOptions, ctx: CommandContext, deps: Doc
   const engine = await engineSections(docker, ctx.env, deps.pathExists ?? existsSync);
   const sections: Section[] = [
     ...engine.sections,
-    { name: 'DIRS', checks: [dirCheck('config dir', configDir(ctx.env), writable), dirCheck('state dir', stateDir(ctx.env), writable)] },
+    {
+      name: 'DIRS',
+      checks: [
+        dirCheck('config dir', configDir(ctx.env), writable),
+        dirCheck('state dir', stateDir(ctx.env), writable),
+        ...trustedPathChecks({
+          projectDir: ctx.cwd,
+          paths: trustedPathsOf({ configDir: configDir(ctx.env), stateDir: stateDir(ctx.env), baseline: baselinePath(ctx.env), userAllowlists: userAllowlistPaths(ctx.env, project) }),
+        }),
+      ],
+    },
     egressSection(ctx.env, project, engine.sessions),
   ];
   const ok = sections.every((s) => s.checks.every((c) => c.status !== 'fail'));

@@ -5,14 +5,14 @@
  */
 import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { CommandContext, CommandResult, Env } from '../context.js';
 import { Docker } from '../docker/client.js';
 import { describeCompose } from '../docker/compose.js';
 import { COMPOSE_HINT } from '../docker/failure.js';
 import { processRunner, type CommandRunner } from '../docker/runner.js';
-import { DrydockError, ExitCode, ExternalError } from '../errors.js';
-import { allowlistFilesOf, resolveProjectName, sessionDir, templatesDir } from '../paths.js';
+import { DrydockError, ExitCode, ExternalError, UsageError, errorMessage } from '../errors.js';
+import { allowlistFilesOf, baselinePath, configDir, resolveProjectName, sessionDir, stateDir, templatesDir, userAllowlistPaths } from '../paths.js';
 import { DEFAULT_EGRESS_IMAGE, assertEgressImageAllowed, egressImage } from '../render/images.js';
 import { resolveMode } from '../render/mode.js';
 import { EGRESS_NETWORK } from '../render/names.js';
@@ -23,12 +23,17 @@ import { writeSessionMetadata, type SessionMetadata } from '../session/metadata.
 import { pickSessionId } from '../session/pick-id.js';
 import { SIGNAL_EXIT_CODE, processSignals, systemClock, type Clock, type SignalSource } from '../session/signals.js';
 import { teardownSession, type TeardownResult } from '../session/teardown.js';
+import { guardBannerLine, workspaceReportLines } from '../workspace/report.js';
+import { finishWorkspaceGuard, guardBindMounts, startWorkspaceGuard, type WorkspaceReport } from '../workspace/session-guard.js';
+import { trustedPathsOf, untrustedPaths } from '../workspace/trusted-paths.js';
 
 export interface RunOptions {
   project?: string;
   mode?: string;
   observe?: boolean;
   json?: boolean;
+  /** false: `--no-workspace-guard` (the agent may rewrite .git/config, hooks and auto-run files). */
+  workspaceGuard?: boolean;
   cmd: string[];
 }
 
@@ -83,6 +88,24 @@ function startFailure(rendered: RenderedSession, output: string, teardown: Teard
   });
 }
 
+/**
+ * The allowlists, the config dir and the state dir decide what the next session may reach: one the
+ * agent can write through the project directory is refused before anything starts.
+ */
+function assertTrustedPaths(env: Env, project: string, projectDir: string): void {
+  const found = untrustedPaths({
+    projectDir,
+    paths: trustedPathsOf({ configDir: configDir(env), stateDir: stateDir(env), baseline: baselinePath(env), userAllowlists: userAllowlistPaths(env, project) }),
+  });
+  if (found.length > 0) {
+    throw new UsageError(found.map((f) => f.message).join('\n'), { hint: 'the agent must not be able to edit what jails it; nothing was started' });
+  }
+}
+
+export function workspaceGuardEnabled(flag: boolean | undefined, env: Env): boolean {
+  return flag !== false && env.DRYDOCK_WORKSPACE_GUARD !== '0';
+}
+
 /** Timing is best effort: an engine error there is not worth failing the session for; a bug is. */
 function onlyDrydockErrors(error: unknown): undefined {
   if (error instanceof DrydockError) return undefined;
@@ -97,6 +120,7 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
   const observe = !!opts.observe;
   const project = resolveProjectName(opts.project, ctx.cwd);
   if (contained) assertEgressImageAllowed(ctx.env);
+  assertTrustedPaths(ctx.env, project, ctx.cwd);
   const cmd = agentCommand(opts.cmd, ctx.env);
   const docker = new Docker(deps.runner ?? processRunner(ctx.env));
   const compose = await docker.compose();
@@ -117,8 +141,11 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
   });
   const dir = sessionDir(ctx.env, sessionId);
   let rendered: ReturnType<typeof renderSessionFiles>;
+  // Wall-clock time, not the injected clock: the end-of-session scan compares it with file ctimes.
+  const workspace = startWorkspaceGuard({ projectDir: ctx.cwd, enabled: workspaceGuardEnabled(opts.workspaceGuard, ctx.env), nowMs: Date.now() });
   try {
-    rendered = renderSessionFiles({ env: ctx.env, cwd: ctx.cwd, project, mode, observe, sessionId, outDir: dir });
+    const workspaceMounts = guardBindMounts(workspace, { projectDir: resolve(ctx.cwd), sessionDir: dir });
+    rendered = renderSessionFiles({ env: ctx.env, cwd: ctx.cwd, project, mode, observe, sessionId, outDir: dir, workspaceMounts });
   } catch (error) {
     // Nothing was written (the render is all-or-nothing): give back the reserved, empty directory.
     rmSync(dir, { recursive: true, force: true });
@@ -152,6 +179,7 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
       upOutput = `${up.stderr}\n${up.stdout}`;
     } else {
       for (const line of sessionBanner(rendered, { compose: describeCompose(compose) })) ctx.err(line);
+      ctx.err(guardBannerLine({ enabled: workspace.enabled, protectedPaths: workspace.mounts.filter((m) => m.readOnly).map((m) => m.rel) }));
       const toAgentMs = clock.now() - started;
       if (ctx.env.DRYDOCK_RUN_TIMING === '1') {
         timing = { toAgentMs };
@@ -181,6 +209,14 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
     }
     guard.release();
   }
+  // After the teardown nothing can write the project any more: what did the session leave there?
+  let workspaceReport: WorkspaceReport | undefined;
+  try {
+    workspaceReport = finishWorkspaceGuard(workspace, { sessionDir: dir });
+    for (const line of workspaceReportLines(workspaceReport)) ctx.err(line);
+  } catch (error) {
+    ctx.err(`drydock: could not check the project for files the session planted: ${errorMessage(error)}`);
+  }
 
   if (guard.interruptedBy) {
     exitCode = SIGNAL_EXIT_CODE[guard.interruptedBy];
@@ -203,6 +239,7 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
       egressLog: teardown?.egressLog.path ?? null,
       teardownFailures: teardown?.failures ?? [],
       timing: timing ?? null,
+      workspace: workspaceReport ?? null,
     },
   };
 }
