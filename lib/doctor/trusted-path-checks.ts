@@ -1,7 +1,7 @@
 /** Doctor's view of the trusted paths: the same refusal `run` makes, as checks with their fix. */
-import { fail, pass, type Check } from '../docker/checks.js';
-import type { TrustedPath } from './trusted-paths.js';
-import { untrustedPaths } from './trusted-paths.js';
+import { fail, pass, type Check } from './checks.js';
+import type { TrustedPath } from '../workspace/trusted-paths.js';
+import { untrustedPaths } from '../workspace/trusted-paths.js';
 
 export function trustedPathChecks(options: { projectDir: string; paths: readonly TrustedPath[] }): Check[] {
   const found = untrustedPaths(options);

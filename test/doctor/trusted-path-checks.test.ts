@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { trustedPathChecks } from '../../lib/workspace/doctor-checks.js';
+import { trustedPathChecks } from '../../lib/doctor/trusted-path-checks.js';
 import { trustedPathsOf } from '../../lib/workspace/trusted-paths.js';
 
 describe('doctor: agent-writable config', () => {
