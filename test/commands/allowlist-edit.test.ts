@@ -3,7 +3,7 @@
  * strict runner: which sessions are touched, what is written, and how every failure of a sidecar
  * to apply the change is reported (exit 3) and left (previous filter, or stopped closed).
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -62,6 +62,17 @@ describe('allowlist add', () => {
     expect(w.live('app-0001')).toEqual({ generation: check.slice('drydock-reload-'.length, -'.invalid'.length), entries: ['api.anthropic.com', 'allowed.test', 'denied.test'] });
     expect(w.filterOf('web-0001'), 'another project is not touched').toBe(before);
     expect(w.fake.unmet()).toEqual([]);
+  });
+
+  it('replaces the list by rename (a reader sees the old file or the new one), leaving no temp file or lock', async () => {
+    const w = world([], { 'egress-allowlist-app': '# mine\n' });
+    const inode = statSync(join(w.config, 'egress-allowlist-app')).ino;
+    w.listAll();
+    expect((await add({ entries: ['a.test'] }, w.ctx, { runner: w.fake })).exitCode).toBe(0);
+    expect(statSync(join(w.config, 'egress-allowlist-app')).ino).not.toBe(inode);
+    expect(readdirSync(w.config)).toEqual(['egress-allowlist-app']);
+    await expect(add({ entries: ['bad/path.test'] }, w.ctx, { runner: w.fake })).rejects.toBeInstanceOf(UsageError);
+    expect(readdirSync(w.config), 'the lock is released on error too').toEqual(['egress-allowlist-app']);
   });
 
   it('the global list reaches every running contained session; dood and observe are named, not updated', async () => {
