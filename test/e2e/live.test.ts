@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { background, drydock, dumpDiagnostics, makeSandbox, readSessionFile, report, waitForRunningAgent, type Background, type Sandbox } from './helpers/drydock.js';
-import { describeE2E, docker, dockerOk } from './helpers/engine.js';
+import { describeE2E, docker, dockerOk, waitFor } from './helpers/engine.js';
 import { startUpstream, type Upstream } from './helpers/world.js';
 
 const agentOf = (session: string) => `drydock-${session}`;
@@ -165,9 +165,36 @@ describeE2E('live egress: allowlist add/remove on running sessions', () => {
     expect((await connectProbe(sa, 'plain.test:443')).connect).toBe(200);
   });
 
+  it('egress log --follow prints the same command for each new refusal', async () => {
+    const follower = background(a, ['egress', 'log', '--follow', sa]);
+    try {
+      await connectProbe(sa, 'xallowed.test:443');
+      const line = `refused xallowed.test:443  to allow it: drydock allowlist add --project e2e-live-a xallowed.test`;
+      await waitFor('the follower\'s line', async () => (follower.stdout().includes(line) ? true : undefined), 20_000);
+      expect(follower.stdout().split('\n').filter((l) => l.startsWith('refused xallowed.test:443'))).toEqual([line]);
+    } finally {
+      follower.child.kill('SIGTERM');
+      await follower.exited;
+    }
+  });
+
   it('exec runs another command in the running agent, with the same jail', async () => {
     const r = await drydock(a, ['exec', sa, '--', 'bash', '-c', 'curl -sS -m 5 -p -o /dev/null -w "%{http_connect}\\n" http://xallowed.test:443/; exit 7']);
     expect(r.code, r.stderr).toBe(7);
     expect(r.stdout).toContain('403');
+  });
+
+  // Last: it leaves session a without egress.
+  it('a narrowing the sidecar cannot apply stops the sidecar (closed) rather than keep the wider filter (exit 3)', async () => {
+    await dockerOk(['pause', sidecarOf(sa)]);
+    const failed = await drydock(a, ['allowlist', 'remove', '--project', a.project, 'plain.test']);
+    const state = (await docker(['inspect', '-f', '{{.State.Status}}', sidecarOf(sa)])).stdout.trim();
+    if (state === 'paused') await docker(['unpause', sidecarOf(sa)]);
+    expect(failed.code, failed.stdout + failed.stderr).toBe(3);
+    expect(failed.stderr).toMatch(new RegExp(`session ${sa}: NOT updated \\(.*it would keep plain\\.test\\); its sidecar was stopped: the agent has no egress now \\(closed\\)`));
+    expect(state).toBe('exited');
+    const probe = await connectProbe(sa, 'plain.test:443');
+    expect(probe.connect, probe.text).not.toBe(200);
+    expect(await agentIdentity(sa), 'the agent itself is not stopped').toBeDefined();
   });
 });
