@@ -57,6 +57,7 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .command('doctor')
     .description('diagnose the host and the egress setup')
     .addOption(projectOption())
+    .option('--session <id>', 'also run the jail self-test of this running session')
     .addOption(jsonOption())
     .action((opts) => run(!!opts.json, async (ctx) => (await import('./commands/doctor.js')).doctor(opts, ctx)));
 

@@ -4,6 +4,7 @@
  * trusts. Pure; the public-suffix check loads tldts lazily (only for wildcard entries).
  */
 import { domainToASCII } from 'node:url';
+import { SELFTEST_CANARY_HOST } from '../names.js';
 import { isPublicSuffix } from './public-suffix.js';
 
 export interface Problem {
@@ -102,6 +103,9 @@ export function normalizeHost(raw: string, opts: { allowWildcard: boolean }): Ho
   // Punycode labels must decode; domainToASCII returns '' (or another name) when they do not.
   if (labels.some((l) => l.startsWith('xn--')) && domainToASCII(host) !== host) {
     return fail(`\`${host}\` contains an invalid punycode (\`xn--\`) label`, 'write the name in Unicode or check the punycode');
+  }
+  if (wildcard ? SELFTEST_CANARY_HOST.endsWith(`.${host}`) : host === SELFTEST_CANARY_HOST) {
+    return fail(`\`${raw}\` would allow drydock's self-test canary ${SELFTEST_CANARY_HOST}`, 'remove the line: every session start proves its jail by that name being refused');
   }
   if (wildcard && isPublicSuffix(host)) {
     return fail(

@@ -27,6 +27,11 @@ import { writeSessionMetadata, type SessionMetadata } from '../session/metadata.
 import { pickSessionId } from '../session/pick-id.js';
 import { SIGNAL_EXIT_CODE, processSignals, type SignalSource, type TerminationSignal } from '../session/signals.js';
 import { teardownSession, type TeardownResult } from '../session/teardown.js';
+import type { SelfTestReport } from '../selftest/checks.js';
+import { runSelfTest, selfTestFailureLine, type SelfTestSession } from '../selftest/session.js';
+import type { ComposeFile } from '../render/compose-types.js';
+import { composeYaml } from '../render/yaml.js';
+import { writeFileAtomic } from '../fs-atomic.js';
 import { CONTAINED_SETTINGS, allowlistHintFiles, requireSettings, resolveSettings, sessionDirOf, type Settings } from '../settings.js';
 
 export interface RunOptions {
@@ -46,6 +51,13 @@ export interface RunDeps {
   random?: () => string;
   hostname?: string;
   pid?: number;
+  /**
+   * TEST-ONLY SEAM, never set in production: an extra compose file merged over the rendered session
+   * AFTER its invariants were checked, so an e2e test can break the jail on purpose and see the
+   * start-up self-test refuse it. Reachable only by calling `run()` from code: lib/cli.ts passes no
+   * deps at all, and no flag or variable sets it.
+   */
+  unsafeTestOverlay?: ComposeFile;
 }
 
 /** The command to run in the agent: `-- CMD…`, else `DRYDOCK_AGENT_COMMAND` (settings.agentCommand), else `claude`. */
@@ -59,6 +71,7 @@ export type RunOutcome =
   | { kind: 'exited'; code: number }
   | { kind: 'interrupted'; signal: TerminationSignal }
   | { kind: 'start-failed'; output: string }
+  | { kind: 'self-test-failed'; report: SelfTestReport }
   | { kind: 'failed'; error: unknown };
 
 interface Session {
@@ -98,6 +111,18 @@ function startFailure(rendered: RenderedSession, output: string, teardown: Teard
       ? `the agent image ${rendered.agentImage} is missing: build it with docker build -t ${rendered.agentImage} ${join(templatesDir(), 'agent')}`
       : 'run `drydock doctor` to check the engine, compose and images',
   });
+}
+
+function selfTestSession(rendered: RenderedSession): SelfTestSession {
+  return {
+    sessionId: rendered.sessionId,
+    agentContainer: rendered.agentContainer,
+    egressContainer: rendered.egressContainer!,
+    internalNetwork: rendered.internalNetwork!,
+    egressNetwork: rendered.egressNetwork!,
+    egressImage: rendered.egressImage!,
+    observe: rendered.observe,
+  };
 }
 
 /** Timing is best effort: an engine error there is not worth failing the session for; a bug is. */
@@ -163,10 +188,11 @@ interface StartContext {
 }
 
 /** Phase 3: compose up (the agent only after a healthy sidecar), the banner, the command. */
-async function startAndRun(s: StartContext): Promise<{ outcome: RunOutcome; timing?: RunTiming }> {
+async function startAndRun(s: StartContext): Promise<{ outcome: RunOutcome; timing?: RunTiming; selfTest?: SelfTestReport }> {
   const { docker, session, guard, ctx } = s;
   const interrupted = (): RunOutcome | undefined => (guard.interruptedBy ? { kind: 'interrupted', signal: guard.interruptedBy } : undefined);
   let timing: RunTiming | undefined;
+  let selfTest: SelfTestReport | undefined;
   try {
     ctx.err(`drydock: starting session ${session.id} (${s.settings.mode}${session.rendered.observe ? ', observe' : ''})…`);
     const up = await docker.composeUp({ project: session.rendered.composeProject, files: session.rendered.composeFiles, cwd: session.dir, signal: guard.signal });
@@ -174,16 +200,27 @@ async function startAndRun(s: StartContext): Promise<{ outcome: RunOutcome; timi
     if (stopped) return { outcome: stopped };
     if (up.code !== 0) return { outcome: { kind: 'start-failed', output: `${up.stderr}\n${up.stdout}` } };
     for (const line of sessionBanner(session.rendered, { compose: describeCompose(s.compose) })) ctx.err(line);
+    let selfTestMs: number | undefined;
+    if (session.rendered.mode === 'contain') {
+      // The jail proves itself before the command exists: any failed check and it never starts.
+      const t0 = s.clock.now();
+      selfTest = await runSelfTest(docker, selfTestSession(session.rendered));
+      selfTestMs = s.clock.now() - t0;
+      const stopped = interrupted();
+      if (stopped) return { outcome: stopped, selfTest };
+      if (!selfTest.ok) return { outcome: { kind: 'self-test-failed', report: selfTest }, selfTest };
+      ctx.err(`drydock: jail self-test passed (${selfTest.checks.length} checks: no default route, canary refused, host and NAT bridge unreachable, proxy variables on this session's sidecar)`);
+    }
     if (s.settings.runTiming) {
-      timing = await startTiming(docker, session.rendered, s.clock.now() - s.started);
+      timing = { ...(await startTiming(docker, session.rendered, s.clock.now() - s.started)), selfTestMs };
       for (const line of timingLines(timing)) ctx.err(line);
     }
     // With --json the command's stdout goes to stderr: drydock's stdout is its one document.
     const code = await docker.exec(session.rendered.agentContainer, s.cmd, { tty: s.tty, signal: guard.signal, stdoutToStderr: ctx.json });
-    return { outcome: interrupted() ?? { kind: 'exited', code }, timing };
+    return { outcome: interrupted() ?? { kind: 'exited', code }, timing, selfTest };
   } catch (error) {
     if (error instanceof Interrupted) return { outcome: { kind: 'interrupted', signal: error.signal } };
-    return { outcome: interrupted() ?? { kind: 'failed', error }, timing };
+    return { outcome: interrupted() ?? { kind: 'failed', error }, timing, selfTest };
   }
 }
 
@@ -230,6 +267,7 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
   const compose = await prepare(settings, docker, ctx);
   const cmd = agentCommand(opts.cmd, settings.agentCommand);
   const session = await createSession(settings, docker, observe, deps, clock);
+  if (deps.unsafeTestOverlay) addTestOverlay(session, deps.unsafeTestOverlay);
   for (const warning of session.rendered.warnings) ctx.err(`drydock: warning: ${warning}`);
 
   const guard = new SessionGuard(deps.signals ?? processSignals, (signal) =>
@@ -251,11 +289,11 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
   } finally {
     guard.release();
   }
-  return finish({ ctx, session, outcome: phase.outcome, timing: phase.timing, teardown, clock });
+  return finish({ ctx, session, outcome: phase.outcome, timing: phase.timing, selfTest: phase.selfTest, teardown, clock });
 }
 
 /** Phase 5: session.json gets the end, and the one outcome becomes the result or the error. */
-function finish(f: { ctx: CommandContext; session: Session; outcome: RunOutcome; timing?: RunTiming; teardown?: TeardownResult; clock: Clock }): CommandResult {
+function finish(f: { ctx: CommandContext; session: Session; outcome: RunOutcome; timing?: RunTiming; selfTest?: SelfTestReport; teardown?: TeardownResult; clock: Clock }): CommandResult {
   const { ctx, session, outcome, teardown } = f;
   const exitCode = outcomeExitCode(outcome);
   if (outcome.kind === 'interrupted') ctx.err(`drydock: session ${session.id} stopped by ${outcome.signal}`);
@@ -266,6 +304,11 @@ function finish(f: { ctx: CommandContext; session: Session; outcome: RunOutcome;
   }
   if (outcome.kind === 'failed') throw outcome.error;
   if (outcome.kind === 'start-failed') throw startFailure(session.rendered, outcome.output, teardown);
+  if (outcome.kind === 'self-test-failed') {
+    throw new ExternalError(`the jail self-test failed, so the command was not started and session ${session.id} was torn down — ${selfTestFailureLine(outcome.report)}`, {
+      hint: 'the jail on this engine is not what drydock rendered: nothing of the session is left; check the engine with `drydock doctor`',
+    });
+  }
   return {
     exitCode,
     data: {
@@ -274,8 +317,16 @@ function finish(f: { ctx: CommandContext; session: Session; outcome: RunOutcome;
       egressLog: teardown?.egressLog.path ?? null,
       teardownFailures: teardown?.failures ?? [],
       timing: f.timing ?? null,
+      selfTest: f.selfTest ?? null,
     },
   };
+}
+
+/** The test-only seam (RunDeps.unsafeTestOverlay): one more `-f` file, after the checked ones. */
+function addTestOverlay(session: Session, overlay: ComposeFile): void {
+  const path = join(session.dir, 'docker-compose.unsafe-test.yml');
+  writeFileAtomic(path, composeYaml(overlay, 'TEST ONLY: breaks the jail on purpose (RunDeps.unsafeTestOverlay)'));
+  session.rendered.composeFiles.push(path);
 }
 
 /** An exclusive mkdir: true if this call created the directory, false if it already existed. */

@@ -137,6 +137,31 @@ export class Docker {
   }
 
   /**
+   * `docker inspect` of several objects of any kind (networks and containers) in ONE call: the
+   * parsed documents of those that exist. Missing ones are left out; an engine error throws.
+   */
+  async inspectObjects(names: readonly string[]): Promise<unknown[]> {
+    const result = await this.call(['docker', 'inspect', ...names]);
+    const unexplained = result.stderr.split('\n').filter((l) => l.trim() !== '' && !isNoSuchObject(l));
+    if (result.code !== 0 && (unexplained.length > 0 || isEngineUnreachable(result.stderr))) throw dockerFailure('docker inspect', result);
+    const docs = parsed('docker inspect', () => JSON.parse(result.stdout.trim() || '[]') as unknown);
+    return Array.isArray(docs) ? docs : [];
+  }
+
+  /**
+   * A throw-away container in another container's network namespace (`--network container:X`),
+   * unprivileged and read-only, labelled so teardown and gc find it if it outlives its run.
+   */
+  async runInNetworkOf(options: { container: string; image: string; user: string; labels: Labels; entrypoint: string; args: readonly string[]; timeoutMs: number }): Promise<RunResult> {
+    const labelArgs = Object.entries(options.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+    return this.call(
+      ['docker', 'run', '--rm', '--network', `container:${options.container}`, '--user', options.user, '--cap-drop', 'ALL',
+        '--security-opt', 'no-new-privileges:true', '--read-only', ...labelArgs, '--entrypoint', options.entrypoint, options.image, ...options.args],
+      { timeoutMs: options.timeoutMs },
+    );
+  }
+
+  /**
    * Everything drydock labelled: ONE container listing and ONE network listing, whatever the number
    * of sessions. `session` narrows both to one session's label.
    */
