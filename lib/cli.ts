@@ -29,6 +29,7 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .addOption(projectOption())
     .addOption(modeOption())
     .option('--observe', 'let everything through but log every destination (NOT a jail)')
+    .option('--no-workspace-guard', 'let the agent rewrite .git/config, .git/hooks and auto-run files (.envrc, .vscode/, …)')
     .addOption(jsonOption())
     .argument('[cmd...]', 'command to run in the agent container (after --)')
     .action((cmd: string[], opts) =>

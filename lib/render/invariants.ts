@@ -77,6 +77,17 @@ function mounts(service: Block): Mount[] {
   });
 }
 
+/**
+ * The project at /workspace, or a workspace-guard mount under it: read-only, or (a git dir kept
+ * writable so it cannot be renamed away) a path of the project itself.
+ */
+function workspaceMount(m: Mount, all: readonly Mount[]): boolean {
+  if (m.target === WORKSPACE) return true;
+  if (!m.target.startsWith(`${WORKSPACE}/`) || m.target.split('/').includes('..')) return false;
+  const project = all.find((w) => w.target === WORKSPACE)?.source;
+  return m.readOnly || (project !== undefined && m.source === `${project}${m.target.slice(WORKSPACE.length)}`);
+}
+
 function sameSet(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x)) && b.every((x) => a.includes(x));
 }
@@ -142,7 +153,8 @@ export function checkContainedInvariants(doc: unknown): Violation[] {
   // The agent.
   checkAgentHardening(c, agent);
   const agentMounts = mounts(agent);
-  c.require(agentMounts.every((m) => m.target === WORKSPACE), 'agent-mounts', `${AGENT_SERVICE}: mounts ${agentMounts.filter((m) => m.target !== WORKSPACE).map((m) => m.target).join(', ')} besides ${WORKSPACE} (no docker.sock in contained mode)`);
+  const stray = agentMounts.filter((m) => !workspaceMount(m, agentMounts));
+  c.require(stray.length === 0, 'agent-mounts', `${AGENT_SERVICE}: mounts ${stray.map((m) => m.target).join(', ')} besides ${WORKSPACE} and the workspace guard's mounts under it (no docker.sock in contained mode)`);
   const dependsOn = block(block(agent.depends_on)?.[EGRESS_SERVICE]);
   c.require(dependsOn?.condition === 'service_healthy', 'agent-depends-on', `${AGENT_SERVICE}: depends_on ${EGRESS_SERVICE} must have condition service_healthy`);
   const env = keyValues(agent.environment);

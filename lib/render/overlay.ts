@@ -42,6 +42,8 @@ export interface SessionSpec {
   dockerSocketGid?: number;
   /** dood: the engine's socket on the host (settings.engine.socket; default /var/run/docker.sock). */
   dockerSocket?: string;
+  /** The workspace guard's mounts under /workspace (read-only git config, hooks, auto-run files). */
+  workspaceMounts?: BindMount[];
 }
 
 export interface RenderedCompose {
@@ -87,7 +89,7 @@ function renderBase(spec: SessionSpec): ComposeFile {
     command: ['sleep', 'infinity'],
     init: false,
     working_dir: WORKSPACE,
-    volumes: [workspace],
+    volumes: [workspace, ...(spec.workspaceMounts ?? []).map((m) => ({ ...m, source: escapeInterpolation(m.source) }))],
     cap_drop: ['ALL'],
     cap_add: [...AGENT_CAPABILITIES],
     security_opt: [NO_NEW_PRIVILEGES],

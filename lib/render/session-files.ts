@@ -10,7 +10,7 @@ import { compileFilter } from '../allowlist/compile.js';
 import { renderTinyproxyConf } from '../egress/tinyproxy-conf.js';
 import { ExternalError, formatDiagnostic } from '../errors.js';
 import { writeFilesAtomic } from '../fs-atomic.js';
-import type { ComposeFile } from './compose-types.js';
+import type { BindMount, ComposeFile } from './compose-types.js';
 import { checkContainedInvariants, checkDoodInvariants } from './invariants.js';
 import { mergeCompose } from './merge.js';
 import type { Mode } from './mode.js';
@@ -40,6 +40,8 @@ export interface RenderRequest {
    * the tests validate every mode, so a caller timing start-up may turn it off.
    */
   validateSchema?: boolean;
+  /** Extra agent mounts under /workspace from the workspace guard (lib/workspace/). */
+  workspaceMounts?: BindMount[];
   /** dood: the gid of the host's docker.sock (default: stat'ed; injectable for tests). */
   dockerSocketGid?: (socketPath: string) => number | undefined;
 }
@@ -117,6 +119,7 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
     egressImage: egress?.image ?? '',
     userEnv: { ...settings.env },
   };
+  if (req.workspaceMounts?.length) spec.workspaceMounts = req.workspaceMounts;
   if (!contained) {
     spec.dockerSocket = settings.engine.socket;
     const gid = (req.dockerSocketGid ?? socketGid)(spec.dockerSocket);
