@@ -3,12 +3,18 @@
  * Each subcommand's module is imported only when that subcommand runs, so `--help` and the small
  * commands stay fast.
  */
+import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { processContext, type CommandContext, type CommandResult } from './context.js';
 import { DrydockError, ExitCode, formatDiagnostic } from './errors.js';
 import { errorDocument, formatJson, resultDocument } from './output.js';
 
 type Action = (ctx: CommandContext) => Promise<CommandResult>;
+
+/** package.json's version, read at run time: lib/cli.ts and dist/cli.js both sit one level below it. */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
 
 const modeOption = () =>
   new Option('--mode <mode>', 'contain (egress jail, the default) or dood (docker.sock, host network)');
@@ -19,7 +25,7 @@ const jsonOption = () => new Option('--json', 'print one JSON document on stdout
 function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Command {
   const program = new Command('drydock')
     .description('Run an AI coding agent in a container whose network egress is jailed.')
-    .version(process.env.DRYDOCK_VERSION ?? '0.1.0', '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .showSuggestionAfterError()
     .exitOverride();
 

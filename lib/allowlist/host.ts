@@ -36,12 +36,6 @@ export function endsInNumber(host: string): boolean {
   return /^[0-9]+$/.test(last) || /^0x[0-9a-f]*$/i.test(last);
 }
 
-/** A quick look at whether text is an IP literal in any common spelling (for messages and `check`). */
-export function looksLikeIp(text: string): boolean {
-  const t = text.trim().replace(/\.$/, '');
-  return t.startsWith('[') || (t.match(/:/g)?.length ?? 0) > 1 || endsInNumber(t);
-}
-
 function toAscii(raw: string): string | undefined {
   // eslint-disable-next-line no-control-regex
   if (/^[\x00-\x7f]*$/.test(raw)) return raw.toLowerCase();

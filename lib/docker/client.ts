@@ -132,10 +132,6 @@ export class Docker {
     return names.filter((n) => found.has(n));
   }
 
-  async containerExists(name: string): Promise<boolean> {
-    return (await this.existingContainers([name])).length > 0;
-  }
-
   /**
    * `docker inspect` of several objects of any kind (networks and containers) in ONE call: the
    * parsed documents of those that exist. Missing ones are left out; an engine error throws.
