@@ -3,7 +3,7 @@
  * punycode) and validated strictly, because every accepted name ends up inside a regex the proxy
  * trusts. Pure; the public-suffix check loads tldts lazily (only for wildcard entries).
  */
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 import { SELFTEST_CANARY_HOST } from '../names.js';
 import { isPublicSuffix } from './public-suffix.js';
 
@@ -34,6 +34,11 @@ const showChar = (c: string): string => (printable(c) === c ? `\`${c}\`` : print
 export function endsInNumber(host: string): boolean {
   const last = host.split('.').pop() ?? '';
   return /^[0-9]+$/.test(last) || /^0x[0-9a-f]*$/i.test(last);
+}
+
+function isValidPunycodeLabel(label: string): boolean {
+  const decoded = domainToUnicode(label);
+  return decoded !== '' && decoded !== label && domainToASCII(decoded) === label;
 }
 
 function toAscii(raw: string): string | undefined {
@@ -94,8 +99,10 @@ export function normalizeHost(raw: string, opts: { allowWildcard: boolean }): Ho
       ? fail(`\`${raw}\` is a wildcard over a whole top-level domain`, 'list the hosts you need, or `*.example.com` for one domain')
       : fail(`\`${host}\` is a single-label name; it would resolve to an intranet host`, 'write the fully qualified name, e.g. `example.com`');
   }
-  // Punycode labels must decode; domainToASCII returns '' (or another name) when they do not.
-  if (labels.some((l) => l.startsWith('xn--')) && domainToASCII(host) !== host) {
+  // Punycode labels must decode, and encode back to themselves. Node 20 and 22 answer an invalid
+  // one with '' from domainToASCII; Node 24 hands it back unchanged from both directions, so
+  // each label is decoded and re-encoded here (found by the unit tier on Node 24).
+  if (labels.some((l) => l.startsWith('xn--') && !isValidPunycodeLabel(l))) {
     return fail(`\`${host}\` contains an invalid punycode (\`xn--\`) label`, 'write the name in Unicode or check the punycode');
   }
   if (wildcard ? SELFTEST_CANARY_HOST.endsWith(`.${host}`) : host === SELFTEST_CANARY_HOST) {
