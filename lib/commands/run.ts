@@ -28,10 +28,8 @@ import { pickSessionId } from '../session/pick-id.js';
 import { SIGNAL_EXIT_CODE, processSignals, type SignalSource, type TerminationSignal } from '../session/signals.js';
 import { teardownSession, type TeardownResult } from '../session/teardown.js';
 import type { SelfTestReport } from '../selftest/checks.js';
-import { runSelfTest, selfTestFailureLine, type SelfTestSession } from '../selftest/session.js';
+import { addUnsafeTestOverlay, runSelfTest, selfTestFailureLine, selfTestSessionOf } from '../selftest/session.js';
 import type { ComposeFile } from '../render/compose-types.js';
-import { composeYaml } from '../render/yaml.js';
-import { writeFileAtomic } from '../fs-atomic.js';
 import { CONTAINED_SETTINGS, allowlistHintFiles, requireSettings, resolveSettings, sessionDirOf, type Settings } from '../settings.js';
 import { guardBannerLine, workspaceReportLines } from '../workspace/report.js';
 import { finishWorkspaceGuard, guardBindMounts, startWorkspaceGuard, type WorkspaceGuardStart, type WorkspaceReport } from '../workspace/session-guard.js';
@@ -117,18 +115,6 @@ function startFailure(rendered: RenderedSession, output: string, teardown: Teard
       ? `the agent image ${rendered.agentImage} is missing: build it with docker build -t ${rendered.agentImage} ${join(templatesDir(), 'agent')}`
       : 'run `drydock doctor` to check the engine, compose and images',
   });
-}
-
-function selfTestSession(rendered: RenderedSession): SelfTestSession {
-  return {
-    sessionId: rendered.sessionId,
-    agentContainer: rendered.agentContainer,
-    egressContainer: rendered.egressContainer!,
-    internalNetwork: rendered.internalNetwork!,
-    egressNetwork: rendered.egressNetwork!,
-    egressImage: rendered.egressImage!,
-    observe: rendered.observe,
-  };
 }
 
 /** Timing is best effort: an engine error there is not worth failing the session for; a bug is. */
@@ -230,7 +216,7 @@ async function startAndRun(s: StartContext): Promise<{ outcome: RunOutcome; timi
     if (session.rendered.mode === 'contain') {
       // The jail proves itself before the command exists: any failed check and it never starts.
       const t0 = s.clock.now();
-      selfTest = await runSelfTest(docker, selfTestSession(session.rendered));
+      selfTest = await runSelfTest(docker, selfTestSessionOf(session.rendered));
       selfTestMs = s.clock.now() - t0;
       const stopped = interrupted();
       if (stopped) return { outcome: stopped, selfTest };
@@ -294,7 +280,7 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
   const compose = await prepare(settings, docker, ctx);
   const cmd = agentCommand(opts.cmd, settings.agentCommand);
   const session = await createSession(settings, docker, observe, deps, clock);
-  if (deps.unsafeTestOverlay) addTestOverlay(session, deps.unsafeTestOverlay);
+  if (deps.unsafeTestOverlay) addUnsafeTestOverlay(session.rendered, deps.unsafeTestOverlay);
   for (const warning of session.rendered.warnings) ctx.err(`drydock: warning: ${warning}`);
 
   const guard = new SessionGuard(deps.signals ?? processSignals, (signal) =>
@@ -361,13 +347,6 @@ function finish(f: { ctx: CommandContext; session: Session; outcome: RunOutcome;
       workspace: f.workspace ?? null,
     },
   };
-}
-
-/** The test-only seam (RunDeps.unsafeTestOverlay): one more `-f` file, after the checked ones. */
-function addTestOverlay(session: Session, overlay: ComposeFile): void {
-  const path = join(session.dir, 'docker-compose.unsafe-test.yml');
-  writeFileAtomic(path, composeYaml(overlay, 'TEST ONLY: breaks the jail on purpose (RunDeps.unsafeTestOverlay)'));
-  session.rendered.composeFiles.push(path);
 }
 
 /** An exclusive mkdir: true if this call created the directory, false if it already existed. */

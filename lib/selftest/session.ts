@@ -11,7 +11,12 @@
  * routes are read from /proc, the canary goes to the sidecar only, and the unreachable addresses
  * are the host's and the sidecar's own.
  */
+import { join } from 'node:path';
 import type { Docker } from '../docker/client.js';
+import { writeFileAtomic } from '../fs-atomic.js';
+import type { ComposeFile } from '../render/compose-types.js';
+import type { RenderedSession } from '../render/session-files.js';
+import { composeYaml } from '../render/yaml.js';
 import { LABELS, PROXY_PORT, SELFTEST_CANARY_HOST, SIDECAR_USER } from '../names.js';
 import {
   canaryCheck,
@@ -137,6 +142,29 @@ export async function runSelfTest(docker: Docker, s: SelfTestSession): Promise<S
     return report([{ name: 'probe', ok: false, detail: `the probe container failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` }]);
   }
   return decideSelfTest(facts, result.stdout, s);
+}
+
+/** What the self-test needs of a rendered contained session. */
+export function selfTestSessionOf(rendered: RenderedSession): SelfTestSession {
+  return {
+    sessionId: rendered.sessionId,
+    agentContainer: rendered.agentContainer,
+    egressContainer: rendered.egressContainer!,
+    internalNetwork: rendered.internalNetwork!,
+    egressNetwork: rendered.egressNetwork!,
+    egressImage: rendered.egressImage!,
+    observe: rendered.observe,
+  };
+}
+
+/**
+ * The test-only seam (RunDeps.unsafeTestOverlay): one more `-f` file, after the checked ones, so
+ * an e2e test can break the jail on purpose. Lives here, next to what it exists to test.
+ */
+export function addUnsafeTestOverlay(rendered: RenderedSession, overlay: ComposeFile): void {
+  const path = join(rendered.outDir, 'docker-compose.unsafe-test.yml');
+  writeFileAtomic(path, composeYaml(overlay, 'TEST ONLY: breaks the jail on purpose (RunDeps.unsafeTestOverlay)'));
+  rendered.composeFiles.push(path);
 }
 
 /** The one line a refused start ends with. */
