@@ -6,6 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { processContext, type CommandContext, type CommandResult } from './context.js';
 import { DrydockError, ExitCode, formatDiagnostic } from './errors.js';
+import { safeJsonStringify } from './terminal-text.js';
 
 type Action = (ctx: CommandContext) => Promise<CommandResult>;
 
@@ -102,7 +103,7 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .description('each denied host once, with a count and the allowlist line that would allow it')
     .argument('[session]', 'session id (default: the only live session)')
     .option('--follow', 'keep reading as the sidecar logs')
-    .addOption(jsonOption())
+    .addOption(new Option('--json', 'one JSON decision per line (allowed, denied or failed, with the reason and the allowlist entry)'))
     .action((session: string | undefined, opts) =>
       run(!!opts.json, async (ctx) => (await import('./commands/egress.js')).log({ ...opts, session }, ctx)),
     );
@@ -128,7 +129,7 @@ async function reportError(error: unknown, json: boolean): Promise<number> {
         exitCode: error.exitCode,
         error: { kind: error.name, message: error.message, hint: error.hint, diagnostics: error.diagnostics },
       };
-      process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+      process.stdout.write(`${safeJsonStringify(doc, 2)}\n`);
     } else {
       const { default: chalk } = await import('chalk');
       const lines = error.diagnostics.map((d) => formatDiagnostic(d));
@@ -143,7 +144,7 @@ async function reportError(error: unknown, json: boolean): Promise<number> {
   // Anything else is a bug in drydock: say so, with the stack, and fail as an external fault.
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   if (json) {
-    process.stdout.write(`${JSON.stringify({ ok: false, exitCode: ExitCode.External, error: { kind: 'InternalError', message } }, null, 2)}\n`);
+    process.stdout.write(`${safeJsonStringify({ ok: false, exitCode: ExitCode.External, error: { kind: 'InternalError', message } }, 2)}\n`);
   } else {
     process.stderr.write(`drydock: internal error: ${message}\n`);
   }
@@ -155,7 +156,7 @@ export async function main(argv: string[]): Promise<number> {
   const run = async (json: boolean, action: Action): Promise<void> => {
     try {
       const result = await action(processContext(json));
-      if (json && result.data !== undefined) process.stdout.write(`${JSON.stringify(result.data, null, 2)}\n`);
+      if (json && result.data !== undefined) process.stdout.write(`${safeJsonStringify(result.data, 2)}\n`);
       exitCode = result.exitCode;
     } catch (error) {
       exitCode = await reportError(error, json);

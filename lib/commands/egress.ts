@@ -4,17 +4,20 @@
  * was refused (with the allowlist line that would allow it) or turn what an --observe session
  * reached into an allowlist. The parsing and suggesting are pure (lib/egress/log.ts, suggest.ts).
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAllowlists } from '../allowlist/sources.js';
-import { describeRequest } from '../allowlist/match.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { Docker } from '../docker/client.js';
-import { dockerFailure, programMissing } from '../docker/failure.js';
 import { processRunner, type CommandRunner } from '../docker/runner.js';
 import { DrydockError, ExitCode, ExternalError, NegativeAnswer, UsageError, formatDiagnostic } from '../errors.js';
-import { TinyproxyLogParser, formatDenialSummary, parseTinyproxyLog, summarizeDenials, type EgressEvent } from '../egress/log.js';
-import { formatSuggestion, suggestAllowlist, suggestionFor } from '../egress/suggest.js';
+import { requestOf, type Decision } from '../egress/decision.js';
+import { EgressLogPipeline } from '../egress/log-pipeline.js';
+import { MAX_DESTINATIONS, formatDenialSummary, formatRefusal, type RefusalReport } from '../egress/refusals.js';
+import { formatSuggestion, suggestAllowlist, type ObservedDestination } from '../egress/suggest.js';
+import { readLinesSync } from '../session/capped-file.js';
+import { decisionContext } from '../session/save-log.js';
+import { safeJsonStringify } from '../terminal-text.js';
 import { allowlistFilesOf, resolveProjectName, sessionDir, sessionsDir, userAllowlistPaths } from '../paths.js';
 import { validateSessionId } from '../session/id.js';
 import { EGRESS_LOG_FILE, readSessionMetadata } from '../session/metadata.js';
@@ -126,75 +129,70 @@ async function findSource(ctx: CommandContext, docker: Docker, opts: { session?:
   throw new NegativeAnswer(`the live session ${only.id} has no egress proxy (${only.mode === 'dood' ? 'dood mode: nothing is filtered' : 'no sidecar'})`);
 }
 
-/** The whole log: the sidecar's (stdout and stderr merged in order) or the saved file. */
-async function readLog(docker: Docker, source: LogSource): Promise<string> {
+/**
+ * Every line of the source through `pipeline`, never the whole log at once: the sidecar's
+ * `docker logs` (followed, with `follow`), else the saved file. False when it was cut short.
+ */
+async function readThrough(docker: Docker, source: LogSource, pipeline: EgressLogPipeline, opts: { follow?: boolean; signal?: AbortSignal } = {}): Promise<boolean> {
   if (source.container) {
-    const text = await docker.logs(source.container);
-    if (text !== undefined) return text;
+    const read = await docker.streamLogs(source.container, { onLine: (text, time) => pipeline.line(text, time), follow: opts.follow, signal: opts.signal });
+    if (read.outcome !== 'gone') return read.outcome === 'complete' || (opts.follow === true && read.outcome === 'aborted');
   }
-  if (source.file) return readFileSync(source.file, 'utf8');
+  if (source.file) {
+    readLinesSync(source.file, (line) => pipeline.line(line));
+    return true;
+  }
   throw new NegativeAnswer(`the sidecar of ${source.session} disappeared before its log could be read`);
 }
 
-function denialsData(source: LogSource, events: readonly EgressEvent[]) {
+function denialsData(source: LogSource, report: RefusalReport) {
   return {
     session: source.session,
     source: source.container ? { container: source.container } : { file: source.file },
     observe: source.observe,
-    allowed: events.filter((e) => e.action === 'allowed').length,
-    denials: summarizeDenials(events),
+    allowed: report.allowed,
+    denials: report.destinations,
+    refusals: report,
   };
 }
 
+/**
+ * `egress log`: the refusal summary; with `--json`, one JSON decision per line (lib/egress/
+ * decision.ts), as the log is read; with `--follow`, as the sidecar writes it.
+ */
 export async function log(opts: EgressLogOptions, ctx: CommandContext, deps: EgressDeps = {}): Promise<CommandResult> {
-  if (opts.follow && (opts.json || ctx.json)) {
-    throw new UsageError('--follow streams text and --json prints one document at the end: use one of them', {
-      hint: 'drydock egress log --follow, or drydock egress log --json',
-    });
-  }
+  const json = opts.json === true || ctx.json;
   const runner = deps.runner ?? processRunner(ctx.env);
   const docker = new Docker(runner);
   const source = await findSource(ctx, docker, { session: opts.session });
-  if (opts.follow && source.container) return follow(ctx, runner, source, deps.signal);
-
-  const events = parseTinyproxyLog(await readLog(docker, source));
-  const data = denialsData(source, events);
-  if (!ctx.json) {
+  const following = opts.follow === true && source.container !== undefined;
+  const decisions = json || following ? decisionContext({ env: ctx.env, session: source.session, project: source.project ?? '', observe: source.observe }) : undefined;
+  const seen = new Set<string>();
+  const onDecision = json
+    ? (d: Decision) => ctx.out(safeJsonStringify(d))
+    : following
+      ? (d: Decision) => {
+          if (d.action !== 'denied' || d.host === '') return;
+          const key = `${d.protocol} ${d.host.toLowerCase()} ${d.port}`;
+          if (seen.has(key)) return;
+          if (seen.size >= MAX_DESTINATIONS) seen.clear(); // bounded: a name-per-request flood may repeat a line
+          seen.add(key);
+          ctx.out(formatRefusal(d));
+        }
+      : undefined;
+  const pipeline = new EgressLogPipeline({ onDecision }, decisions);
+  if (following && !json) ctx.err(`following ${source.container} (Ctrl-C to stop)`);
+  if (opts.follow && !following && !json) ctx.err(`${source.session} has ended; showing its saved log`);
+  const complete = await readThrough(docker, source, pipeline, { follow: following, signal: deps.signal });
+  const report = pipeline.end(complete);
+  const data = denialsData(source, report);
+  if (json) return { exitCode: ExitCode.Ok };
+  if (!following) {
     const from = source.container ? `sidecar ${source.container}` : source.file;
-    if (opts.follow) ctx.err(`${source.session} has ended; showing its saved log`);
     ctx.err(`${source.session} (${from}): ${data.allowed} request(s) allowed${source.observe ? ' — OBSERVE mode, nothing was filtered' : ''}`);
-    ctx.out(formatDenialSummary(data.denials, allowlistFilesOf(ctx.env, source.project)) || `the proxy refused nothing in ${source.session}`);
+    ctx.out(formatDenialSummary(report.destinations, allowlistFilesOf(ctx.env, source.project), report) || `the proxy refused nothing in ${source.session}`);
   }
   return { exitCode: ExitCode.Ok, data };
-}
-
-/** `docker logs -f`: print each denied destination the first time it is seen. */
-async function follow(ctx: CommandContext, runner: CommandRunner, source: LogSource, signal?: AbortSignal): Promise<CommandResult> {
-  const parser = new TinyproxyLogParser();
-  const events: EgressEvent[] = [];
-  const seen = new Set<string>();
-  const report = (batch: EgressEvent[]) => {
-    for (const event of batch) {
-      events.push(event);
-      if (event.action !== 'denied' || event.host === '') continue;
-      const req = { host: event.host.toLowerCase(), port: event.port ?? 443, protocol: event.protocol ?? 'connect' };
-      const key = describeRequest(req);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const suggestion = suggestionFor(req, { truncated: event.truncated === true });
-      ctx.out(`refused ${key}  ${suggestion.ok ? `to allow, add: ${suggestion.line}` : suggestion.text.replace(/^# /, '')}`);
-    }
-  };
-  ctx.err(`following ${source.container} (Ctrl-C to stop)`);
-  let result;
-  try {
-    result = await runner.run(['docker', 'logs', '-f', source.container!], { onStdoutLine: (line) => report(parser.push(line)), signal });
-  } catch (error) {
-    throw programMissing(error) ?? error;
-  }
-  report(parser.end());
-  if (result.code !== 0 && !signal?.aborted) throw dockerFailure(`docker logs -f ${source.container}`, result);
-  return { exitCode: ExitCode.Ok, data: denialsData(source, events) };
 }
 
 export async function suggest(opts: EgressSuggestOptions, ctx: CommandContext, deps: EgressDeps = {}): Promise<CommandResult> {
@@ -202,7 +200,22 @@ export async function suggest(opts: EgressSuggestOptions, ctx: CommandContext, d
   const projectFilter = opts.project === undefined ? undefined : resolveProjectName(opts.project, ctx.cwd);
   const source = await findSource(ctx, docker, { session: opts.session, project: projectFilter });
   const project = projectFilter ?? source.project ?? resolveProjectName(undefined, ctx.cwd);
-  const events = parseTinyproxyLog(await readLog(docker, source)).filter((e) => e.host !== '' && e.port !== undefined && e.protocol !== undefined);
+  // Each destination once (bounded): the suggester needs destinations, not every request.
+  const destinations = new Map<string, ObservedDestination>();
+  let unlisted = 0;
+  const pipeline = new EgressLogPipeline({
+    onEvent: (event) => {
+      const req = requestOf(event);
+      if (!req) return;
+      const key = `${req.protocol} ${req.host.toLowerCase()} ${req.port} ${event.truncated === true}`;
+      if (destinations.has(key)) return;
+      if (destinations.size >= MAX_DESTINATIONS) unlisted += 1;
+      else destinations.set(key, { ...req, truncated: event.truncated === true });
+    },
+  });
+  await readThrough(docker, source, pipeline);
+  pipeline.end();
+  if (unlisted > 0) ctx.err(`warning: the log names more than ${MAX_DESTINATIONS} destinations; only the first ${MAX_DESTINATIONS} are considered`);
 
   const loaded = loadAllowlists({ env: ctx.env, project });
   for (const d of loaded.errors) ctx.err(`warning: ${formatDiagnostic(d)} (that line is ignored here)`);
@@ -210,7 +223,7 @@ export async function suggest(opts: EgressSuggestOptions, ctx: CommandContext, d
     ctx.err(`warning: ${source.session} was not an --observe session: its log shows only what the filter refused and what it already allowed; \`drydock run --observe\` records every destination`);
   }
   const suggestion = suggestAllowlist(
-    events.map((e) => ({ host: e.host, port: e.port!, protocol: e.protocol!, truncated: e.truncated === true })),
+    [...destinations.values()],
     { collapse: opts.collapse === true, existing: loaded.entries },
   );
   const [globalList, projectList] = userAllowlistPaths(ctx.env, project);

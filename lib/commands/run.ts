@@ -17,12 +17,15 @@ import { DEFAULT_EGRESS_IMAGE, assertEgressImageAllowed, egressImage } from '../
 import { resolveMode } from '../render/mode.js';
 import { EGRESS_NETWORK } from '../render/names.js';
 import { renderSessionFiles, type RenderedSession } from '../render/session.js';
-import { composeErrorLines, lastLines, sessionBanner, sidecarNeverHealthy, timingLines, type RunTiming } from '../session/banner.js';
+import { composeErrorLines, sessionBanner, sidecarNeverHealthy, timingLines, type RunTiming } from '../session/banner.js';
 import { Interrupted, SessionGuard } from '../session/guard.js';
 import { writeSessionMetadata, type SessionMetadata } from '../session/metadata.js';
 import { pickSessionId } from '../session/pick-id.js';
 import { SIGNAL_EXIT_CODE, processSignals, systemClock, type Clock, type SignalSource } from '../session/signals.js';
 import { teardownSession, type TeardownResult } from '../session/teardown.js';
+import { decisionContext, logLimits } from '../session/save-log.js';
+import { formatDenialSummary } from '../egress/refusals.js';
+import { escapeControls } from '../terminal-text.js';
 
 export interface RunOptions {
   project?: string;
@@ -66,7 +69,7 @@ async function ensureEgressImage(docker: Docker, ctx: CommandContext): Promise<v
 }
 
 function startFailure(rendered: RenderedSession, output: string, teardown: TeardownResult | undefined): ExternalError {
-  const logTail = lastLines(teardown?.egressLog.text).map((l) => `  ${l}`);
+  const logTail = (teardown?.egressLog.lastLines ?? []).filter((l) => l.trim() !== '').map((l) => `  ${escapeControls(l)}`);
   const details = composeErrorLines(output).map((l) => `  ${l}`);
   if (rendered.mode === 'contain' && sidecarNeverHealthy(output)) {
     return new ExternalError(
@@ -97,6 +100,7 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
   const observe = !!opts.observe;
   const project = resolveProjectName(opts.project, ctx.cwd);
   if (contained) assertEgressImageAllowed(ctx.env);
+  const limits = logLimits(ctx.env);
   const cmd = agentCommand(opts.cmd, ctx.env);
   const docker = new Docker(deps.runner ?? processRunner(ctx.env));
   const compose = await docker.compose();
@@ -133,9 +137,12 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
   };
   writeSessionMetadata(dir, metadata);
 
-  const guard = new SessionGuard(deps.signals ?? processSignals, (signal) =>
-    ctx.err(`drydock: ${signal} received again; still tearing down session ${sessionId}, please wait`),
-  );
+  // A second signal cuts the log reading short; the removal still happens.
+  const hurry = new AbortController();
+  const guard = new SessionGuard(deps.signals ?? processSignals, (signal) => {
+    ctx.err(`drydock: ${signal} received again; still tearing down session ${sessionId}, please wait`);
+    hurry.abort();
+  });
   const checkpoint = () => {
     if (guard.interruptedBy) throw new Interrupted(guard.interruptedBy);
   };
@@ -169,8 +176,13 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
     if (!(error instanceof Interrupted)) failure = error;
   } finally {
     try {
-      teardown = await teardownSession({ docker, sessionId, sessionDir: dir, contained, allowlistFiles: allowlistFilesOf(ctx.env, project) });
-      if (teardown.denials && !ctx.json) ctx.err(teardown.denials);
+      teardown = await teardownSession({
+        docker, sessionId, sessionDir: dir, contained, allowlistFiles: allowlistFilesOf(ctx.env, project),
+        decisions: contained ? decisionContext({ env: ctx.env, session: sessionId, project, observe }) : undefined,
+        hurry: hurry.signal, ...limits,
+      });
+      const summary = teardown.refusals ? formatDenialSummary(teardown.refusals.destinations, teardown.allowlistFiles, teardown.refusals) : '';
+      if (summary && !ctx.json) ctx.err(summary);
       if (observe && teardown.egressLog.path) {
         ctx.err(`drydock: observe log saved to ${teardown.egressLog.path}; turn it into an allowlist with: drydock egress suggest ${sessionId}`);
       }
@@ -201,6 +213,8 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
       sessionId, mode, observe, exitCode, sessionDir: dir,
       interruptedBy: guard.interruptedBy ?? null,
       egressLog: teardown?.egressLog.path ?? null,
+      egressDecisions: teardown?.egressLog.decisionsPath ?? null,
+      refusals: teardown?.refusals ?? null,
       teardownFailures: teardown?.failures ?? [],
       timing: timing ?? null,
     },

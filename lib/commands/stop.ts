@@ -8,11 +8,12 @@ import type { CommandContext, CommandResult } from '../context.js';
 import { Docker } from '../docker/client.js';
 import { processRunner, type CommandRunner } from '../docker/runner.js';
 import { ExitCode, NegativeAnswer, UsageError } from '../errors.js';
-import { resolveProjectName, sessionDir } from '../paths.js';
+import { allowlistFilesOf, resolveProjectName, sessionDir } from '../paths.js';
 import { validateSessionId } from '../session/id.js';
 import { containersOf, describeSession, groupSessions, type SessionView } from '../session/model.js';
-import { removeObjects } from '../session/removal.js';
-import { denialReport, saveEgressLog } from '../session/teardown.js';
+import { formatDenialSummary, type RefusalReport } from '../egress/refusals.js';
+import { removeObjects, type RemovalOutcome } from '../session/removal.js';
+import { decisionContext, logLimits, saveEgressLog } from '../session/save-log.js';
 
 export interface StopOptions {
   session?: string;
@@ -54,24 +55,43 @@ export async function stop(opts: StopOptions, ctx: CommandContext, deps: StopDep
   if (opts.session !== undefined) validateSessionId(opts.session);
 
   const docker = new Docker(deps.runner ?? processRunner(ctx.env));
+  const limits = logLimits(ctx.env);
   const selected = select(opts, ctx, groupSessions(await docker.listSessionState()));
   const failures: string[] = [];
   const logs: Record<string, string> = {};
-  for (const view of selected) {
-    if (!view.egress) continue;
-    const dir = sessionDir(ctx.env, view.id);
-    const saved = await saveEgressLog({ docker, container: view.egress.name, dir: existsSync(dir) ? dir : undefined });
-    if (saved.error) failures.push(saved.error);
-    if (saved.path) logs[view.id] = saved.path;
-    const denials = denialReport(saved.text);
-    if (denials && !ctx.json) ctx.err(`${view.id}:\n${denials}`);
+  const decisionLogs: Record<string, string> = {};
+  const refusals: Record<string, RefusalReport> = {};
+  // The agents go first, while the logs are read: none keeps its egress while a long log is read.
+  const sidecars = selected.flatMap((v) => (v.egress ? [v.egress] : []));
+  const agents = selected.flatMap(containersOf).filter((c) => !sidecars.some((s) => s.id === c.id));
+  const readLogs = async () => {
+    for (const view of selected) {
+      if (!view.egress) continue;
+      const dir = sessionDir(ctx.env, view.id);
+      const saved = await saveEgressLog({
+        docker, container: view.egress.name, dir: existsSync(dir) ? dir : undefined,
+        decisions: view.project ? decisionContext({ env: ctx.env, session: view.id, project: view.project, observe: view.observe }) : undefined,
+        maxBytes: limits.logCap, timeoutMs: limits.logReadMs,
+      });
+      if (saved.error) failures.push(saved.error);
+      if (saved.path) logs[view.id] = saved.path;
+      if (saved.decisionsPath) decisionLogs[view.id] = saved.decisionsPath;
+      if (saved.refusals) refusals[view.id] = saved.refusals;
+      const denials = saved.refusals ? formatDenialSummary(saved.refusals.destinations, view.project ? allowlistFilesOf(ctx.env, view.project) : undefined, saved.refusals) : '';
+      if (denials && !ctx.json) ctx.err(`${view.id}:\n${denials}`);
+    }
+  };
+  let early: RemovalOutcome = { removedContainers: [], removedNetworks: [], failures: [] };
+  if (sidecars.length > 0) {
+    [early] = await Promise.all([removeObjects({ docker, containers: agents, networks: [] }), readLogs()]);
   }
   const removal = await removeObjects({
     docker,
-    containers: selected.flatMap(containersOf),
+    containers: sidecars.length > 0 ? sidecars : selected.flatMap(containersOf),
     networks: selected.flatMap((v) => v.networks),
   });
-  failures.push(...removal.failures);
+  removal.removedContainers.unshift(...early.removedContainers);
+  failures.push(...early.failures, ...removal.failures);
 
   if (!ctx.json) {
     for (const view of selected) {
@@ -87,6 +107,8 @@ export async function stop(opts: StopOptions, ctx: CommandContext, deps: StopDep
       stopped: selected.map((v) => v.id),
       removed: { containers: removal.removedContainers, networks: removal.removedNetworks },
       egressLogs: logs,
+      egressDecisions: decisionLogs,
+      refusals,
       failures,
     },
   };

@@ -145,17 +145,39 @@ describe('egress log', () => {
     expect(w.fake.calls).toEqual([]);
   });
 
-  it('--follow streams `docker logs -f` and prints each denied destination the first time only', async () => {
+  it('--follow streams `docker logs --follow` and prints each denied destination the first time only', async () => {
     const w = world([{ id: 'myapp-0001' }]);
-    w.listAll().expect({ argv: ['docker', 'logs', '-f', 'drydock-myapp-0001-egress'], result: { stdout: `${FILTER_LOG.join('\n')}\n` } });
+    w.listAll().expect({ argv: ['docker', 'logs', '--timestamps', '--follow', 'drydock-myapp-0001-egress'], result: { stdout: stamped(FILTER_LOG) } });
     const result = await log({ follow: true }, w.ctx, { runner: w.fake });
     expect(result.exitCode).toBe(0);
     expect(w.out).toEqual(['refused xgithub.com:443  to allow, add: xgithub.com', 'refused http://deb.debian.org:80  to allow, add: http://deb.debian.org']);
   });
 
-  it('--follow with --json is a usage error', async () => {
-    const w = world([]);
-    await expect(log({ follow: true, json: true }, w.ctx, { runner: w.fake })).rejects.toBeInstanceOf(UsageError);
+  it('--json prints one JSON decision per line: action, reason, method, host, port, the entry that allowed it or would', async () => {
+    const w = world([{ id: 'myapp-0001' }], { DRYDOCK_JSON: '1' });
+    w.listAll().expect({ argv: ['docker', 'logs', '--timestamps', 'drydock-myapp-0001-egress'], result: { stdout: stamped(FILTER_LOG) } });
+    const result = await log({ json: true }, w.ctx, { runner: w.fake });
+    expect(result).toEqual({ exitCode: 0 });
+    const decisions = w.out.map((l) => JSON.parse(l));
+    expect(decisions.map((d) => [d.action, d.reason, d.method, d.host, d.port])).toEqual([
+      ['denied', 'not_allowlisted', 'CONNECT', 'xgithub.com', 443],
+      ['denied', 'not_allowlisted', 'CONNECT', 'xgithub.com', 443],
+      ['denied', 'not_allowlisted', 'GET', 'deb.debian.org', 80],
+      ['allowed', 'allowlisted', 'CONNECT', 'api.anthropic.com', 443],
+    ]);
+    expect(decisions[0]).toMatchObject({
+      time: '2024-05-01T10:00:01.000000000Z', session: 'myapp-0001', protocol: 'connect', allowedBy: null,
+      wouldAllow: { entry: 'xgithub.com', file: join(w.root, 'config', 'egress-allowlist-myapp') }, cannotAllow: null, truncated: false,
+    });
+    expect(decisions[3].allowedBy).toEqual({ entry: 'api.anthropic.com', file: join(w.root, 'baseline.conf'), line: 1 });
+    expect(decisions[3].wouldAllow).toBeNull();
+  });
+
+  it('--follow --json streams the decisions as the sidecar writes them', async () => {
+    const w = world([{ id: 'myapp-0001' }]);
+    w.listAll().expect({ argv: ['docker', 'logs', '--timestamps', '--follow', 'drydock-myapp-0001-egress'], result: { stdout: stamped(FILTER_LOG) } });
+    await log({ follow: true, json: true }, w.ctx, { runner: w.fake });
+    expect(w.out.map((l) => JSON.parse(l).host)).toEqual(['xgithub.com', 'xgithub.com', 'deb.debian.org', 'api.anthropic.com']);
   });
 });
 

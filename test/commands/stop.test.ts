@@ -25,13 +25,14 @@ describe('stop', () => {
     await expect(stop({ session: 'not an id' }, ctx, { runner: new FakeRunner() })).rejects.toBeInstanceOf(UsageError);
   });
 
-  it('stops one session: saves the sidecar log into its dir, removes agent, sidecar and network', async () => {
+  it('stops one session: removes the agent first, saves the sidecar log into its dir, then removes sidecar and network', async () => {
     const { state, fake, ctx, stdout, stderr } = world([{ id: 'myapp-0001' }, { id: 'other-0002' }]);
     const dir = join(state, 'sessions', 'myapp-0001');
     mkdirSync(dir, { recursive: true });
     fake
       .expect({ argv: ['docker', 'logs', '--timestamps', 'drydock-myapp-0001-egress'], result: { stderr: DENIAL_LOG } })
-      .expect({ argv: ['docker', 'rm', '-f', 'a-myapp-0001', 'e-myapp-0001'], result: { stdout: 'a-myapp-0001\ne-myapp-0001\n' } })
+      .expect({ argv: ['docker', 'rm', '-f', 'a-myapp-0001'], result: { stdout: 'a-myapp-0001\n' } })
+      .expect({ argv: ['docker', 'rm', '-f', 'e-myapp-0001'], result: { stdout: 'e-myapp-0001\n' } })
       .expect({ argv: ['docker', 'network', 'rm', 'n-myapp-0001'], result: { stdout: 'n-myapp-0001\n' } });
     const result = await stop({ session: 'myapp-0001' }, ctx, { runner: fake });
     expect(result.exitCode).toBe(0);
@@ -87,7 +88,8 @@ describe('stop', () => {
     const { state, fake, ctx } = world([{ id: 'myapp-0001' }]);
     fake
       .expect({ argv: ['docker', 'logs', '--timestamps', 'drydock-myapp-0001-egress'], result: { stdout: '' } })
-      .expect({ argv: ['docker', 'rm', '-f', 'a-myapp-0001', 'e-myapp-0001'], result: { stdout: 'a-myapp-0001\ne-myapp-0001\n' } })
+      .expect({ argv: ['docker', 'rm', '-f', 'a-myapp-0001'], result: { stdout: 'a-myapp-0001\n' } })
+      .expect({ argv: ['docker', 'rm', '-f', 'e-myapp-0001'], result: { stdout: 'e-myapp-0001\n' } })
       .expect({ argv: ['docker', 'network', 'rm', 'n-myapp-0001'], result: { stdout: 'n-myapp-0001\n' } });
     await stop({ all: true }, ctx, { runner: fake });
     expect(existsSync(join(state, 'sessions', 'myapp-0001'))).toBe(false);
