@@ -125,9 +125,9 @@ export function decide(event: EgressEvent, ctx: DecisionContext): Decision {
     return decision;
   }
   if (event.reason === 'not_allowlisted' && isIpLiteral(event.host)) decision.reason = 'ip_literal';
-  const allowsNow = req && !ctx.observe ? findAllowingEntry(ctx.entries, req) : undefined;
+  // A filter refusal of something the allowlist allows: the files changed since the session began.
+  const allowsNow = req && !ctx.observe && event.reason !== 'private_address' ? findAllowingEntry(ctx.entries, req) : undefined;
   if (allowsNow) {
-    // The files changed since the session's filter was compiled: say so rather than suggest a line.
     decision.hostListedBy = ref(allowsNow);
     decision.detail = `the allowlist allows it now (${allowsNow.source.file}:${allowsNow.source.line}); the session's filter was older`;
     return decision;

@@ -42,6 +42,23 @@ describe('stop', () => {
     expect(stderr()).toMatch(/blocked\.test/);
   });
 
+  it('--json reports each session\'s refusals typed (and prints no summary text)', async () => {
+    const { state, fake, ctx, stderr } = world([{ id: 'myapp-0001' }]);
+    ctx.json = true;
+    mkdirSync(join(state, 'sessions', 'myapp-0001'), { recursive: true });
+    fake
+      .expect({ argv: ['docker', 'logs', '--timestamps', 'drydock-myapp-0001-egress'], result: { stderr: DENIAL_LOG } })
+      .expect({ argv: ['docker', 'rm', '-f', 'a-myapp-0001'], result: { stdout: 'a-myapp-0001\n' } })
+      .expect({ argv: ['docker', 'rm', '-f', 'e-myapp-0001'], result: { stdout: 'e-myapp-0001\n' } })
+      .expect({ argv: ['docker', 'network', 'rm', 'n-myapp-0001'], result: { stdout: 'n-myapp-0001\n' } });
+    const result = await stop({ session: 'myapp-0001', json: true }, ctx, { runner: fake });
+    expect(result.data).toMatchObject({
+      refusals: { 'myapp-0001': { destinations: [{ host: 'blocked.test', port: 443, count: 1, reason: 'not_allowlisted', suggestion: 'blocked.test' }], refused: 1, complete: true } },
+      egressDecisions: { 'myapp-0001': expect.stringMatching(/egress-decisions\.jsonl$/) },
+    });
+    expect(stderr()).toBe('');
+  });
+
   it('stops a session whose sidecar is already gone, and a dood session, in one removal call', async () => {
     const { fake, ctx } = world([{ id: 'myapp-0001', egress: false }, { id: 'myapp-0002', mode: 'dood' }, { id: 'other-0003' }]);
     fake
