@@ -6,7 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { processContext, type CommandContext, type CommandResult } from './context.js';
 import { DrydockError, ExitCode, formatDiagnostic } from './errors.js';
-import { safeJsonStringify } from './terminal-text.js';
+import { errorDocument, formatJson, resultDocument } from './output.js';
 
 type Action = (ctx: CommandContext) => Promise<CommandResult>;
 
@@ -103,7 +103,7 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .description('each denied host once, with a count and the allowlist line that would allow it')
     .argument('[session]', 'session id (default: the only live session)')
     .option('--follow', 'keep reading as the sidecar logs')
-    .addOption(new Option('--json', 'one JSON decision per line (allowed, denied or failed, with the reason and the allowlist entry)'))
+    .addOption(new Option('--json', 'the decisions as JSON, one per line (allowed, denied or failed, why, and the allowlist entry)'))
     .action((session: string | undefined, opts) =>
       run(!!opts.json, async (ctx) => (await import('./commands/egress.js')).log({ ...opts, session }, ctx)),
     );
@@ -124,12 +124,8 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
 async function reportError(error: unknown, json: boolean): Promise<number> {
   if (error instanceof DrydockError) {
     if (json) {
-      const doc = {
-        ok: false,
-        exitCode: error.exitCode,
-        error: { kind: error.name, message: error.message, hint: error.hint, diagnostics: error.diagnostics },
-      };
-      process.stdout.write(`${safeJsonStringify(doc, 2)}\n`);
+      const doc = errorDocument(error.exitCode, { kind: error.name, message: error.message, hint: error.hint, diagnostics: error.diagnostics });
+      process.stdout.write(formatJson(doc));
     } else {
       const { default: chalk } = await import('chalk');
       const lines = error.diagnostics.map((d) => formatDiagnostic(d));
@@ -144,7 +140,7 @@ async function reportError(error: unknown, json: boolean): Promise<number> {
   // Anything else is a bug in drydock: say so, with the stack, and fail as an external fault.
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   if (json) {
-    process.stdout.write(`${safeJsonStringify({ ok: false, exitCode: ExitCode.External, error: { kind: 'InternalError', message } }, 2)}\n`);
+    process.stdout.write(formatJson(errorDocument(ExitCode.External, { kind: 'InternalError', message })));
   } else {
     process.stderr.write(`drydock: internal error: ${message}\n`);
   }
@@ -156,7 +152,7 @@ export async function main(argv: string[]): Promise<number> {
   const run = async (json: boolean, action: Action): Promise<void> => {
     try {
       const result = await action(processContext(json));
-      if (json && result.data !== undefined) process.stdout.write(`${safeJsonStringify(result.data, 2)}\n`);
+      if (json && !result.streamed) process.stdout.write(formatJson(resultDocument(result.exitCode, result.data)));
       exitCode = result.exitCode;
     } catch (error) {
       exitCode = await reportError(error, json);
@@ -170,6 +166,10 @@ export async function main(argv: string[]): Promise<number> {
       // Help and version are not errors; everything else commander rejects is bad usage.
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
         return ExitCode.Ok;
+      }
+      // Commander has said what is wrong on stderr; --json still gets its one document.
+      if (argv.includes('--json')) {
+        process.stdout.write(formatJson(errorDocument(ExitCode.Usage, { kind: 'UsageError', message: error.message.replace(/^error: /, '') })));
       }
       return ExitCode.Usage;
     }

@@ -8,12 +8,12 @@ import type { CommandContext, CommandResult } from '../context.js';
 import { Docker } from '../docker/client.js';
 import { processRunner, type CommandRunner } from '../docker/runner.js';
 import { ExitCode, NegativeAnswer, UsageError } from '../errors.js';
-import { allowlistFilesOf, resolveProjectName, sessionDir } from '../paths.js';
 import { validateSessionId } from '../session/id.js';
 import { containersOf, describeSession, groupSessions, type SessionView } from '../session/model.js';
 import { formatDenialSummary, type RefusalReport } from '../egress/refusals.js';
 import { removeObjects, type RemovalOutcome } from '../session/removal.js';
-import { decisionContext, logLimits, saveEgressLog } from '../session/save-log.js';
+import { decisionContext, saveEgressLog } from '../session/save-log.js';
+import { allowlistHintFiles, requireSettings, resolveSettings, sessionDirOf, type Settings } from '../settings.js';
 
 export interface StopOptions {
   session?: string;
@@ -26,7 +26,7 @@ export interface StopDeps {
   runner?: CommandRunner;
 }
 
-function select(opts: StopOptions, ctx: CommandContext, sessions: SessionView[]): SessionView[] {
+function select(opts: StopOptions, settings: Settings, sessions: SessionView[]): SessionView[] {
   const live = sessions.map((s) => `  ${describeSession(s)}`).join('\n');
   const listing = sessions.length ? `sessions:\n${live}` : 'there are no drydock sessions';
   if (opts.all) return sessions;
@@ -37,7 +37,7 @@ function select(opts: StopOptions, ctx: CommandContext, sessions: SessionView[])
     }
     return found;
   }
-  const project = resolveProjectName(opts.project, ctx.cwd);
+  const { project } = settings;
   const found = sessions.filter((s) => s.project === project);
   if (found.length === 0) {
     throw new NegativeAnswer(`no session of project "${project}"\n${listing}`, { hint: 'stop one of these by id, or all with --all' });
@@ -54,9 +54,10 @@ export async function stop(opts: StopOptions, ctx: CommandContext, deps: StopDep
   }
   if (opts.session !== undefined) validateSessionId(opts.session);
 
-  const docker = new Docker(deps.runner ?? processRunner(ctx.env));
-  const limits = logLimits(ctx.env);
-  const selected = select(opts, ctx, groupSessions(await docker.listSessionState()));
+  const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd, project: opts.project });
+  requireSettings(settings, 'egressLog');
+  const docker = new Docker(deps.runner ?? processRunner(settings.env));
+  const selected = select(opts, settings, groupSessions(await docker.listSessionState()));
   const failures: string[] = [];
   const logs: Record<string, string> = {};
   const decisionLogs: Record<string, string> = {};
@@ -67,17 +68,17 @@ export async function stop(opts: StopOptions, ctx: CommandContext, deps: StopDep
   const readLogs = async () => {
     for (const view of selected) {
       if (!view.egress) continue;
-      const dir = sessionDir(ctx.env, view.id);
+      const dir = sessionDirOf(settings, view.id);
       const saved = await saveEgressLog({
         docker, container: view.egress.name, dir: existsSync(dir) ? dir : undefined,
-        decisions: view.project ? decisionContext({ env: ctx.env, session: view.id, project: view.project, observe: view.observe }) : undefined,
-        maxBytes: limits.logCap, timeoutMs: limits.logReadMs,
+        decisions: view.project ? decisionContext(settings, { id: view.id, project: view.project, observe: view.observe }) : undefined,
+        maxBytes: settings.egressLog.maxBytes, timeoutMs: settings.egressLog.readMs,
       });
       if (saved.error) failures.push(saved.error);
       if (saved.path) logs[view.id] = saved.path;
       if (saved.decisionsPath) decisionLogs[view.id] = saved.decisionsPath;
       if (saved.refusals) refusals[view.id] = saved.refusals;
-      const denials = saved.refusals ? formatDenialSummary(saved.refusals.destinations, view.project ? allowlistFilesOf(ctx.env, view.project) : undefined, saved.refusals) : '';
+      const denials = saved.refusals ? formatDenialSummary(saved.refusals.destinations, allowlistHintFiles(settings, view.project), saved.refusals) : '';
       if (denials && !ctx.json) ctx.err(`${view.id}:\n${denials}`);
     }
   };

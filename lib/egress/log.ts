@@ -27,14 +27,15 @@
  * optional syslog stamp), so a request line quoting it cannot fake it.
  */
 import type { Protocol } from '../allowlist/types.js';
+import { HTTP_PORT, HTTPS_PORT } from '../names.js';
 import { isIpLiteral, type EgressEvent } from './decision.js';
 
 export type { EgressEvent } from './decision.js';
 
 /** tinyproxy's longest line, newline excluded (STRING_LENGTH 800 minus the NUL and the newline). */
 export const MAX_LOG_LINE = 798;
-const HTTPS = 443;
-const HTTP = 80;
+const HTTPS = HTTPS_PORT;
+const HTTP = HTTP_PORT;
 
 const LINE = /^\s*([A-Z]+)\s+([A-Z][a-z]{2}\s+\d+\s+\d\d:\d\d:\d\d(?:\.\d+)?)\s+\[\d+\]:\s(.*)$/s;
 const DOCKER_STAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))\s/;

@@ -8,10 +8,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAllowlists } from '../allowlist/sources.js';
-import type { Env } from '../context.js';
 import type { Docker } from '../docker/client.js';
-import { DrydockError, UsageError, errorMessage } from '../errors.js';
-import { userAllowlistPaths } from '../paths.js';
+import { DrydockError, errorMessage } from '../errors.js';
+import { allowlistPathsFor, type Settings } from '../settings.js';
 import type { DecisionContext } from '../egress/decision.js';
 import { EgressLogPipeline } from '../egress/log-pipeline.js';
 import type { RefusalReport } from '../egress/refusals.js';
@@ -19,35 +18,15 @@ import { safeJsonStringify } from '../terminal-text.js';
 import { CappedLineFile, formatBytes, type CappedFileResult } from './capped-file.js';
 import { EGRESS_DECISIONS_FILE, EGRESS_LOG_FILE } from './metadata.js';
 
-/** Default size cap of each saved file, and how long teardown reads the log before cutting it. */
-export const DEFAULT_LOG_CAP = 16 * 1024 * 1024;
-export const DEFAULT_LOG_READ_MS = 60_000;
+import { DEFAULT_LOG_CAP, DEFAULT_LOG_READ_MS } from './log-limits.js';
 
-/** A whole number from the environment, or the default; anything else is a usage error (exit 2). */
-function wholeNumber(env: Env, name: string, fallback: number, scale: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^[0-9]{1,9}$/.test(raw) || Number(raw) === 0) {
-    throw new UsageError(`${name}: "${raw}" is not a positive whole number`, { hint: `set it to e.g. ${fallback / scale}, or unset it` });
-  }
-  return Number(raw) * scale;
-}
-
-/**
- * `DRYDOCK_EGRESS_LOG_MAX_MB` caps each saved file (default 16), `DRYDOCK_EGRESS_LOG_READ_SECONDS`
- * bounds how long teardown reads the sidecar's log (default 60).
- */
-export function logLimits(env: Env): { logCap: number; logReadMs: number } {
-  return {
-    logCap: wholeNumber(env, 'DRYDOCK_EGRESS_LOG_MAX_MB', DEFAULT_LOG_CAP, 1024 * 1024),
-    logReadMs: wholeNumber(env, 'DRYDOCK_EGRESS_LOG_READ_SECONDS', DEFAULT_LOG_READ_MS, 1000),
-  };
-}
+export { DEFAULT_LOG_CAP, DEFAULT_LOG_READ_MS } from './log-limits.js';
 
 /** What a session's decisions are explained with: its project's allowlists as they are now. */
-export function decisionContext(options: { env: Env; session: string; project: string; observe: boolean }): DecisionContext {
-  const loaded = loadAllowlists({ env: options.env, project: options.project });
-  return { session: options.session, entries: loaded.entries, projectList: userAllowlistPaths(options.env, options.project)[1]!, observe: options.observe };
+export function decisionContext(settings: Pick<Settings, 'allowlists'>, session: { id: string; project: string; observe: boolean }): DecisionContext {
+  const files = allowlistPathsFor(settings, session.project);
+  const loaded = loadAllowlists({ files });
+  return { session: session.id, entries: loaded.entries, projectList: files.project, observe: session.observe };
 }
 
 /** Lines kept for the "sidecar never became healthy" message. */

@@ -9,7 +9,7 @@ import type { ContainerRecord, NetworkRecord } from '../docker/listing.js';
 import type { DecisionContext } from '../egress/decision.js';
 import type { AllowlistFiles, RefusalReport } from '../egress/refusals.js';
 import { DrydockError } from '../errors.js';
-import { agentContainerName, egressContainerName, internalNetworkName } from '../render/names.js';
+import { agentContainerName, egressContainerName, internalNetworkName } from '../names.js';
 import { containersOf, groupSessions } from './model.js';
 import { removeObjects, type RemovalOutcome } from './removal.js';
 import { saveEgressLog, type SavedLog } from './save-log.js';
