@@ -72,7 +72,7 @@ export async function logCommand(c: LogCommand): Promise<CommandResult> {
         if (seen.has(key)) return;
         if (seen.size >= MAX_DESTINATIONS) seen.clear(); // bounded: a name-per-request flood may repeat a line
         seen.add(key);
-        ctx.out(formatRefusal(d));
+        ctx.out(formatRefusal(d, source.project));
       }
     : undefined;
   const pipeline = new EgressLogPipeline({ onDecision }, following ? contextOf(c) : undefined);

@@ -29,6 +29,7 @@
 import type { Protocol } from '../allowlist/types.js';
 import { HTTP_PORT, HTTPS_PORT } from '../names.js';
 import { isIpLiteral, type EgressEvent } from './decision.js';
+import { isCheckHost } from './check-host.js';
 
 export type { EgressEvent } from './decision.js';
 
@@ -92,6 +93,9 @@ const sameHost = (a: string | undefined, b: string, truncated: boolean): boolean
   return x === y || (truncated && (x.startsWith(y) || y.startsWith(x)));
 };
 
+/** A live reload's own probe (lib/egress/check-host.ts) is drydock's, never the agent's traffic. */
+const notCheckHost = (event: EgressEvent): boolean => !isCheckHost(event.host);
+
 /**
  * Incremental, so a log is read line by line however long it is: `push` returns the events that
  * line settled; `end` settles what is still open. What it holds between lines is bounded (at most
@@ -106,6 +110,10 @@ export class TinyproxyLogParser {
 
   push(rawLine: string, dockerTime?: string): EgressEvent[] {
     this.lines += 1;
+    return this.read(rawLine, dockerTime).filter(notCheckHost);
+  }
+
+  private read(rawLine: string, dockerTime?: string): EgressEvent[] {
     // Tolerate the RFC 3339 stamp `docker logs -t` puts in front, and a CR from a copied file.
     let line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
     const stamp = DOCKER_STAMP.exec(line);
@@ -178,7 +186,7 @@ export class TinyproxyLogParser {
   }
 
   end(): EgressEvent[] {
-    return this.open.splice(0).map((p) => this.unresolved(p));
+    return this.open.splice(0).map((p) => this.unresolved(p)).filter(notCheckHost);
   }
 
   private remember(host: string): void {

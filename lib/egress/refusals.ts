@@ -5,6 +5,7 @@
  */
 import type { Protocol } from '../allowlist/types.js';
 import { escapeControls } from '../terminal-text.js';
+import { allowCommand } from './refusal-pages.js';
 import { describeDestination, refusalAdvice, type Decision, type DecisionReason, type EgressEvent } from './decision.js';
 
 export interface DenialSummary {
@@ -133,12 +134,19 @@ export function formatDenialSummary(summaries: readonly DenialSummary[], files?:
   return `${lines.join('\n')}\n`;
 }
 
-/** One refusal as `egress log --follow` prints it, from the typed decision (escaped: it came from the agent). */
-export function formatRefusal(d: Decision): string {
+/**
+ * One refusal as `egress log --follow` prints it, from the typed decision (escaped: it came from the
+ * agent): the `drydock allowlist add` command that allows it — the one the refusal page names —
+ * or why nothing can.
+ */
+export function formatRefusal(d: Decision, project?: string): string {
   const what = d.wouldAllow
-    ? `to allow, add: ${d.wouldAllow.entry}`
+    ? `to allow it: ${allowCommandFor(d.wouldAllow.entry, project)}`
     : d.cannotAllow
       ? `cannot be allowed: ${d.cannotAllow}`
       : (d.detail ?? 'refused');
   return `refused ${escapeControls(describeDestination(d))}  ${escapeControls(what)}`;
 }
+
+const allowCommandFor = (entry: string, project: string | undefined): string =>
+  project ? allowCommand(project, entry) : `drydock allowlist add ${entry}`;
