@@ -14,6 +14,8 @@ export interface PipelineSinks {
   onEvent?: (event: EgressEvent) => void;
   /** Needs the decision context. */
   onDecision?: (decision: Decision) => void;
+  /** False once the decision sink takes no more (a full file): decisions are then not built at all. */
+  wantsDecisions?: () => boolean;
 }
 
 /** Destinations whose decision (minus time, method, detail) is remembered: a flood of one costs one lookup. */
@@ -45,10 +47,10 @@ export class EgressLogPipeline {
       this.tally.add(event);
       return;
     }
-    // The summary's reasons are the decisions' own (port_not_allowed needs the allowlist).
-    const decision = this.decide(event);
-    this.tally.add(decision.reason === event.reason ? event : { ...event, reason: decision.reason });
-    this.sinks.onDecision?.(decision);
+    // The summary's reasons are the decisions' own (port_not_allowed needs the allowlist); a
+    // destination seen before costs no decision, so a flood is as cheap as the parsing.
+    this.tally.add(event, (e) => this.decide(e).reason);
+    if (this.sinks.onDecision && (this.sinks.wantsDecisions?.() ?? true)) this.sinks.onDecision(this.decide(event));
   }
 
   private decide(event: EgressEvent): Decision {

@@ -116,10 +116,10 @@ export class TinyproxyLogParser {
   private read(rawLine: string, dockerTime?: string): EgressEvent[] {
     // Tolerate the RFC 3339 stamp `docker logs -t` puts in front, and a CR from a copied file.
     let line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
-    const stamp = DOCKER_STAMP.exec(line);
+    const stamp = dockerTime === undefined ? DOCKER_STAMP.exec(line) : null;
     if (stamp) line = line.slice(stamp[0].length);
     const when = dockerTime ?? stamp?.[1];
-    const rebind = REBIND.exec(line);
+    const rebind = line.includes('dnsmasq') ? REBIND.exec(line) : null;
     if (rebind) {
       this.remember(rebind[1]!);
       return [];

@@ -53,7 +53,8 @@ export class RefusalTally {
 
   constructor(private readonly maxDestinations = MAX_DESTINATIONS) {}
 
-  add(event: EgressEvent): void {
+  /** `classify` gives a new destination's reason (the decision's); it is not called for one seen before. */
+  add(event: EgressEvent, classify?: (event: EgressEvent) => DecisionReason): void {
     if (event.action === 'allowed') this.allowed += 1;
     if (event.action === 'failed') this.failed += 1;
     if (event.action !== 'denied' || event.host === '') return;
@@ -71,9 +72,10 @@ export class RefusalTally {
       this.unlisted += 1;
       return;
     }
-    const advice = refusalAdvice({ host, port, protocol, reason: event.reason, truncated: event.truncated === true });
+    const reason = classify ? classify(event) : event.reason;
+    const advice = refusalAdvice({ host, port, protocol, reason, truncated: event.truncated === true });
     const suggestion = advice.ok ? advice.entry : `# cannot be allowed: ${advice.reason}`;
-    this.byKey.set(key, { host, port, protocol, count: 1, reason: event.reason, suggestion });
+    this.byKey.set(key, { host, port, protocol, count: 1, reason, suggestion });
   }
 
   destinations(): DenialSummary[] {

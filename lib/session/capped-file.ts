@@ -49,10 +49,20 @@ export class CappedLineFile {
   tailHighWater = 0;
 
   constructor(readonly path: string, options: CappedFileOptions) {
-    this.tailCap = Math.min(options.tailBytes ?? Math.floor(options.maxBytes / 4), options.maxBytes);
+    this.tailCap = Math.max(0, Math.min(options.tailBytes ?? Math.floor(options.maxBytes / 4), options.maxBytes));
     this.headCap = options.maxBytes - this.tailCap;
     this.tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     this.fd = openSync(this.tmp, 'wx', 0o644);
+  }
+
+  /** True once the head is full and there is no tail to keep (`tailBytes: 0`): further lines are only counted. */
+  get full(): boolean {
+    return this.tailCap === 0 && this.omittedLines > 0;
+  }
+
+  /** A line left out without being made (its size unknown): counted in the marker. */
+  omit(): void {
+    this.omittedLines += 1;
   }
 
   /** One line, without its newline. */

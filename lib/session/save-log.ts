@@ -59,6 +59,8 @@ export interface SaveLogOptions {
 
 const marker = (what: string) => (o: { lines: number; bytes: number }) =>
   `# drydock: ${o.lines} lines (${formatBytes(o.bytes)}) of ${what} left out here: the file keeps its first and last part only`;
+const decisionsMarker = (o: { lines: number }) =>
+  safeJsonStringify({ truncated: true, omittedDecisions: o.lines, note: 'the cap was reached: later decisions are not in this file; egress.log keeps the end of the log' });
 
 /** `docker logs` of the sidecar into the session dir, never held whole in memory. */
 export async function saveEgressLog(options: SaveLogOptions): Promise<SavedLog> {
@@ -68,7 +70,8 @@ export async function saveEgressLog(options: SaveLogOptions): Promise<SavedLog> 
   let decisions: CappedLineFile | undefined;
   try {
     raw = dir ? new CappedLineFile(join(dir, EGRESS_LOG_FILE), { maxBytes }) : undefined;
-    decisions = dir && options.decisions ? new CappedLineFile(join(dir, EGRESS_DECISIONS_FILE), { maxBytes }) : undefined;
+    // The decisions file keeps the session's first decisions; egress.log keeps the log's end as well.
+    decisions = dir && options.decisions ? new CappedLineFile(join(dir, EGRESS_DECISIONS_FILE), { maxBytes, tailBytes: 0 }) : undefined;
   } catch (error) {
     raw?.discard();
     raw = undefined;
@@ -82,6 +85,11 @@ export async function saveEgressLog(options: SaveLogOptions): Promise<SavedLog> 
         if (last.push(line.replace(/^\d{4}-\d\d-\d\dT\S+ /, '')) > LAST_LINES) last.shift();
       },
       onDecision: decisions ? (d) => decisions!.write(safeJsonStringify(d)) : undefined,
+      wantsDecisions: () => {
+        if (!decisions?.full) return true;
+        decisions.omit();
+        return false;
+      },
     },
     options.decisions,
   );
@@ -117,7 +125,7 @@ export async function saveEgressLog(options: SaveLogOptions): Promise<SavedLog> 
       result = raw.finish(marker('the log'));
       saved.path = result.path;
     }
-    if (decisions) saved.decisionsPath = decisions.finish(marker('the decisions')).path;
+    if (decisions) saved.decisionsPath = decisions.finish(decisionsMarker).path;
     if (result && result.omittedLines > 0) saved.omitted = { lines: result.omittedLines, bytes: result.omittedBytes };
   } catch (error) {
     raw?.discard();
