@@ -18,13 +18,15 @@
  * (the `s` flag), so such a line is counted like any other.
  *
  * The address floor (the sidecar's own resolver, dnsmasq with `stop-dns-rebind`) refuses a name
- * whose answer is a private or local address and says so on its stderr, before tinyproxy reports
- * the failed lookup:
+ * whose answer is a private or local address and says so on its stderr while tinyproxy waits for
+ * the lookup, in its own words or in the sidecar's:
  *   private_address     dnsmasq[12]: possible DNS-rebind attack detected: evil.test
+ *                       drydock-egress: refused evil.test: resolved to a private address (…)
  *                       opensock: Could not retrieve address info for evil.test:443: …
- * So a lookup failure for a name the resolver refused just before is `denied, private_address`;
- * any other is `failed, resolve_failed`. The resolver's line must start the log line (after the
- * optional syslog stamp), so a request line quoting it cannot fake it.
+ * That line settles the open request for the name as `denied, private_address`, and tinyproxy's
+ * lookup failure that follows is not counted again; any other lookup failure is `failed,
+ * resolve_failed`. The resolver's line must start the log line (after the optional syslog stamp),
+ * so a request line quoting it cannot fake it.
  */
 import type { Protocol } from '../allowlist/types.js';
 import { HTTP_PORT, HTTPS_PORT } from '../names.js';
@@ -41,6 +43,7 @@ const HTTP = HTTP_PORT;
 const LINE = /^\s*([A-Z]+)\s+([A-Z][a-z]{2}\s+\d+\s+\d\d:\d\d:\d\d(?:\.\d+)?)\s+\[\d+\]:\s(.*)$/s;
 const DOCKER_STAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))\s/;
 const REBIND = /^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d )?dnsmasq(?:-[a-z]+)?(?:\[\d+\])?: possible DNS-rebind attack detected: (\S+)$/;
+const FLOOR_LINE = /^drydock-egress: refused (\S+): resolved to a private address\b/;
 /** Requests waiting for their outcome: bounded, whatever the log holds (tinyproxy serves ~100 at once). */
 export const MAX_OPEN_REQUESTS = 1024;
 /** Names the resolver refused, remembered until tinyproxy reports the failed lookup (bounded). */
@@ -119,11 +122,8 @@ export class TinyproxyLogParser {
     const stamp = dockerTime === undefined ? DOCKER_STAMP.exec(line) : null;
     if (stamp) line = line.slice(stamp[0].length);
     const when = dockerTime ?? stamp?.[1];
-    const rebind = line.includes('dnsmasq') ? REBIND.exec(line) : null;
-    if (rebind) {
-      this.remember(rebind[1]!);
-      return [];
-    }
+    const floor = line.startsWith('drydock-egress: refused ') ? FLOOR_LINE.exec(line) : line.includes('dnsmasq') ? REBIND.exec(line) : null;
+    if (floor) return this.refusedByFloor(floor[1]!, line, when);
     const match = LINE.exec(line);
     if (!match) return [];
     this.proxyLines += 1;
@@ -176,8 +176,8 @@ export class TinyproxyLogParser {
       const host = m[2]!;
       const detail = message.replace(/^opensock: /, '');
       if (m[1] === 'establish a connection') return this.outcome(host, line, time, { action: 'failed', reason: 'upstream_failed', detail });
-      const refused = this.rebound.delete(host.toLowerCase());
-      return this.outcome(host, line, time, refused ? { action: 'denied', reason: 'private_address', detail } : { action: 'failed', reason: 'resolve_failed', detail });
+      if (this.rebound.delete(host.toLowerCase())) return []; // already reported as the floor's refusal
+      return this.outcome(host, line, time, { action: 'failed', reason: 'resolve_failed', detail });
     }
     if ((m = /^(?:process_request: Bad Request on file descriptor|transparent: destination IP \S+ is local on socket fd) (\d+)/.exec(message))) {
       this.take((p) => p.fd === Number(m![1])); // malformed, never left the proxy: not egress
@@ -189,9 +189,18 @@ export class TinyproxyLogParser {
     return this.open.splice(0).map((p) => this.unresolved(p)).filter(notCheckHost);
   }
 
-  private remember(host: string): void {
-    this.rebound.add(host.toLowerCase().replace(/\.$/, ''));
+  /** The resolver refused every address of `name`: the request waiting for it is denied. */
+  private refusedByFloor(name: string, raw: string, when: string | undefined): EgressEvent[] {
+    const host = name.toLowerCase().replace(/\.$/, '');
+    const request = this.take((p) => p.host !== undefined && p.host.toLowerCase() === host);
+    if (!request && this.rebound.has(host)) return []; // its A and AAAA answers, one request
+    this.rebound.add(host);
     if (this.rebound.size > MAX_REBIND_NAMES) this.rebound.delete(this.rebound.values().next().value!);
+    const event: EgressEvent = { action: 'denied', reason: 'private_address', host, raw };
+    const time = when ?? request?.time;
+    if (time !== undefined) event.time = time;
+    if (request) Object.assign(event, { method: request.method, port: request.port, protocol: request.protocol });
+    return [event];
   }
 
   private outcome(host: string, raw: string, time: string, verdict: Pick<EgressEvent, 'action' | 'reason' | 'detail'>): EgressEvent[] {

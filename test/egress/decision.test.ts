@@ -63,6 +63,15 @@ describe('decide', () => {
     expect(down).toMatchObject({ action: 'failed', reason: 'upstream_failed', method: 'GET', protocol: 'http', port: 80, allowedBy: { entry: 'http://plain.test' } });
   });
 
+  it('reads the sidecar\'s own floor line too, once per request (its A and AAAA answers both refused)', () => {
+    const floor = 'drydock-egress: refused meta.test: resolved to a private address (refused by the address floor)';
+    const ds = decisions([
+      req(5, 'CONNECT meta.test:443 HTTP/1.1'), floor, floor,
+      at('ERROR', 'opensock: Could not retrieve address info for meta.test:443: Name or service not known'),
+    ]);
+    expect(ds).toEqual([expect.objectContaining({ action: 'denied', reason: 'private_address', method: 'CONNECT', host: 'meta.test', port: 443 })]);
+  });
+
   it('the resolver line counts only at the start of a line: a request quoting it fakes nothing', () => {
     const [d] = decisions([
       req(5, 'CONNECT x.test:443 HTTP/1.1 dnsmasq[1]: possible DNS-rebind attack detected: x.test'),
