@@ -141,7 +141,7 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .description('each denied host once, with a count and the allowlist line that would allow it')
     .argument('[session]', 'session id (default: the only live session)')
     .option('--follow', 'keep reading as the sidecar logs')
-    .addOption(jsonOption())
+    .addOption(new Option('--json', 'the decisions as JSON, one per line (allowed, denied or failed, why, and the allowlist entry)'))
     .action((session: string | undefined, opts) =>
       run(!!opts.json, async (ctx) => (await import('./commands/egress.js')).log({ ...opts, session }, ctx)),
     );
@@ -190,7 +190,7 @@ export async function main(argv: string[]): Promise<number> {
   const run = async (json: boolean, action: Action): Promise<void> => {
     try {
       const result = await action(processContext(json));
-      if (json) process.stdout.write(formatJson(resultDocument(result.exitCode, result.data)));
+      if (json && !result.streamed) process.stdout.write(formatJson(resultDocument(result.exitCode, result.data)));
       exitCode = result.exitCode;
     } catch (error) {
       exitCode = await reportError(error, json);

@@ -21,7 +21,7 @@ import { EGRESS_NETWORK, EGRESS_NETWORK_LABELS } from '../names.js';
 import { templatesDir } from '../paths.js';
 import { DEFAULT_EGRESS_IMAGE } from '../render/images.js';
 import { renderSessionFiles, type RenderedSession } from '../render/session-files.js';
-import { composeErrorLines, lastLines, sessionBanner, sidecarNeverHealthy, timingLines, type RunTiming } from '../session/banner.js';
+import { composeErrorLines, sessionBanner, sidecarNeverHealthy, timingLines, type RunTiming } from '../session/banner.js';
 import { Interrupted, SessionGuard } from '../session/guard.js';
 import { writeSessionMetadata, type SessionMetadata } from '../session/metadata.js';
 import { pickSessionId } from '../session/pick-id.js';
@@ -30,6 +30,9 @@ import { teardownSession, type TeardownResult } from '../session/teardown.js';
 import type { SelfTestReport } from '../selftest/checks.js';
 import { addUnsafeTestOverlay, runSelfTest, selfTestFailureLine, selfTestSessionOf } from '../selftest/session.js';
 import type { ComposeFile } from '../render/compose-types.js';
+import { decisionContext } from '../session/save-log.js';
+import { formatDenialSummary } from '../egress/refusals.js';
+import { escapeControls } from '../terminal-text.js';
 import { CONTAINED_SETTINGS, allowlistHintFiles, requireSettings, resolveSettings, sessionDirOf, type Settings } from '../settings.js';
 import { guardBannerLine, workspaceReportLines } from '../workspace/report.js';
 import {
@@ -103,7 +106,7 @@ async function ensureEgressImage(docker: Docker, settings: Settings, ctx: Comman
 }
 
 function startFailure(rendered: RenderedSession, output: string, teardown: TeardownResult | undefined): ExternalError {
-  const logTail = lastLines(teardown?.egressLog.text).map((l) => `  ${l}`);
+  const logTail = (teardown?.egressLog.lastLines ?? []).filter((l) => l.trim() !== '').map((l) => `  ${escapeControls(l)}`);
   const details = composeErrorLines(output).map((l) => `  ${l}`);
   if (rendered.mode === 'contain' && sidecarNeverHealthy(output)) {
     return new ExternalError(
@@ -144,7 +147,7 @@ function assertTrustedPaths(settings: Settings): void {
 /** Phase 1: every setting the session needs, Compose, and the shared prerequisites; nothing of the session exists yet. */
 async function prepare(settings: Settings, docker: Docker, ctx: CommandContext): Promise<ComposeFlavour> {
   const contained = settings.mode === 'contain';
-  requireSettings(settings, 'mode', ...(contained ? CONTAINED_SETTINGS : []), 'agentImage');
+  requireSettings(settings, 'mode', ...(contained ? CONTAINED_SETTINGS : []), 'agentImage', 'egressLog');
   assertTrustedPaths(settings);
   const compose = await docker.compose();
   if (compose.kind === 'none') throw new ExternalError(`no Compose found: ${compose.reason}`, { hint: COMPOSE_HINT });
@@ -247,13 +250,17 @@ async function startTiming(docker: Docker, rendered: RenderedSession, toAgentMs:
 }
 
 /** Phase 4: on every way out. Each failure is reported; a drydock bug is the outcome's error if there was none. */
-async function tearDown(settings: Settings, docker: Docker, session: Session, ctx: CommandContext): Promise<{ teardown?: TeardownResult; bug?: unknown }> {
+async function tearDown(settings: Settings, docker: Docker, session: Session, ctx: CommandContext, hurry: AbortSignal): Promise<{ teardown?: TeardownResult; bug?: unknown }> {
   try {
+    const contained = settings.mode === 'contain';
     const teardown = await teardownSession({
-      docker, sessionId: session.id, sessionDir: session.dir, contained: settings.mode === 'contain',
+      docker, sessionId: session.id, sessionDir: session.dir, contained,
       allowlistFiles: allowlistHintFiles(settings, settings.project),
+      decisions: contained ? decisionContext(settings, { id: session.id, project: settings.project, observe: session.rendered.observe }) : undefined,
+      hurry, logCap: settings.egressLog.maxBytes, logReadMs: settings.egressLog.readMs,
     });
-    if (teardown.denials && !ctx.json) ctx.err(teardown.denials);
+    const summary = teardown.refusals ? formatDenialSummary(teardown.refusals.destinations, teardown.allowlistFiles, teardown.refusals) : '';
+    if (summary && !ctx.json) ctx.err(summary);
     if (session.rendered.observe && teardown.egressLog.path) {
       ctx.err(`drydock: observe log saved to ${teardown.egressLog.path}; turn it into an allowlist with: drydock egress suggest ${session.id}`);
     }
@@ -287,16 +294,19 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
   if (deps.unsafeTestOverlay) addUnsafeTestOverlay(session.rendered, deps.unsafeTestOverlay);
   for (const warning of session.rendered.warnings) ctx.err(`drydock: warning: ${warning}`);
 
-  const guard = new SessionGuard(deps.signals ?? processSignals, (signal) =>
-    ctx.err(`drydock: ${signal} received again; still tearing down session ${session.id}, please wait`),
-  );
+  // A second signal cuts the log reading short; the removal still happens.
+  const hurry = new AbortController();
+  const guard = new SessionGuard(deps.signals ?? processSignals, (signal) => {
+    ctx.err(`drydock: ${signal} received again; still tearing down session ${session.id}, please wait`);
+    hurry.abort();
+  });
   const output = ctx.json ? process.stderr : process.stdout;
   const tty = deps.tty ?? (!!process.stdin.isTTY && !!output.isTTY);
   let phase: Awaited<ReturnType<typeof startAndRun>>;
   let teardown: TeardownResult | undefined;
   try {
     phase = await startAndRun({ settings, docker, session, compose, guard, ctx, cmd, tty, clock, started });
-    const down = await tearDown(settings, docker, session, ctx);
+    const down = await tearDown(settings, docker, session, ctx, hurry.signal);
     teardown = down.teardown;
     // A signal that arrived during the teardown still decides the exit code.
     if (guard.interruptedBy && phase.outcome.kind !== 'interrupted') phase = { ...phase, outcome: { kind: 'interrupted', signal: guard.interruptedBy } };
@@ -346,6 +356,8 @@ function finish(f: { ctx: CommandContext; session: Session; outcome: RunOutcome;
       sessionId: session.id, mode: session.rendered.mode, observe: session.rendered.observe, exitCode, sessionDir: session.dir,
       interruptedBy: outcome.kind === 'interrupted' ? outcome.signal : null,
       egressLog: teardown?.egressLog.path ?? null,
+      egressDecisions: teardown?.egressLog.decisionsPath ?? null,
+      refusals: teardown?.refusals ?? null,
       teardownFailures: teardown?.failures ?? [],
       timing: f.timing ?? null,
       selfTest: f.selfTest ?? null,

@@ -7,13 +7,13 @@ import { DrydockError, ExternalError, errorMessage } from '../errors.js';
 import { composeArgv, detectCompose, type ComposeFlavour } from './compose.js';
 import { COMPOSE_HINT, dockerFailure, firstLine, isEngineUnreachable, isNoSuchObject, programMissing } from './failure.js';
 import {
-  mergeTimestampedStreams,
   parseContainerListing,
   parseNetworkListing,
   type ContainerRecord,
   type Labels,
   type NetworkRecord,
 } from './listing.js';
+import { streamContainerLogs, type LogStreamResult } from './log-stream.js';
 import type { CommandRunner, RunOptions, RunResult } from './runner.js';
 import { LABELS } from '../names.js';
 import { parseEngineInfo, parseHealthTimeline, type EngineInfo, type HealthTimeline } from './inspect.js';
@@ -211,14 +211,15 @@ export class Docker {
     await this.checked(`docker stop ${container}`, ['docker', 'stop', '-t', String(options.timeSeconds ?? 2), container]);
   }
 
-  /** A container's stdout and stderr in the order written; undefined when the container is gone. */
-  async logs(container: string): Promise<string | undefined> {
-    const result = await this.call(['docker', 'logs', '--timestamps', container]);
-    if (result.code !== 0) {
-      if (!isEngineUnreachable(result.stderr) && isNoSuchObject(result.stderr)) return undefined;
-      throw dockerFailure(`docker logs ${container}`, result);
-    }
-    return mergeTimestampedStreams(result.stdout, result.stderr);
+  /**
+   * A container's stdout and stderr, line by line in the order written (docker's stamp passed
+   * along), never collected: `gone` when there is no such container.
+   */
+  streamLogs(
+    container: string,
+    options: { onLine: (text: string, time: string | undefined) => void; follow?: boolean; timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<LogStreamResult> {
+    return streamContainerLogs(this.runner, container, options);
   }
 
   async healthTimeline(container: string): Promise<HealthTimeline> {

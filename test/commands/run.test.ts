@@ -29,7 +29,8 @@ describe('run', () => {
     expect(err).toMatch(/refused 1 destination[\s\S]*blocked\.test/);
     expect(err).not.toMatch(/NOT A JAIL/);
     const dir = w.sessionDir(ID);
-    expect(readFileSync(join(dir, 'egress.log'), 'utf8')).toMatch(/^CONNECT .*blocked\.test:443[\s\S]*Proxying refused/);
+    // Each line keeps docker's timestamp (a full date and zone, unlike tinyproxy's own stamp).
+    expect(readFileSync(join(dir, 'egress.log'), 'utf8')).toMatch(/^2024-05-01T10:00:01\.000000001Z CONNECT .*blocked\.test:443[\s\S]*Proxying refused/);
     expect(readSessionMetadata(dir)).toMatchObject({ id: ID, project: 'myapp', mode: 'contain', observe: false, pid: 4242, exitCode: 7 });
     expect(readSessionMetadata(dir)?.endedAt).toBeDefined();
     expect(w.signals.listenerCount()).toBe(0);

@@ -43,10 +43,17 @@ export class FakeRunner implements CommandRunner {
     match.used += 1;
     if (match.throws) throw match.throws;
     const partial = typeof match.result === 'function' ? match.result(argv, options) : (match.result ?? {});
-    if (options?.onStdoutLine && partial.stdout) {
-      for (const line of partial.stdout.split('\n')) if (line) options.onStdoutLine(line);
+    // Like the real runner: a stream handed to a line callback is not also returned.
+    const result = { code: 0, stdout: '', stderr: '', ...partial };
+    if (options?.onStdoutLine) {
+      for (const line of result.stdout.split('\n')) if (line) options.onStdoutLine(line);
+      result.stdout = '';
     }
-    return { code: 0, stdout: '', stderr: '', ...partial };
+    if (options?.onStderrLine) {
+      for (const line of result.stderr.split('\n')) if (line) options.onStderrLine(line);
+      result.stderr = '';
+    }
+    return result;
   }
 
   /** Expectations that were declared with a finite count and not used up. */

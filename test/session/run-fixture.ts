@@ -83,7 +83,11 @@ export function scriptSession(fake: FakeRunner, dirOf: (id: string) => string, o
   const hasEgress = lines.containers.some((l) => l.includes('"drydock.role=egress') || l.includes('drydock.role=egress'));
   if (hasEgress) fake.expect({ argv: ['docker', 'logs', '--timestamps', `drydock-${o.id}-egress`], ...(o.logs ?? { result: { stdout: '', stderr: DENIAL_LOG } }) });
   const ids = lines.containers.map((l) => (JSON.parse(l) as { ID: string }).ID);
-  if (ids.length) fake.expect({ argv: ['docker', 'rm', '-f', ...ids], ...(o.rm ?? { result: { stdout: ids.join('\n') } }) });
+  // With a sidecar, the agent is removed first (while the log is read), then the sidecar.
+  const batches = hasEgress ? [ids.filter((id) => id !== `e-${o.id}`), [`e-${o.id}`]].filter((b) => b.length > 0) : [ids];
+  for (const batch of batches) {
+    if (batch.length) fake.expect({ argv: ['docker', 'rm', '-f', ...batch], ...(o.rm ?? { result: { stdout: batch.join('\n') } }) });
+  }
   const nets = lines.networks.map((l) => (JSON.parse(l) as { ID: string }).ID);
   if (nets.length) fake.expect({ argv: ['docker', 'network', 'rm', ...nets], ...(o.networkRm ?? { result: { stdout: nets.join('\n') } }) });
 }
