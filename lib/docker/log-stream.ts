@@ -36,6 +36,7 @@ export class StreamMerger {
   private readonly heads = [0, 0];
   private readonly last = ['', ''];
   private readonly ended = [false, false];
+  private flushing = false;
   /** The most lines ever held at once (for the bounded-memory test). */
   highWater = 0;
 
@@ -54,6 +55,17 @@ export class StreamMerger {
     this.drain();
   }
 
+  /**
+   * Release every queued line now, in time order. While following a live log one stream may stay
+   * silent for good (tinyproxy writes only to stderr): without this its lines would wait for the
+   * merge window to fill. The follower calls it once the log has been quiet for a moment.
+   */
+  flush(): void {
+    this.flushing = true;
+    this.drain();
+    this.flushing = false;
+  }
+
   private keyOf(stream: 0 | 1): string {
     const q = this.queues[stream];
     return q.length > this.heads[stream]! ? q[q.length - 1]!.key : this.last[stream] ? normaliseTime(this.last[stream]!) : '';
@@ -70,8 +82,8 @@ export class StreamMerger {
       const b = this.size(1) > 0 ? this.queues[1][this.heads[1]!]! : undefined;
       let pick: 0 | 1 | undefined;
       if (a && b) pick = a.key <= b.key ? 0 : 1;
-      else if (a) pick = this.ended[1] || this.size(0) > this.window ? 0 : undefined;
-      else if (b) pick = this.ended[0] || this.size(1) > this.window ? 1 : undefined;
+      else if (a) pick = this.ended[1] || this.flushing || this.size(0) > this.window ? 0 : undefined;
+      else if (b) pick = this.ended[0] || this.flushing || this.size(1) > this.window ? 1 : undefined;
       if (pick === undefined) return;
       const item = this.queues[pick][this.heads[pick]!]!;
       this.heads[pick]! += 1;
@@ -110,6 +122,9 @@ export interface LogStreamResult {
   lines: number;
 }
 
+/** How often a follower releases what it holds (a line may then be shown up to this late). */
+export const FOLLOW_FLUSH_MS = 200;
+
 /** docker's own complaints (lines on stderr without a stamp), kept for the error message. */
 const ERROR_TAIL = 20;
 
@@ -134,6 +149,8 @@ export async function streamContainerLogs(
   const signals = [options.signal, options.timeoutMs !== undefined ? AbortSignal.timeout(options.timeoutMs) : undefined].filter((s): s is AbortSignal => s !== undefined);
   const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
   const argv = ['docker', 'logs', '--timestamps', ...(options.follow ? ['--follow'] : []), container];
+  // Following: what arrived is shown within a moment, even while the other stream stays silent.
+  const flusher = options.follow ? setInterval(() => merger.flush(), FOLLOW_FLUSH_MS) : undefined;
   let result;
   try {
     result = await runner.run(argv, {
@@ -146,6 +163,8 @@ export async function streamContainerLogs(
     });
   } catch (error) {
     throw programMissing(error) ?? error;
+  } finally {
+    if (flusher) clearInterval(flusher);
   }
   const stopped = signal?.aborted === true;
   merger.end(0); // what was read before a stop is delivered too

@@ -31,6 +31,38 @@ describe('StreamMerger', () => {
   });
 });
 
+describe('StreamMerger.flush (following a live log)', () => {
+  it('releases what one stream holds while the other stays silent, in time order', () => {
+    const out: string[] = [];
+    const m = new StreamMerger((text) => out.push(text));
+    m.push(1, `${stamp(2)} refused b`);
+    m.push(1, `${stamp(3)} refused c`);
+    expect(out, 'stdout is silent and not ended: held').toEqual([]);
+    m.flush();
+    expect(out).toEqual(['refused b', 'refused c']);
+    m.push(0, `${stamp(4)} d`);
+    m.push(1, `${stamp(5)} e`);
+    m.flush();
+    expect(out).toEqual(['refused b', 'refused c', 'd', 'e']);
+  });
+
+  it('a follower shows a stderr-only line without waiting for the stream to end', async () => {
+    const seen: string[] = [];
+    let release: () => void = () => {};
+    const runner: CommandRunner = {
+      run: (_argv, options?: RunOptions) => new Promise((done) => {
+        options?.onStderrLine?.(`${stamp(1)} NOTICE refused x`);
+        release = () => done({ code: 0, stdout: '', stderr: '' });
+      }),
+    };
+    const reading = streamContainerLogs(runner, 'c', { follow: true, onLine: (text) => seen.push(text) });
+    await new Promise((r) => setTimeout(r, 600));
+    expect(seen).toEqual(['NOTICE refused x']);
+    release();
+    await reading;
+  });
+});
+
 describe('LineSplitter', () => {
   it('joins lines across chunks and cuts an endless line at its cap, dropping the rest of it', () => {
     const lines: string[] = [];
