@@ -28,6 +28,9 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .addOption(projectOption())
     .addOption(modeOption())
     .option('--observe', 'let everything through but log every destination (NOT a jail)')
+    .option('--no-persist', "give the agent a fresh home for this session only (its state is not kept)")
+    .option('--ssh-agent', 'forward your ssh-agent into the agent (it can use every key in it)')
+    .option('--allow-root', 'permit DRYDOCK_AGENT_USER=0 (a root agent; not recommended)')
     .addOption(jsonOption())
     .argument('[cmd...]', 'command to run in the agent container (after --)')
     .action((cmd: string[], opts) =>
@@ -66,9 +69,34 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .addOption(projectOption())
     .option('--session <id>', 'session id (default: <project>-<4 hex>, generated)')
     .option('--observe', 'render the observe-mode proxy config (allows everything, logs it)')
+    .option('--no-persist', 'render a per-session home instead of the persistent agent state')
+    .option('--allow-root', 'permit DRYDOCK_AGENT_USER=0 (a root agent; not recommended)')
     .requiredOption('--out <dir>', 'directory to write into')
     .addOption(jsonOption())
     .action((opts) => run(!!opts.json, async (ctx) => (await import('./commands/render.js')).render(opts, ctx)));
+
+  program
+    .command('build')
+    .description('(re)build the default agent image drydock-agent:latest with your uid/gid')
+    .option('--claude-code-version <version>', 'the Claude Code version to install (npm version or tag; default latest)')
+    .option('--codex-version <version>', 'also install Codex (@openai/codex) at this version')
+    .option('--no-cache', 'build from scratch (fetch the newest "latest")')
+    .addOption(jsonOption())
+    .action((opts) => run(!!opts.json, async (ctx) => (await import('./commands/build.js')).build(opts, ctx)));
+
+  const state = program.command('state').description("the agent's persistent per-project state (its home)");
+  state
+    .command('path')
+    .description("where the project's agent state lives")
+    .addOption(projectOption())
+    .addOption(jsonOption())
+    .action((opts) => run(!!opts.json, async (ctx) => (await import('./commands/state.js')).path(opts, ctx)));
+  state
+    .command('clear')
+    .description("delete the project's agent state (login, history, settings); the next session starts fresh")
+    .addOption(projectOption())
+    .addOption(jsonOption())
+    .action((opts) => run(!!opts.json, async (ctx) => (await import('./commands/state.js')).clear(opts, ctx)));
 
   const allowlist = program.command('allowlist').description('compile, check and list the egress allowlist');
   allowlist

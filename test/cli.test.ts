@@ -20,6 +20,8 @@ const env = {
   DRYDOCK_STATE_DIR: join(home, 'state'),
   DOCKER_HOST: `unix://${join(home, 'no-such-dir', 'docker.sock')}`,
   DOCKER_CONFIG: join(home, 'docker-config'),
+  // As a non-root user would: no "drydock runs as root" warning on stderr when the tests run as root.
+  DRYDOCK_AGENT_USER: '1000:1000',
 };
 
 function drydock(args: string[], cwd = home) {
@@ -35,7 +37,7 @@ describe('built CLI', () => {
   it('--help lists every command', () => {
     const { code, stdout } = drydock(['--help']);
     expect(code).toBe(0);
-    for (const command of ['run', 'stop', 'gc', 'doctor', 'render', 'allowlist', 'egress']) {
+    for (const command of ['run', 'stop', 'gc', 'doctor', 'render', 'build', 'state', 'allowlist', 'egress']) {
       expect(stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     }
   });
@@ -66,7 +68,7 @@ describe('built CLI', () => {
     const { code, stderr } = drydock(['render', '--project', 'demo', '--out', out]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress-filter', 'tinyproxy.conf']);
+    expect(readdirSync(out).sort()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress-filter', 'ssh_config', 'tinyproxy.conf']);
     expect(existsSync(join(out, 'docker-compose.dood.yml'))).toBe(false);
   });
 

@@ -5,8 +5,9 @@ import { resolveProjectName } from '../paths.js';
 import { resolveMode } from '../render/mode.js';
 import { renderSessionFiles } from '../render/session.js';
 import { newSessionId, validateSessionId } from '../session/id.js';
+import { prepareAgent, type AgentDeps, type AgentFlags } from '../agent/session.js';
 
-export interface RenderOptions {
+export interface RenderOptions extends AgentFlags {
   mode?: string;
   project?: string;
   session?: string;
@@ -21,11 +22,13 @@ function shellQuote(word: string): string {
 }
 
 /** `drydock render --out DIR`: the files `run` would use, written for inspection or by hand use. */
-export async function render(opts: RenderOptions, ctx: CommandContext): Promise<CommandResult> {
+export async function render(opts: RenderOptions, ctx: CommandContext, deps: AgentDeps = {}): Promise<CommandResult> {
   const mode = resolveMode(opts.mode, ctx.env);
   const project = resolveProjectName(opts.project, ctx.cwd);
   const sessionId = opts.session !== undefined ? validateSessionId(opts.session) : newSessionId(project);
+  const agent = await prepareAgent({ env: ctx.env, cwd: ctx.cwd, project, mode, flags: opts, deps });
   const rendered = renderSessionFiles({
+    agent: agent.request,
     env: ctx.env,
     cwd: ctx.cwd,
     project,

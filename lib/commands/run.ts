@@ -23,8 +23,12 @@ import { writeSessionMetadata, type SessionMetadata } from '../session/metadata.
 import { pickSessionId } from '../session/pick-id.js';
 import { SIGNAL_EXIT_CODE, processSignals, systemClock, type Clock, type SignalSource } from '../session/signals.js';
 import { teardownSession, type TeardownResult } from '../session/teardown.js';
+import { agentBannerLines } from '../agent/banner.js';
+import { ensureAgentImage } from '../agent/image.js';
+import { prepareAgent, type AgentDeps, type AgentFlags } from '../agent/session.js';
+import { ensureAgentHome } from '../agent/state.js';
 
-export interface RunOptions {
+export interface RunOptions extends AgentFlags {
   project?: string;
   mode?: string;
   observe?: boolean;
@@ -32,7 +36,7 @@ export interface RunOptions {
   cmd: string[];
 }
 
-export interface RunDeps {
+export interface RunDeps extends AgentDeps {
   runner?: CommandRunner;
   signals?: SignalSource;
   clock?: Clock;
@@ -98,6 +102,7 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
   const project = resolveProjectName(opts.project, ctx.cwd);
   if (contained) assertEgressImageAllowed(ctx.env);
   const cmd = agentCommand(opts.cmd, ctx.env);
+  const agent = await prepareAgent({ env: ctx.env, cwd: ctx.cwd, project, mode, flags: opts, deps });
   const docker = new Docker(deps.runner ?? processRunner(ctx.env));
   const compose = await docker.compose();
   if (compose.kind === 'none') throw new ExternalError(`no Compose found: ${compose.reason}`, { hint: COMPOSE_HINT });
@@ -107,6 +112,7 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
     await ensureEgressImage(docker, ctx);
     await docker.ensureNetwork(EGRESS_NETWORK, { 'drydock.shared': 'egress' });
   }
+  await ensureAgentImage(docker, ctx.env, agent.build, ctx.err);
 
   const sessionId = await pickSessionId({
     project,
@@ -118,7 +124,8 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
   const dir = sessionDir(ctx.env, sessionId);
   let rendered: ReturnType<typeof renderSessionFiles>;
   try {
-    rendered = renderSessionFiles({ env: ctx.env, cwd: ctx.cwd, project, mode, observe, sessionId, outDir: dir });
+    rendered = renderSessionFiles({ env: ctx.env, cwd: ctx.cwd, project, mode, observe, sessionId, outDir: dir, agent: agent.request });
+    if (rendered.agentHome) ensureAgentHome(rendered.agentHome, rendered.agentUser, { uid: deps.hostIds?.uid ?? process.getuid?.() ?? 0 });
   } catch (error) {
     // Nothing was written (the render is all-or-nothing): give back the reserved, empty directory.
     rmSync(dir, { recursive: true, force: true });
@@ -151,7 +158,7 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
     if (up.code !== 0) {
       upOutput = `${up.stderr}\n${up.stdout}`;
     } else {
-      for (const line of sessionBanner(rendered, { compose: describeCompose(compose) })) ctx.err(line);
+      for (const line of [...sessionBanner(rendered, { compose: describeCompose(compose) }), ...agentBannerLines(rendered, agent.passEnv)]) ctx.err(line);
       const toAgentMs = clock.now() - started;
       if (ctx.env.DRYDOCK_RUN_TIMING === '1') {
         timing = { toAgentMs };
@@ -162,7 +169,7 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
         for (const line of timingLines(timing)) ctx.err(line);
       }
       const tty = deps.tty ?? (!!process.stdin.isTTY && !!process.stdout.isTTY);
-      exitCode = await docker.exec(rendered.agentContainer, cmd, { tty, signal: guard.signal });
+      exitCode = await docker.exec(rendered.agentContainer, cmd, { tty, signal: guard.signal, passEnv: agent.passEnv });
       checkpoint();
     }
   } catch (error) {

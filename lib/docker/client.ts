@@ -100,8 +100,9 @@ export class Docker {
     throw dockerFailure(`docker image inspect ${ref}`, result);
   }
 
-  async buildImage(options: { tag: string; contextDir: string; buildArgs?: Record<string, string>; signal?: AbortSignal }): Promise<void> {
+  async buildImage(options: { tag: string; contextDir: string; buildArgs?: Record<string, string>; signal?: AbortSignal; noCache?: boolean }): Promise<void> {
     const args = Object.entries(options.buildArgs ?? {}).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
+    if (options.noCache) args.unshift('--no-cache');
     const result = await this.call(['docker', 'build', '-t', options.tag, ...args, options.contextDir], { signal: options.signal });
     if (result.code !== 0) {
       const tail = `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-15).join('\n');
@@ -163,9 +164,14 @@ export class Docker {
   }
 
   /** Run a command in a container with the terminal handed over; resolves to the command's exit code. */
-  async exec(container: string, cmd: readonly string[], options: { tty: boolean; signal?: AbortSignal }): Promise<number> {
+  /**
+   * `passEnv` are NAMES: `-e NAME` makes the docker CLI take the value from its own environment
+   * (drydock's), so a credential's value is never in an argv (lib/agent/credentials.ts).
+   */
+  async exec(container: string, cmd: readonly string[], options: { tty: boolean; signal?: AbortSignal; passEnv?: readonly string[] }): Promise<number> {
     const flags = options.tty ? ['-i', '-t'] : ['-i'];
-    const result = await this.call(['docker', 'exec', ...flags, container, ...cmd], { stdio: 'inherit', signal: options.signal });
+    const env = (options.passEnv ?? []).flatMap((name) => ['-e', name]);
+    const result = await this.call(['docker', 'exec', ...flags, ...env, container, ...cmd], { stdio: 'inherit', signal: options.signal });
     return result.code;
   }
 

@@ -24,6 +24,7 @@ import {
   proxyUrl,
 } from './names.js';
 import type { Env } from '../context.js';
+import { agentPieces, sshConfigMount, type AgentRuntime } from '../agent/runtime.js';
 
 export interface SessionSpec {
   sessionId: string;
@@ -39,6 +40,8 @@ export interface SessionSpec {
   dockerSocketGid?: number;
   /** dood: the engine's socket on the host (default /var/run/docker.sock; see hostDockerSocket). */
   dockerSocket?: string;
+  /** Who the agent runs as, its home, CA, git identity, telemetry (lib/agent/runtime.ts). */
+  agent: AgentRuntime;
 }
 
 /**
@@ -56,7 +59,10 @@ export interface RenderedCompose {
   overlayFileName: string;
 }
 
-/** Capabilities the agent keeps: enough for package managers to chown/setuid in its own files. */
+/**
+ * Capabilities a ROOT agent keeps (only with --allow-root): enough for package managers to
+ * chown/setuid in its own files. A non-root agent gets none: it could not use them anyway.
+ */
 export const AGENT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'];
 export const NO_NEW_PRIVILEGES = 'no-new-privileges:true';
 /** Defaults that keep the agent's optional phone-home traffic off; each yields to the user's own value. */
@@ -86,6 +92,7 @@ export function sessionLabels(spec: SessionSpec, role: 'agent' | 'egress' | 'net
 
 function renderBase(spec: SessionSpec): ComposeFile {
   const workspace: BindMount = { type: 'bind', source: escapeInterpolation(spec.projectDir), target: WORKSPACE };
+  const pieces = agentPieces(spec.agent);
   const agent: ComposeService = {
     image: spec.agentImage,
     container_name: agentContainerName(spec.sessionId),
@@ -94,12 +101,16 @@ function renderBase(spec: SessionSpec): ComposeFile {
     // and the container outlives one command (the devcontainers pattern).
     command: ['sleep', 'infinity'],
     init: false,
+    // Whatever USER the image names: a root image must not make a root agent.
+    user: pieces.user,
     working_dir: WORKSPACE,
-    volumes: [workspace],
+    volumes: [workspace, ...pieces.volumes.map((m) => ({ ...m, source: escapeInterpolation(m.source) }))],
+    environment: pieces.environment,
     cap_drop: ['ALL'],
-    cap_add: [...AGENT_CAPABILITIES],
     security_opt: [NO_NEW_PRIVILEGES],
   };
+  if (spec.agent.root) agent.cap_add = [...AGENT_CAPABILITIES];
+  if (pieces.tmpfs.length > 0) agent.tmpfs = pieces.tmpfs;
   return { services: { [AGENT_SERVICE]: agent } };
 }
 
@@ -110,7 +121,7 @@ function agentEnvironment(spec: SessionSpec): Record<string, string> {
   // so no client tries to reach it through the proxy (and directly it has no route).
   const noProxy = [egressContainerName(spec.sessionId), 'localhost', '127.0.0.1', '::1', '169.254.169.254'].join(',');
   for (const name of NO_PROXY_VARIABLES) env[name] = noProxy;
-  for (const [name, value] of Object.entries(TELEMETRY_DEFAULTS)) {
+  for (const [name, value] of Object.entries(spec.agent.telemetryDefaults ? TELEMETRY_DEFAULTS : {})) {
     const own = spec.userEnv[name];
     env[name] = escapeInterpolation(own === undefined ? value : own);
   }
@@ -121,6 +132,7 @@ function renderContainOverlay(spec: SessionSpec): ComposeFile {
   const agent: ComposeService = {
     networks: [INTERNAL_NETWORK_KEY],
     environment: agentEnvironment(spec),
+    volumes: [sshConfigMount()],
     depends_on: { [EGRESS_SERVICE]: { condition: 'service_healthy' } },
   };
   const sidecar: ComposeService = {

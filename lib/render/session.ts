@@ -23,11 +23,15 @@ import {
   egressContainerName,
   internalNetworkName,
   EGRESS_NETWORK,
+  PROXY_PORT,
 } from './names.js';
 import { hostDockerSocket, renderOverlay, type SessionSpec } from './overlay.js';
 import { validateCompose } from './validate.js';
 import { composeYaml } from './yaml.js';
 import type { Env } from '../context.js';
+import { agentSetup, type AgentRequest } from '../agent/setup.js';
+import { AGENT_FILE_NAMES } from '../agent/runtime.js';
+import type { InvariantExpectations } from './invariants.js';
 
 export interface RenderRequest {
   env: Env;
@@ -46,6 +50,8 @@ export interface RenderRequest {
   validateSchema?: boolean;
   /** dood: the gid of the host's docker.sock (default: stat'ed; injectable for tests). */
   dockerSocketGid?: (socketPath: string) => number | undefined;
+  /** The agent's user, home, git identity and flags (lib/agent/setup.ts). */
+  agent?: AgentRequest;
 }
 
 export interface RenderedSession {
@@ -54,7 +60,7 @@ export interface RenderedSession {
   mode: Mode;
   observe: boolean;
   outDir: string;
-  files: { base: string; overlay: string; filter?: string; tinyproxyConf?: string };
+  files: { base: string; overlay: string; filter?: string; tinyproxyConf?: string } & Partial<Record<keyof typeof AGENT_FILE_NAMES, string>>;
   composeFiles: string[];
   composeProject: string;
   agentContainer: string;
@@ -70,6 +76,10 @@ export interface RenderedSession {
   };
   /** Allowlist warnings, one `FILE:LINE: …` line each, for the caller to print on stderr. */
   warnings: string[];
+  /** Who the agent runs as, and its persistent home on the host (undefined: a per-session tmpfs). */
+  agentUser: { uid: number; gid: number; source: string; root: boolean };
+  agentHome?: string;
+  extraCa?: string;
 }
 
 function socketGid(path: string): number | undefined {
@@ -80,8 +90,8 @@ function socketGid(path: string): number | undefined {
   }
 }
 
-function assertInvariants(merged: ComposeFile, mode: Mode): void {
-  const violations = mode === 'contain' ? checkContainedInvariants(merged) : checkDoodInvariants(merged);
+function assertInvariants(merged: ComposeFile, mode: Mode, expect: InvariantExpectations): void {
+  const violations = mode === 'contain' ? checkContainedInvariants(merged, expect) : checkDoodInvariants(merged, expect);
   if (violations.length > 0) {
     throw new ExternalError(`the rendered ${mode} session breaks its invariants: ${violations.map((v) => v.message).join('; ')}`, {
       hint: 'this is a drydock bug: nothing was written; please report it',
@@ -97,8 +107,9 @@ function header(req: RenderRequest, what: string): string {
 }
 
 /** A directory rendered before in the other mode must not keep that mode's files next to this one's. */
-function removeStaleFiles(outDir: string, mode: Mode): void {
-  const stale = mode === 'contain' ? [FILE_NAMES.dood] : [FILE_NAMES.contain, FILE_NAMES.filter, FILE_NAMES.tinyproxyConf];
+function removeStaleFiles(outDir: string, mode: Mode, written: ReadonlySet<string>): void {
+  const stale: string[] = mode === 'contain' ? [FILE_NAMES.dood] : [FILE_NAMES.contain, FILE_NAMES.filter, FILE_NAMES.tinyproxyConf];
+  for (const name of Object.values(AGENT_FILE_NAMES)) if (!written.has(name)) stale.push(name);
   for (const name of stale) rmSync(join(outDir, name), { force: true });
 }
 
@@ -109,15 +120,21 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
   const agent = agentImage(req.env);
   const egress = contained ? egressImage(req.env) : undefined;
 
+  const projectDir = resolve(req.cwd);
+  const setup = agentSetup({
+    env: req.env, projectDir, project: req.project, mode: req.mode, request: req.agent,
+    ...(contained && { proxy: { host: egressContainerName(req.sessionId), port: PROXY_PORT } }),
+  });
   const spec: SessionSpec = {
     sessionId: req.sessionId,
     project: req.project,
-    projectDir: resolve(req.cwd),
+    projectDir,
     mode: req.mode,
     observe: req.observe,
     agentImage: agent,
     egressImage: egress?.image ?? '',
     userEnv: { ...req.env },
+    agent: setup.runtime,
   };
   if (!contained) {
     spec.dockerSocket = hostDockerSocket(req.env);
@@ -125,7 +142,7 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
     if (gid !== undefined) spec.dockerSocketGid = gid;
   }
   const { base, overlay, overlayFileName } = renderOverlay(spec);
-  assertInvariants(mergeCompose(base, overlay), req.mode);
+  assertInvariants(mergeCompose(base, overlay), req.mode, { rootAgent: setup.runtime.root, telemetryDefaults: setup.runtime.telemetryDefaults });
   if (req.validateSchema !== false) {
     validateCompose(base, FILE_NAMES.base);
     validateCompose(overlay, overlayFileName);
@@ -148,7 +165,14 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
     agentContainer: agentContainerName(req.sessionId),
     agentImage: agent,
     warnings: [],
+    agentUser: { uid: setup.user.uid, gid: setup.user.gid, source: setup.user.source, root: setup.user.root },
+    ...(setup.home !== undefined && { agentHome: setup.home }),
+    ...(setup.extraCaSource !== undefined && { extraCa: setup.extraCaSource }),
   };
+  for (const file of setup.files) {
+    files[file.key] = join(outDir, file.name);
+    writes.push({ path: files[file.key]!, content: file.content });
+  }
 
   if (contained && egress) {
     const loaded = loadAllowlistsOrThrow({ env: req.env, project: req.project });
@@ -172,11 +196,14 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
       warnings: loaded.warnings.map((d) => formatDiagnostic(d)),
     });
   }
+  rendered.warnings.push(...setup.warnings);
 
   writeFilesAtomic(writes);
   // The sidecar reads its mounts as uid 10001, not as the file's owner: a restrictive umask
   // must not make them unreadable (the entrypoint would then refuse to start).
   for (const path of [files.filter, files.tinyproxyConf]) if (path) chmodSync(path, 0o644);
-  removeStaleFiles(outDir, req.mode);
+  // Likewise the agent's files, read by the agent's uid.
+  for (const file of setup.files) chmodSync(join(outDir, file.name), 0o644);
+  removeStaleFiles(outDir, req.mode, new Set(setup.files.map((f) => f.name)));
   return rendered;
 }

@@ -22,7 +22,7 @@ beforeEach(() => {
   writeFileSync(join(root, 'baseline.conf'), '# test baseline\napi.anthropic.com\n');
   writeFileSync(join(root, 'config', 'egress-allowlist'), '*.npmjs.org\nhttp://deb.debian.org\n');
   writeFileSync(join(root, 'config', 'egress-allowlist-demo'), 'github.com:22\n');
-  env = { DRYDOCK_CONFIG_DIR: join(root, 'config'), DRYDOCK_BASELINE: join(root, 'baseline.conf') };
+  env = { DRYDOCK_CONFIG_DIR: join(root, 'config'), DRYDOCK_STATE_DIR: join(root, 'state'), DRYDOCK_BASELINE: join(root, 'baseline.conf') };
 });
 
 afterEach(() => rmSync(root, { recursive: true, force: true }));
@@ -37,12 +37,13 @@ function request(overrides: Partial<RenderRequest> = {}): RenderRequest {
     sessionId: 'demo-1a2b',
     outDir: join(root, 'out'),
     dockerSocketGid: () => 999,
+    agent: { hostIds: { uid: 1000, gid: 1000 } },
     ...overrides,
   };
 }
 
 const outFiles = () => (existsSync(join(root, 'out')) ? readdirSync(join(root, 'out')).sort() : []);
-const normalise = (text: string) => text.split(projectDir).join('<PROJECT_DIR>');
+const normalise = (text: string) => text.split(projectDir).join('<PROJECT_DIR>').split(root).join('<ROOT>');
 
 describe('renderSessionFiles: snapshots', () => {
   it.each([
@@ -137,7 +138,7 @@ describe('renderSessionFiles', () => {
     renderSessionFiles(request({ mode: 'dood' }));
     expect(outFiles()).toEqual(['docker-compose.dood.yml', 'docker-compose.yml']);
     renderSessionFiles(request());
-    expect(outFiles()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress-filter', 'tinyproxy.conf']);
+    expect(outFiles()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress-filter', 'ssh_config', 'tinyproxy.conf']);
   });
 
   it('leaves the sidecar\'s mounts readable by its uid under a restrictive umask', () => {

@@ -34,6 +34,8 @@ export interface ScriptOptions {
   mode?: 'contain' | 'dood';
   collisions?: string[];
   imagePresent?: boolean;
+  /** The default agent image: present (default), missing (then built), or 'custom' (DRYDOCK_AGENT_IMAGE: not looked at). */
+  agentImage?: 'present' | 'missing' | 'custom';
   up?: Step;
   exec?: Step;
   execArgv?: string[];
@@ -60,6 +62,11 @@ export function scriptSession(fake: FakeRunner, dirOf: (id: string) => string, o
     fake.expect({ argv: ['docker', 'image', 'inspect', '--format', '{{.Id}}', 'drydock-egress:latest'], result: o.imagePresent === false ? { code: 1, stderr: 'Error: No such image: drydock-egress:latest\n' } : { stdout: 'sha256:1\n' } });
     if (o.imagePresent === false) fake.expect({ argv: (a) => a[1] === 'build', result: { stdout: 'built\n' } });
     fake.expect({ argv: ['docker', 'network', 'create', '--label', 'drydock.shared=egress', 'drydock_egress'], result: { stdout: 'netid\n' } });
+  }
+  if ((o.agentImage ?? 'present') !== 'custom') {
+    const missing = o.agentImage === 'missing';
+    fake.expect({ argv: ['docker', 'image', 'inspect', '--format', '{{.Id}}', 'drydock-agent:latest'], result: missing ? { code: 1, stderr: 'Error: No such image: drydock-agent:latest\n' } : { stdout: 'sha256:2\n' } });
+    if (missing) fake.expect({ argv: (a) => a[1] === 'build' && a.includes('drydock-agent:latest'), result: { stdout: 'built\n' } });
   }
   const dir = dirOf(o.id);
   const overlay = mode === 'contain' ? 'docker-compose.contain.yml' : 'docker-compose.dood.yml';
