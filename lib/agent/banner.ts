@@ -1,5 +1,5 @@
 /** The agent's lines of the `run` banner: who it runs as, where its state lives, what it was handed. */
-import type { RenderedSession } from '../render/session.js';
+import type { RenderedSession } from '../render/session-files.js';
 
 export function agentBannerLines(rendered: RenderedSession, passEnv: readonly string[]): string[] {
   const user = rendered.agentUser;

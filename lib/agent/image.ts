@@ -7,7 +7,7 @@ import type { Env } from '../context.js';
 import type { Docker } from '../docker/client.js';
 import { UsageError } from '../errors.js';
 import { templatesDir } from '../paths.js';
-import { DEFAULT_AGENT_IMAGE, agentImage } from '../render/images.js';
+import { DEFAULT_AGENT_IMAGE } from '../render/images.js';
 import { FALLBACK_AGENT_ID } from './user.js';
 
 export const AGENT_BASE_VARIABLE = 'DRYDOCK_AGENT_BASE_IMAGE';
@@ -55,8 +55,8 @@ export function describeBuild(build: AgentBuild): string {
  * Build the default image if it is missing. Any other image (DRYDOCK_AGENT_IMAGE) is the user's:
  * drydock never builds or pulls it, and compose up reports it missing.
  */
-export async function ensureAgentImage(docker: Docker, env: Env, build: AgentBuild, say: (line: string) => void): Promise<'present' | 'built' | 'custom'> {
-  if (agentImage(env) !== DEFAULT_AGENT_IMAGE) return 'custom';
+export async function ensureAgentImage(docker: Docker, isDefault: boolean, build: AgentBuild, say: (line: string) => void): Promise<'present' | 'built' | 'custom'> {
+  if (!isDefault) return 'custom';
   if (await docker.imageExists(DEFAULT_AGENT_IMAGE)) return 'present';
   say(`drydock: building ${describeBuild(build)}; the first build downloads Claude Code and takes a few minutes…`);
   await docker.buildImage({ tag: build.tag, contextDir: build.contextDir, buildArgs: build.buildArgs });

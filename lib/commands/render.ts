@@ -1,9 +1,8 @@
 import { resolve } from 'node:path';
 import type { CommandContext, CommandResult } from '../context.js';
 import { ExitCode } from '../errors.js';
-import { resolveProjectName } from '../paths.js';
-import { resolveMode } from '../render/mode.js';
-import { renderSessionFiles } from '../render/session.js';
+import { requireSettings, resolveSettings } from '../settings.js';
+import { renderSessionFiles } from '../render/session-files.js';
 import { newSessionId, validateSessionId } from '../session/id.js';
 import { prepareAgent, type AgentDeps, type AgentFlags } from '../agent/session.js';
 
@@ -23,16 +22,14 @@ function shellQuote(word: string): string {
 
 /** `drydock render --out DIR`: the files `run` would use, written for inspection or by hand use. */
 export async function render(opts: RenderOptions, ctx: CommandContext, deps: AgentDeps = {}): Promise<CommandResult> {
-  const mode = resolveMode(opts.mode, ctx.env);
-  const project = resolveProjectName(opts.project, ctx.cwd);
+  const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd, mode: opts.mode, project: opts.project });
+  requireSettings(settings, 'mode');
+  const { mode, project } = settings;
   const sessionId = opts.session !== undefined ? validateSessionId(opts.session) : newSessionId(project);
   const agent = await prepareAgent({ env: ctx.env, cwd: ctx.cwd, project, mode, flags: opts, deps });
   const rendered = renderSessionFiles({
+    settings,
     agent: agent.request,
-    env: ctx.env,
-    cwd: ctx.cwd,
-    project,
-    mode,
     observe: !!opts.observe,
     sessionId,
     outDir: resolve(ctx.cwd, opts.out),

@@ -15,9 +15,10 @@ import {
   type NetworkRecord,
 } from './listing.js';
 import type { CommandRunner, RunOptions, RunResult } from './runner.js';
+import { LABELS } from '../names.js';
 import { parseEngineInfo, parseHealthTimeline, type EngineInfo, type HealthTimeline } from './inspect.js';
 
-export const SESSION_LABEL = 'drydock.session';
+const SESSION_LABEL = LABELS.session;
 
 export interface RemovalReport {
   /** Removed now, or already gone (a half-torn-down session is not an error). */
@@ -165,13 +166,15 @@ export class Docker {
 
   /** Run a command in a container with the terminal handed over; resolves to the command's exit code. */
   /**
+   * `stdoutToStderr`: the command's stdout goes to drydock's stderr (`run --json`).
    * `passEnv` are NAMES: `-e NAME` makes the docker CLI take the value from its own environment
    * (drydock's), so a credential's value is never in an argv (lib/agent/credentials.ts).
    */
-  async exec(container: string, cmd: readonly string[], options: { tty: boolean; signal?: AbortSignal; passEnv?: readonly string[] }): Promise<number> {
+  async exec(container: string, cmd: readonly string[], options: { tty: boolean; signal?: AbortSignal; stdoutToStderr?: boolean; passEnv?: readonly string[] }): Promise<number> {
     const flags = options.tty ? ['-i', '-t'] : ['-i'];
     const env = (options.passEnv ?? []).flatMap((name) => ['-e', name]);
-    const result = await this.call(['docker', 'exec', ...flags, ...env, container, ...cmd], { stdio: 'inherit', signal: options.signal });
+    const stdio = options.stdoutToStderr ? 'inherit-stdout-to-stderr' : 'inherit';
+    const result = await this.call(['docker', 'exec', ...flags, ...env, container, ...cmd], { stdio, signal: options.signal });
     return result.code;
   }
 
