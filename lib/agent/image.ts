@@ -13,6 +13,8 @@ import { FALLBACK_AGENT_ID } from './user.js';
 export const AGENT_BASE_VARIABLE = 'DRYDOCK_AGENT_BASE_IMAGE';
 export const CLAUDE_CODE_VERSION_VARIABLE = 'DRYDOCK_CLAUDE_CODE_VERSION';
 export const CODEX_VERSION_VARIABLE = 'DRYDOCK_CODEX_VERSION';
+/** Set by templates/agent/Dockerfile: the uid its user was built with. */
+export const AGENT_UID_LABEL = 'drydock.agent-uid';
 
 /** An npm version or dist-tag: digits, letters, dots, dashes (no shell, no spaces, no `$`). */
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$/;
@@ -57,7 +59,14 @@ export function describeBuild(build: AgentBuild): string {
  */
 export async function ensureAgentImage(docker: Docker, isDefault: boolean, build: AgentBuild, say: (line: string) => void): Promise<'present' | 'built' | 'custom'> {
   if (!isDefault) return 'custom';
-  if (await docker.imageExists(DEFAULT_AGENT_IMAGE)) return 'present';
+  const builtFor = await docker.imageLabel(DEFAULT_AGENT_IMAGE, AGENT_UID_LABEL);
+  if (builtFor !== undefined) {
+    // The run still works (compose sets the uid), but ssh and whoami need a passwd entry for it.
+    if (builtFor !== '' && builtFor !== build.buildArgs.AGENT_UID) {
+      say(`drydock: warning: ${DEFAULT_AGENT_IMAGE} was built for uid ${builtFor}, the agent runs as ${build.buildArgs.AGENT_UID}: rebuild it with \`drydock build\``);
+    }
+    return 'present';
+  }
   say(`drydock: building ${describeBuild(build)}; the first build downloads Claude Code and takes a few minutes…`);
   await docker.buildImage({ tag: build.tag, contextDir: build.contextDir, buildArgs: build.buildArgs });
   return 'built';

@@ -101,6 +101,14 @@ export class Docker {
     throw dockerFailure(`docker image inspect ${ref}`, result);
   }
 
+  /** One label of an image: its value ('' when unset), or undefined when there is no such image. */
+  async imageLabel(ref: string, label: string): Promise<string | undefined> {
+    const result = await this.call(['docker', 'image', 'inspect', '--format', `{{index .Config.Labels ${JSON.stringify(label)}}}`, ref]);
+    if (result.code === 0) return result.stdout.trim().replace(/^<no value>$/, '');
+    if (!isEngineUnreachable(result.stderr) && isNoSuchObject(result.stderr)) return undefined;
+    throw dockerFailure(`docker image inspect ${ref}`, result);
+  }
+
   async buildImage(options: { tag: string; contextDir: string; buildArgs?: Record<string, string>; signal?: AbortSignal; noCache?: boolean }): Promise<void> {
     const args = Object.entries(options.buildArgs ?? {}).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
     if (options.noCache) args.unshift('--no-cache');

@@ -198,7 +198,7 @@ describe('run', () => {
       .expect({ argv: ['docker', 'compose', 'version'], result: { stdout: 'Docker Compose version v2.24.5\n' } })
       .expect({ argv: ['docker', 'image', 'inspect', '--format', '{{.Id}}', 'drydock-egress:latest'], result: { stdout: 'sha256:1\n' } })
       .expect({ argv: ['docker', 'network', 'create', '--label', 'drydock.shared=egress', 'drydock_egress'], result: { stdout: 'id\n' } })
-      .expect({ argv: ['docker', 'image', 'inspect', '--format', '{{.Id}}', 'drydock-agent:latest'], result: { stdout: 'sha256:2\n' } })
+      .expect({ argv: (a) => a[2] === 'inspect' && a.at(-1) === 'drydock-agent:latest', result: { stdout: '1000\n' } })
       .expect({ argv: (a) => a[1] === 'container' && a[2] === 'inspect', result: { code: 1, stderr: 'Error: No such container: a\nError: No such container: b\n' } });
     const error = (await run({ cmd: ['x'] }, w.ctx, deps(w)).catch((e: unknown) => e)) as ExternalError;
     expect(error.exitCode).toBe(2);
@@ -235,6 +235,14 @@ describe('run: the agent', () => {
     expect(build).toEqual(expect.arrayContaining(['--build-arg', 'AGENT_UID=1234', 'AGENT_GID=567', 'CLAUDE_CODE_VERSION=2.1.197', 'drydock-agent:latest']));
     expect(build.at(-1)).toMatch(/templates\/agent$/);
     expect(readFileSync(join(w.sessionDir(ID), 'docker-compose.yml'), 'utf8')).toMatch(/user: 1234:567/);
+  });
+
+  it('warns when the present agent image was built for another uid', async () => {
+    const w = runWorld();
+    scriptSession(w.fake, w.sessionDir, { id: ID, agentImageUid: '1001', exec: { result: { code: 0 } } });
+    await run({ cmd: ['true'] }, w.ctx, deps(w));
+    expect(w.stderr()).toMatch(/drydock-agent:latest was built for uid 1001, the agent runs as 1000: rebuild it with `drydock build`/);
+    expect(w.fake.calls.some((c) => c[1] === 'build')).toBe(false);
   });
 
   it('refuses a root agent without --allow-root before anything is created', async () => {

@@ -3,7 +3,7 @@
  * default agent image that drydock builds on first use from templates/agent/, against a fake
  * api.anthropic.com whose certificate only the test CA (DRYDOCK_EXTRA_CA_CERTS) vouches for.
  */
-import { chownSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { AGENT_BASE, buildAgentBase, makeTestCa, startFakeAnthropic, startFakeSsh, type FakeService, type TestCa } from './helpers/agent.js';
@@ -87,7 +87,7 @@ describeE2E('a real Claude Code session', () => {
     const { code } = await run.exited;
     report('first agent session (image build on first use included)', Date.now() - started);
     expect(code, run.stderr()).toBe(0);
-    expect(run.stderr()).toMatch(/FAKE-ANSWER messages=1 last=<say hi>/);
+    expect(run.stderr()).toMatch(/FAKE-ANSWER turns=0 last=<say hi>/);
     expect(run.stderr()).toMatch(/building the agent image drydock-agent:latest .*AGENT_UID=1000, AGENT_GID=1000/);
     expect(run.stderr()).toMatch(/credentials passed by name: ANTHROPIC_API_KEY/);
     expect(run.stderr()).toMatch(/agent runs as uid 1000:1000 \(project dir owner\)/);
@@ -109,7 +109,7 @@ describeE2E('a real Claude Code session', () => {
   it('a second session continues the first one\'s conversation from the persisted state', async () => {
     const result = await drydock(sb, ['run', '--', 'claude', '-p', '--continue', 'and again']);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/FAKE-ANSWER messages=3 last=<and again>/);
+    expect(result.stdout).toMatch(/FAKE-ANSWER turns=1 last=<and again>/);
   }, 300_000);
 
   it('the agent runs as its uid with no capabilities, whatever the image\'s USER', async () => {
@@ -159,6 +159,13 @@ describeE2E('an interactive Claude Code session under tmux', () => {
     });
     chownSync(sb.cwd, 1000, 1000);
     socket = join(sb.stateDir, '..', 'tmux.sock');
+    // The theme and login-method screens are answered as a returning user has them in the
+    // persisted state (2.1.197 asks for a login method even with ANTHROPIC_API_KEY set, and its
+    // OAuth prompt ignores Ctrl-C); folder trust and the API-key question are answered on screen.
+    const home = join(sb.stateDir, 'agent-state', sb.project, 'home');
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(home, '.claude.json'), JSON.stringify({ hasCompletedOnboarding: true, theme: 'dark', customApiKeyResponses: { approved: [SECRET.slice(-20)], rejected: [] } }));
+    for (const path of [join(sb.stateDir, 'agent-state', sb.project), home, join(home, '.claude.json')]) chownSync(path, 1000, 1000);
   }, 900_000);
   afterAll(async () => {
     if (socket) await tmux(socket, sb.env, ['kill-server']);
@@ -198,7 +205,7 @@ describeE2E('an interactive Claude Code session under tmux', () => {
 
     await keys('-l', 'hello from tmux');
     await keys('Enter');
-    await waitFor('the fake\'s answer on screen', async () => (/FAKE-ANSWER messages=1 last=<hello from tmux>/.test((await pane()).replace(/\n/g, '')) ? true : undefined), 120_000);
+    await waitFor('the fake\'s answer on screen', async () => (/FAKE-ANSWER turns=0 last=<hello from tmux>/.test((await pane()).replace(/\n/g, '')) ? true : undefined), 120_000);
     await keys('-l', '/exit');
     await new Promise((r) => setTimeout(r, 500));
     await keys('Enter');

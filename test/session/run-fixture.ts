@@ -36,6 +36,8 @@ export interface ScriptOptions {
   imagePresent?: boolean;
   /** The default agent image: present (default), missing (then built), or 'custom' (DRYDOCK_AGENT_IMAGE: not looked at). */
   agentImage?: 'present' | 'missing' | 'custom';
+  /** The uid the present agent image was built for (its drydock.agent-uid label; default 1000). */
+  agentImageUid?: string;
   up?: Step;
   exec?: Step;
   execArgv?: string[];
@@ -65,7 +67,7 @@ export function scriptSession(fake: FakeRunner, dirOf: (id: string) => string, o
   }
   if ((o.agentImage ?? 'present') !== 'custom') {
     const missing = o.agentImage === 'missing';
-    fake.expect({ argv: ['docker', 'image', 'inspect', '--format', '{{.Id}}', 'drydock-agent:latest'], result: missing ? { code: 1, stderr: 'Error: No such image: drydock-agent:latest\n' } : { stdout: 'sha256:2\n' } });
+    fake.expect({ argv: ['docker', 'image', 'inspect', '--format', '{{index .Config.Labels "drydock.agent-uid"}}', 'drydock-agent:latest'], result: missing ? { code: 1, stderr: 'Error: No such image: drydock-agent:latest\n' } : { stdout: `${o.agentImageUid ?? '1000'}\n` } });
     if (missing) fake.expect({ argv: (a) => a[1] === 'build' && a.includes('drydock-agent:latest'), result: { stdout: 'built\n' } });
   }
   const dir = dirOf(o.id);
