@@ -29,7 +29,10 @@ import { SIGNAL_EXIT_CODE, processSignals, type SignalSource, type TerminationSi
 import { teardownSession, type TeardownResult } from '../session/teardown.js';
 import { CONTAINED_SETTINGS, allowlistHintFiles, requireSettings, resolveSettings, sessionDirOf, type Settings } from '../settings.js';
 import { guardBannerLine, workspaceReportLines } from '../workspace/report.js';
-import { finishWorkspaceGuard, guardBindMounts, startWorkspaceGuard, type WorkspaceGuardStart, type WorkspaceReport } from '../workspace/session-guard.js';
+import {
+  finishWorkspaceGuard, forgetGuardStart, guardBindMounts, quarantineDirOf, saveGuardStart, startWorkspaceGuard,
+  type WorkspaceGuardStart, type WorkspaceReport,
+} from '../workspace/session-guard.js';
 import { trustedPathsOf, untrustedPaths } from '../workspace/trusted-paths.js';
 import { agentBannerLines } from '../agent/banner.js';
 import { ensureAgentImage } from '../agent/image.js';
@@ -176,6 +179,7 @@ async function createSession(settings: Settings, docker: Docker, observe: boolea
     hostname: deps.hostname ?? hostname(),
   };
   writeSessionMetadata(dir, metadata);
+  saveGuardStart(workspace, dir);
   return { id, dir, rendered, metadata, workspace };
 }
 
@@ -288,14 +292,15 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
   } finally {
     guard.release();
   }
-  const workspace = reportWorkspace(session, ctx);
+  const workspace = reportWorkspace(session, settings, ctx);
   return finish({ ctx, session, outcome: phase.outcome, timing: phase.timing, teardown, clock, workspace });
 }
 
 /** After the teardown nothing can write the project any more: what did the session leave there? */
-function reportWorkspace(session: Session, ctx: CommandContext): WorkspaceReport | undefined {
+function reportWorkspace(session: Session, settings: Settings, ctx: CommandContext): WorkspaceReport | undefined {
   try {
-    const report = finishWorkspaceGuard(session.workspace, { sessionDir: session.dir });
+    const report = finishWorkspaceGuard(session.workspace, { quarantineDir: quarantineDirOf(settings.dirs.state, session.id) });
+    forgetGuardStart(session.dir);
     for (const line of workspaceReportLines(report)) ctx.err(line);
     return report;
   } catch (error) {

@@ -4,19 +4,29 @@
  * the session created or changed there, what was quarantined, and the setuid files and outward
  * symlinks it planted. Everything here reads the project; nothing it reads is run or trusted.
  */
-import { lstatSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join, posix, relative } from 'node:path';
+import { writeFileAtomic } from '../fs-atomic.js';
 import type { BindMount } from '../render/compose-types.js';
 import { planWorkspaceGuard, type GuardMount, type PathInfo } from './guard-plan.js';
 import { pathKind, realInside, scanWorkspace, type WorkspaceLayout } from './layout.js';
 import { findPlanted, type PlantedEntry } from './planted.js';
 import { moveToQuarantine, quarantineUnits, type Quarantined } from './quarantine.js';
-import { diffSnapshots, takeSnapshot, watchedPaths, type Snapshot, type WorkspaceChange } from './snapshot.js';
+import { diffSnapshots, takeSnapshot, watchedPaths, type Fingerprint, type Snapshot, type WorkspaceChange } from './snapshot.js';
 
 export const WORKSPACE_MOUNT = '/workspace';
-/** Inside the session directory: the empty dir behind placeholder mounts, and where quarantined paths go. */
+/** Inside the session directory: the empty dir behind placeholder mounts, and the saved start (for gc). */
 export const GUARD_EMPTY_DIR = 'workspace-guard-empty';
+export const GUARD_START_FILE = 'workspace-guard.json';
+/**
+ * Under the state dir, `quarantine/<session>/`: not inside the session directory, which gc removes
+ * once the session is over — what was moved out of the project is the user's to review and delete.
+ */
 export const QUARANTINE_DIR = 'quarantine';
+
+export function quarantineDirOf(stateDir: string, sessionId: string): string {
+  return join(stateDir, QUARANTINE_DIR, sessionId);
+}
 
 export interface WorkspaceGuardStart {
   enabled: boolean;
@@ -89,14 +99,36 @@ function removePlaceholders(start: WorkspaceGuardStart): void {
   }
 }
 
+/**
+ * The start, saved in the session directory, so that `gc` can finish the guard of a session whose
+ * `drydock run` died (kill -9, a crash) before it could. `run` removes it once it finished itself.
+ */
+export function saveGuardStart(start: WorkspaceGuardStart, sessionDir: string): void {
+  const { snapshot, ...rest } = start;
+  writeFileAtomic(join(sessionDir, GUARD_START_FILE), `${JSON.stringify({ version: 1, ...rest, snapshot: [...snapshot] })}\n`, 0o600);
+}
+
+export function loadGuardStart(sessionDir: string): WorkspaceGuardStart | undefined {
+  const path = join(sessionDir, GUARD_START_FILE);
+  if (!existsSync(path)) return undefined;
+  const saved = JSON.parse(readFileSync(path, 'utf8')) as Omit<WorkspaceGuardStart, 'snapshot'> & { version: number; snapshot: Array<[string, Fingerprint]> };
+  if (saved.version !== 1) return undefined;
+  const { version: _version, snapshot, ...rest } = saved;
+  return { ...rest, snapshot: new Map(snapshot) };
+}
+
+export function forgetGuardStart(sessionDir: string): void {
+  rmSync(join(sessionDir, GUARD_START_FILE), { force: true });
+}
+
 /** After the teardown: what the session left among the host-executable paths, with the auto-run ones quarantined. */
-export function finishWorkspaceGuard(start: WorkspaceGuardStart, options: { sessionDir: string }): WorkspaceReport {
+export function finishWorkspaceGuard(start: WorkspaceGuardStart, options: { quarantineDir: string }): WorkspaceReport {
   removePlaceholders(start);
   const end = scanWorkspace(start.root);
   const paths = [...new Set([...watchedPaths(start.layout), ...watchedPaths(end)])];
   const changes = diffSnapshots(start.snapshot, takeSnapshot(start.root, paths));
   const units = start.enabled ? quarantineUnits({ changes, start: start.layout, end }) : [];
-  const quarantined = moveToQuarantine({ root: start.root, units, into: join(options.sessionDir, QUARANTINE_DIR) });
+  const quarantined = moveToQuarantine({ root: start.root, units, into: options.quarantineDir });
   const planted = findPlanted({ root: start.root, sinceMs: start.startedMs });
   const incomplete: string[] = [];
   if (start.layout.truncated || end.truncated) incomplete.push('the search for nested repositories stopped at its bound (depth 4, 5,000 directories)');

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../lib/commands/run.js';
@@ -54,8 +54,10 @@ describe('run: the workspace guard', () => {
     expect(base).toMatch(/source: .*myapp\/\.git\/config\n\s+target: \/workspace\/\.git\/config\n\s+read_only: true/);
     expect(base).toMatch(/target: \/workspace\/\.git\/hooks\n\s+read_only: true/);
     expect(w.stderr()).toMatch(/workspace guard: read-only for the agent: \.git\/config, \.git\/hooks/);
-    expect(w.stderr()).toMatch(/created {2}\.envrc — quarantined to .*myapp-aaaa\/quarantine\/\.envrc/);
-    expect((result.data as { workspace: { quarantined: unknown[] } }).workspace.quarantined).toEqual([{ path: '.envrc', movedTo: join(w.sessionDir(ID), 'quarantine', '.envrc') }]);
+    expect(w.stderr()).toMatch(/created {2}\.envrc — quarantined to .*state\/quarantine\/myapp-aaaa\/\.envrc/);
+    expect((result.data as { workspace: { quarantined: unknown[] } }).workspace.quarantined).toEqual([{ path: '.envrc', movedTo: join(w.state, 'quarantine', ID, '.envrc') }]);
+    // run finished the guard itself: nothing is left for gc to redo.
+    expect(existsSync(join(w.sessionDir(ID), 'workspace-guard.json'))).toBe(false);
   });
 
   it('--no-workspace-guard mounts nothing extra and says so in the banner', async () => {

