@@ -192,11 +192,11 @@ describeE2E('an interactive Claude Code session under tmux', () => {
     await waitFor('Claude Code\'s prompt', async () => {
       const text = await pane();
       if (/FAKE-ANSWER/.test(text)) return true;
-      if (/\? for shortcuts|Try "/.test(text) && !/Do you trust|Yes, proceed/.test(text)) return true;
+      if (/\? for shortcuts|Try "/.test(text) && !/Do you trust|Yes, proceed|trust this folder/.test(text)) return true;
       const step = (name: string, ...k: string[]) => { answered.push(name); return keys(...k); };
       if (/Do you want to use this API key/i.test(text)) await step('api key: Yes', 'Up', 'Enter');
       else if (/Choose the text style|Dark mode/i.test(text)) await step('theme', 'Enter');
-      else if (/Do you trust the files|Yes, proceed/i.test(text)) await step('folder trust', 'Enter');
+      else if (/Do you trust the files|Yes, proceed|trust this folder/i.test(text)) await step('folder trust', 'Enter');
       else if (/Press Enter to continue|terminal setup|Security notes/i.test(text)) await step('continue', 'Enter');
       await new Promise((r) => setTimeout(r, 1000));
       return undefined;
