@@ -47,6 +47,15 @@ export interface CompiledFilter {
  */
 export const BUFFER_START = '\\`';
 
+/**
+ * Every line ends with GNU regex's end-of-buffer anchor, not `$`: under REG_NEWLINE `$` also
+ * matches before any newline, so `Host: plain.test<LF> x.evil.test` (an obs-fold with a bare LF)
+ * made the subject `http://plain.test<LF> x.evil.test:80/` pass an `http://plain.test` line and
+ * fail only at name resolution. `\'` matches at the very end only. Stricter than `$`: it can only
+ * deny more. Tests that evaluate lines as JavaScript read it as `$` without the `m` flag.
+ */
+export const BUFFER_END = "\\'";
+
 /** Bytes per regex line, newline excluded; tinyproxy's limit is 511. */
 export const MAX_FILTER_LINE = 499;
 /** One or more subdomain labels in front of a wildcard's base (never empty, never `@`/`:`/`/`). */
@@ -56,9 +65,9 @@ const VALID_HOST = /^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/;
 /** The fixed parts around one line's alternation for a group of rules. */
 export function lineFrame(g: { protocol: Protocol; port: number; wildcard: boolean }): { head: string; tail: string } {
   const sub = g.wildcard ? SUBDOMAINS : '';
-  if (g.protocol === 'connect') return { head: `${BUFFER_START}${sub}(`, tail: `)\\.?:${g.port}$` };
+  if (g.protocol === 'connect') return { head: `${BUFFER_START}${sub}(`, tail: `)\\.?:${g.port}${BUFFER_END}` };
   const port = g.port === HTTP_PORT ? '(:80)?' : `:${g.port}`;
-  return { head: `${BUFFER_START}http://${sub}(`, tail: `)\\.?${port}(/|$)` };
+  return { head: `${BUFFER_START}http://${sub}(`, tail: `)\\.?${port}(/|${BUFFER_END})` };
 }
 
 const escapeName = (name: string): string => name.replaceAll('.', '\\.');

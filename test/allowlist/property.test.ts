@@ -43,7 +43,7 @@ const entryList = fc
   .filter((es) => es.length > 0);
 
 /** Characters a hostile client could put into a host (not `/`: tinyproxy ends the host there). */
-const hostileChar = fc.constantFrom('@', ':', '%', '\\', '?', '#', ' ', '\t', '.', '-', '_', 'A', 'z', '0', '*', '$', '^', '[', ']', 'é', '\u212a', '\u0130', '\u017f');
+const hostileChar = fc.constantFrom('@', ':', '%', '\\', '?', '#', ' ', '\t', '\n', '\r', '.', '-', '_', 'A', 'z', '0', '*', '$', '^', '[', ']', 'é', '\u212a', '\u0130', '\u017f');
 
 /** Requests near the entries: the hosts themselves, their subdomains, and mutations of them. */
 function nearbyRequest(entries: AllowEntry[]): fc.Arbitrary<EgressRequest> {
@@ -66,6 +66,8 @@ function nearbyRequest(entries: AllowEntry[]): fc.Arbitrary<EgressRequest> {
     fc.tuple(base, label).map(([b, l]) => `${l}${b}`),
     fc.tuple(base, hostName).map(([b, h]) => `${b}@${h}`),
     fc.tuple(base, hostName).map(([b, h]) => `${h}@${b}`),
+    // Header folding: tinyproxy keeps a folded Host header's newline in the URL it filters.
+    fc.tuple(base, fc.constantFrom('\n ', '\n\t', '\r\n ', '\n'), hostName).map(([b, fold, h]) => `${b}${fold}${h}`),
     hostName,
   );
   const ports = fc.oneof(port, fc.constantFrom(...entries.flatMap((e) => e.rules.map((r) => r.port))));
