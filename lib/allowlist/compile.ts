@@ -21,7 +21,10 @@
  * and one bracket expression, which mean the same in POSIX ERE and JavaScript.
  */
 import { effectiveRules, type RuleGroup } from './effective.js';
+import { packHosts } from './pack.js';
 import { HTTP_PORT, type AllowEntry, type Protocol } from './types.js';
+
+export { packHosts };
 
 export interface CompiledFilter {
   /** The filter file: `#` comment lines (tinyproxy skips them) and one regex per other line. */
@@ -68,43 +71,6 @@ export function lineFrame(g: { protocol: Protocol; port: number; wildcard: boole
   if (g.protocol === 'connect') return { head: `${BUFFER_START}${sub}(`, tail: `)\\.?:${g.port}${BUFFER_END}` };
   const port = g.port === HTTP_PORT ? '(:80)?' : `:${g.port}`;
   return { head: `${BUFFER_START}http://${sub}(`, tail: `)\\.?${port}(/|${BUFFER_END})` };
-}
-
-const escapeName = (name: string): string => name.replaceAll('.', '\\.');
-
-/**
- * Packs sorted hosts into alternation bodies of at most `budget` bytes, factoring out the last
- * label: `github\.com|gitlab\.com` becomes `(github|gitlab)\.com`.
- */
-export function packHosts(hosts: readonly string[], budget: number): string[] {
-  const bodies: string[] = [];
-  let groups: Array<{ tld: string; members: string[] }> = [];
-  let length = 0;
-  const flush = () => {
-    if (groups.length === 0) return;
-    bodies.push(groups.map((g) => (g.members.length === 1 ? g.members[0]! : `(${g.members.join('|')})`) + `\\.${g.tld}`).join('|'));
-    groups = [];
-    length = 0;
-  };
-  const cost = (member: string, tld: string): number => {
-    const last = groups[groups.length - 1];
-    if (last?.tld === tld) return member.length + (last.members.length === 1 ? 3 : 1);
-    return (groups.length > 0 ? 1 : 0) + member.length + 2 + tld.length;
-  };
-  for (const host of hosts) {
-    const dot = host.lastIndexOf('.');
-    const member = escapeName(host.slice(0, dot));
-    const tld = host.slice(dot + 1);
-    if (length + cost(member, tld) > budget) flush();
-    const delta = cost(member, tld);
-    if (delta > budget) throw new Error(`drydock: host too long for one filter line: ${host}`);
-    const last = groups[groups.length - 1];
-    if (last?.tld === tld) last.members.push(member);
-    else groups.push({ tld, members: [member] });
-    length += delta;
-  }
-  flush();
-  return bodies;
 }
 
 function assertCompilable(group: RuleGroup): void {

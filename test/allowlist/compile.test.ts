@@ -29,7 +29,7 @@ describe('compileFilter', () => {
       "\\`http://(deb\\.debian\\.org)\\.?(:80)?(/|\\')",
       "\\`http://(mirror\\.example)\\.?:8080(/|\\')",
       "\\`(github\\.com)\\.?:22\\'",
-      "\\`((github|gitlab)\\.com|mirror\\.example|deb\\.debian\\.org)\\.?:443\\'",
+      "\\`(git(hub|lab)\\.com|mirror\\.example|deb\\.debian\\.org)\\.?:443\\'",
       "\\`([-a-z0-9_]+\\.)+(npmjs\\.org)\\.?:443\\'",
     ]);
     expect(c).toMatchObject({ connectPorts: [22, 443], httpPorts: [80, 8080], entryCount: 6, ruleCount: 8, lineCount: 5 });
@@ -124,8 +124,12 @@ describe('compileFilter', () => {
 });
 
 describe('packHosts', () => {
-  it('factors the last label and never exceeds the budget', () => {
-    expect(packHosts(['a.com', 'b.com', 'c.org'], 100)).toEqual(['(a|b)\\.com|c\\.org']);
+  it('factors the last label and shared prefixes, and never exceeds the budget', () => {
+    expect(packHosts(['a.com', 'b.com', 'c.org'], 100)).toEqual(['[ab]\\.com|c\\.org']);
+    expect(packHosts(['api.github.com', 'api.gitlab.com', 'apis.example.com', 'x.io'], 100)).toEqual(['api(\\.git(hub|lab)|s\\.example)\\.com|x\\.io']);
+    // A name that is a prefix of another makes the rest optional; `-` stays last in a bracket.
+    expect(packHosts(['foo.com', 'foobar.com', 'v1.dev', 'v-.dev', 'v2.dev'], 100)).toEqual(['foo(bar)?\\.com|v[12-]\\.dev']);
+    expect(packHosts(['a.b.com', 'a.com', 'ab.com'], 100)).toEqual(['a(\\.b|b)?\\.com']);
     const hosts = syntheticHosts(3000).sort();
     const bodies = packHosts(hosts, 120);
     for (const body of bodies) expect(body.length).toBeLessThanOrEqual(120);

@@ -61,6 +61,8 @@ export function assertEreSubset(filter: string): void {
     if (line === '' || line.startsWith('#')) continue;
     const m = FRAME.exec(line);
     if (!m) throw new Error(`unexpected filter line shape: ${line}`);
-    if (!/^[a-z0-9_\-|()\\.]+$/.test(m[3]!) || /\\[^.]/.test(m[3]!)) throw new Error(`unexpected alternation body: ${m[3]}`);
+    // Escaped dots, groups, alternatives, `?`, and brackets of name characters (`-` last).
+    const body = m[3]!.replace(/\[[a-z0-9_.]*-?\]/g, 'b');
+    if (!/^[a-z0-9_\-|()?\\.]+$/.test(body) || /\\[^.]/.test(body) || /(^|[(|])\?/.test(body)) throw new Error(`unexpected alternation body: ${m[3]}`);
   }
 }

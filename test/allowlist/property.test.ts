@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileFilter } from '../../lib/allowlist/compile.js';
+import { compileFilter, packHosts } from '../../lib/allowlist/compile.js';
 import { findAllowingEntry } from '../../lib/allowlist/match.js';
 import { parseEntry } from '../../lib/allowlist/parse.js';
 import type { AllowEntry, EgressRequest, Protocol } from '../../lib/allowlist/types.js';
@@ -149,6 +149,27 @@ describe('determinism', () => {
         expect(compileFilter(b).filter).toBe(compileFilter(a).filter);
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('packHosts (the trie layout)', () => {
+  // A tiny alphabet, so that names share prefixes, end inside one another and differ by one byte.
+  const tinyLabel = fc.stringMatching(/^[ab-]{1,3}$/);
+  const tinyHost = fc.tuple(fc.array(tinyLabel, { minLength: 1, maxLength: 3 }), fc.constantFrom('x', 'y')).map(([ls, t]) => [...ls, t].join('.'));
+  it('each body matches exactly its share of the hosts, whatever the budget', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(tinyHost, { minLength: 1, maxLength: 60 }), fc.integer({ min: 40, max: 400 }), fc.array(tinyHost, { maxLength: 40 }), (hosts, budget, probes) => {
+        const bodies = packHosts([...hosts].sort(), budget);
+        for (const body of bodies) expect(body.length).toBeLessThanOrEqual(budget);
+        const regexes = bodies.map((b) => new RegExp(`^(?:${b})$`));
+        for (const host of hosts) expect(regexes.filter((r) => r.test(host)), host).toHaveLength(1);
+        const set = new Set(hosts);
+        for (const probe of [...probes, ...hosts.map((h) => `${h}a`), ...hosts.map((h) => h.slice(1))]) {
+          expect(regexes.some((r) => r.test(probe)), probe).toBe(set.has(probe));
+        }
+      }),
+      { numRuns: 500 },
     );
   });
 });
