@@ -7,7 +7,7 @@
  *   absolute HTTP    the URL as sent:                   http://deb.debian.org/x, http://h:8080/
  *   relative HTTP    built from the Host header:        http://deb.debian.org:80/x
  * tinyproxy takes the destination host as everything before the first `/`, minus any `user@`,
- * minus `:port`. So every line is anchored at `^`, and the host must be followed by nothing but an
+ * minus `:port`. So every line is anchored at the start, and the host must be followed by nothing but an
  * optional trailing dot and the port (CONNECT: then the end; HTTP: then `/` or the end): that
  * rules out `github.com@evil.test:443`, `github.com.evil.test`, `:80@evil.test`, `?`, `#`, `\`.
  * One residue no filter line can tell apart: a relative request with `Host: deb.debian.org/x.evil`
@@ -15,10 +15,12 @@
  * then resolves the literal name `deb.debian.org/x.evil`; glibc (verified, 2.36) and musl refuse
  * such a name without sending a DNS query, so the request fails with 500.
  *
- * Lines are packed: many hosts per alternation, grouped by last label, each line under 500 bytes
- * (tinyproxy reads filter lines into a 512-byte buffer and silently splits longer ones), because
- * every request is matched against every line in turn. The regexes use only `^ $ ( ) | ? +`, `\.`
- * and one bracket expression, which mean the same in POSIX ERE and JavaScript.
+ * Lines are packed: many hosts per alternation, grouped by last label and written as a trie of
+ * their shared prefixes (pack.ts), each line under 500 bytes (tinyproxy reads filter lines into a
+ * 512-byte buffer and silently splits longer ones), because every request is matched against every
+ * line in turn. The regexes use only GNU's buffer anchors `` \` `` and `\'`, `( ) | ? +`, `\.` and
+ * bracket expressions of name characters, which mean the same in glibc's ERE and (with the anchors
+ * read as ^ and $) JavaScript.
  */
 import { effectiveRules, type RuleGroup } from './effective.js';
 import { packHosts } from './pack.js';
