@@ -71,6 +71,8 @@ export interface Settings {
   agentCommand: string[];
   /** `DRYDOCK_RUN_TIMING=1`: print the start-up timings. */
   runTiming: boolean;
+  /** The workspace guard (lib/workspace/): on unless `DRYDOCK_WORKSPACE_GUARD=0` (or `run --no-workspace-guard`). */
+  workspaceGuard: boolean;
   /** `DRYDOCK_GC_GRACE_SECONDS` in ms (default 300 s). */
   gcGraceMs: number;
   engine: {
@@ -166,6 +168,7 @@ export function resolveSettings(input: SettingsInput): Settings {
     allowlists: { baseline: baselinePath(env), global: global!, project: perProject! },
     agentCommand: (env.DRYDOCK_AGENT_COMMAND ?? '').split(' ').filter((part) => part !== ''),
     runTiming: env.DRYDOCK_RUN_TIMING === '1',
+    workspaceGuard: env.DRYDOCK_WORKSPACE_GUARD !== '0',
     gcGraceMs,
     engine: { target: engineTarget(env), socket: hostDockerSocket(env) },
     problems,

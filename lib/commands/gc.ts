@@ -14,6 +14,7 @@ import { isEmptyPlan, planGc, type GcPlan, type SessionDirState } from '../sessi
 import { systemClock, type Clock } from '../clock.js';
 import { removeObjects } from '../session/removal.js';
 import { requireSettings, resolveSettings } from '../settings.js';
+import { finishCrashedGuard, type CrashedGuardReport } from '../workspace/gc-finish.js';
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -59,7 +60,14 @@ export async function gc(opts: GcOptions, ctx: CommandContext, deps: GcDeps = {}
   const failures = [...removal.failures];
   const archived: string[] = [];
   const removedDirs: string[] = [];
+  const workspace: CrashedGuardReport[] = [];
   for (const dir of plan.dirs) {
+    // Its run died before it could look at the project: do it now, the agent is gone.
+    const finished = finishCrashedGuard({ session: dir.session, sessionDir: dir.path, stateDir: settings.dirs.state });
+    if (finished) {
+      workspace.push(finished);
+      if (!ctx.json) for (const line of finished.lines) ctx.err(line);
+    }
     try {
       const path = archiveSessionLogs({ stateDir: settings.dirs.state, session: dir.session, dir: dir.path, prune: false });
       if (path) archived.push(path);
@@ -96,6 +104,7 @@ export async function gc(opts: GcOptions, ctx: CommandContext, deps: GcDeps = {}
       plan,
       removed: { containers: removal.removedContainers, networks: removal.removedNetworks, dirs: removedDirs },
       archived,
+      workspace,
       failures,
     },
   };

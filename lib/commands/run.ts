@@ -9,14 +9,14 @@
  */
 import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { Docker } from '../docker/client.js';
 import { describeCompose, type ComposeFlavour } from '../docker/compose.js';
 import { COMPOSE_HINT } from '../docker/failure.js';
 import { processRunner, type CommandRunner } from '../docker/runner.js';
-import { DrydockError, ExitCode, ExternalError } from '../errors.js';
+import { DrydockError, ExitCode, ExternalError, UsageError, errorMessage } from '../errors.js';
 import { EGRESS_NETWORK, EGRESS_NETWORK_LABELS } from '../names.js';
 import { templatesDir } from '../paths.js';
 import { DEFAULT_EGRESS_IMAGE } from '../render/images.js';
@@ -28,12 +28,20 @@ import { pickSessionId } from '../session/pick-id.js';
 import { SIGNAL_EXIT_CODE, processSignals, type SignalSource, type TerminationSignal } from '../session/signals.js';
 import { teardownSession, type TeardownResult } from '../session/teardown.js';
 import { CONTAINED_SETTINGS, allowlistHintFiles, requireSettings, resolveSettings, sessionDirOf, type Settings } from '../settings.js';
+import { guardBannerLine, workspaceReportLines } from '../workspace/report.js';
+import {
+  finishWorkspaceGuard, forgetGuardStart, guardBindMounts, quarantineDirOf, saveGuardStart, startWorkspaceGuard,
+  type WorkspaceGuardStart, type WorkspaceReport,
+} from '../workspace/session-guard.js';
+import { trustedPathsOf, untrustedPaths } from '../workspace/trusted-paths.js';
 
 export interface RunOptions {
   project?: string;
   mode?: string;
   observe?: boolean;
   json?: boolean;
+  /** false: `--no-workspace-guard` (the agent may rewrite .git/config, hooks and auto-run files). */
+  workspaceGuard?: boolean;
   cmd: string[];
 }
 
@@ -66,6 +74,7 @@ interface Session {
   dir: string;
   rendered: RenderedSession;
   metadata: SessionMetadata;
+  workspace: WorkspaceGuardStart;
 }
 
 /** The sidecar image must exist before compose up; drydock builds only its own default image. */
@@ -106,10 +115,26 @@ function onlyDrydockErrors(error: unknown): undefined {
   throw error;
 }
 
+/**
+ * The allowlists, the config dir and the state dir decide what the next session may reach: one the
+ * agent can write through the project directory is refused before anything starts.
+ */
+function assertTrustedPaths(settings: Settings): void {
+  const { dirs, allowlists } = settings;
+  const found = untrustedPaths({
+    projectDir: settings.cwd,
+    paths: trustedPathsOf({ configDir: dirs.config, stateDir: dirs.state, baseline: allowlists.baseline, userAllowlists: [allowlists.global, allowlists.project] }),
+  });
+  if (found.length > 0) {
+    throw new UsageError(found.map((f) => f.message).join('\n'), { hint: 'the agent must not be able to edit what jails it; nothing was started' });
+  }
+}
+
 /** Phase 1: every setting the session needs, Compose, and the shared prerequisites; nothing of the session exists yet. */
 async function prepare(settings: Settings, docker: Docker, ctx: CommandContext): Promise<ComposeFlavour> {
   const contained = settings.mode === 'contain';
   requireSettings(settings, 'mode', ...(contained ? CONTAINED_SETTINGS : []), 'agentImage');
+  assertTrustedPaths(settings);
   const compose = await docker.compose();
   if (compose.kind === 'none') throw new ExternalError(`no Compose found: ${compose.reason}`, { hint: COMPOSE_HINT });
   if (contained) {
@@ -132,8 +157,11 @@ async function createSession(settings: Settings, docker: Docker, observe: boolea
   });
   const dir = sessionDirOf(settings, id);
   let rendered: RenderedSession;
+  // Wall-clock time, not the injected clock: the end-of-session scan compares it with file ctimes.
+  const workspace = startWorkspaceGuard({ projectDir: settings.cwd, enabled: settings.workspaceGuard, nowMs: Date.now() });
   try {
-    rendered = renderSessionFiles({ settings, observe, sessionId: id, outDir: dir });
+    const workspaceMounts = guardBindMounts(workspace, { projectDir: resolve(settings.cwd), sessionDir: dir });
+    rendered = renderSessionFiles({ settings, observe, sessionId: id, outDir: dir, workspaceMounts });
   } catch (error) {
     // Nothing was written (the render is all-or-nothing): give back the reserved, empty directory.
     rmSync(dir, { recursive: true, force: true });
@@ -146,7 +174,8 @@ async function createSession(settings: Settings, docker: Docker, observe: boolea
     hostname: deps.hostname ?? hostname(),
   };
   writeSessionMetadata(dir, metadata);
-  return { id, dir, rendered, metadata };
+  saveGuardStart(workspace, dir);
+  return { id, dir, rendered, metadata, workspace };
 }
 
 interface StartContext {
@@ -174,6 +203,7 @@ async function startAndRun(s: StartContext): Promise<{ outcome: RunOutcome; timi
     if (stopped) return { outcome: stopped };
     if (up.code !== 0) return { outcome: { kind: 'start-failed', output: `${up.stderr}\n${up.stdout}` } };
     for (const line of sessionBanner(session.rendered, { compose: describeCompose(s.compose) })) ctx.err(line);
+    ctx.err(guardBannerLine({ enabled: session.workspace.enabled, protectedPaths: session.workspace.mounts.filter((m) => m.readOnly).map((m) => m.rel) }));
     if (s.settings.runTiming) {
       timing = await startTiming(docker, session.rendered, s.clock.now() - s.started);
       for (const line of timingLines(timing)) ctx.err(line);
@@ -224,7 +254,8 @@ export function outcomeExitCode(outcome: RunOutcome): number {
 export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps = {}): Promise<CommandResult> {
   const clock = deps.clock ?? systemClock;
   const started = clock.now();
-  const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd, mode: opts.mode, project: opts.project });
+  const resolved = resolveSettings({ env: ctx.env, cwd: ctx.cwd, mode: opts.mode, project: opts.project });
+  const settings: Settings = opts.workspaceGuard === false ? { ...resolved, workspaceGuard: false } : resolved;
   const observe = !!opts.observe;
   const docker = new Docker(deps.runner ?? processRunner(settings.env));
   const compose = await prepare(settings, docker, ctx);
@@ -251,11 +282,25 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
   } finally {
     guard.release();
   }
-  return finish({ ctx, session, outcome: phase.outcome, timing: phase.timing, teardown, clock });
+  const workspace = reportWorkspace(session, settings, ctx);
+  return finish({ ctx, session, outcome: phase.outcome, timing: phase.timing, teardown, clock, workspace });
+}
+
+/** After the teardown nothing can write the project any more: what did the session leave there? */
+function reportWorkspace(session: Session, settings: Settings, ctx: CommandContext): WorkspaceReport | undefined {
+  try {
+    const report = finishWorkspaceGuard(session.workspace, { quarantineDir: quarantineDirOf(settings.dirs.state, session.id) });
+    forgetGuardStart(session.dir);
+    for (const line of workspaceReportLines(report)) ctx.err(line);
+    return report;
+  } catch (error) {
+    ctx.err(`drydock: could not check the project for files the session planted: ${errorMessage(error)}`);
+    return undefined;
+  }
 }
 
 /** Phase 5: session.json gets the end, and the one outcome becomes the result or the error. */
-function finish(f: { ctx: CommandContext; session: Session; outcome: RunOutcome; timing?: RunTiming; teardown?: TeardownResult; clock: Clock }): CommandResult {
+function finish(f: { ctx: CommandContext; session: Session; outcome: RunOutcome; timing?: RunTiming; teardown?: TeardownResult; clock: Clock; workspace?: WorkspaceReport }): CommandResult {
   const { ctx, session, outcome, teardown } = f;
   const exitCode = outcomeExitCode(outcome);
   if (outcome.kind === 'interrupted') ctx.err(`drydock: session ${session.id} stopped by ${outcome.signal}`);
@@ -274,6 +319,7 @@ function finish(f: { ctx: CommandContext; session: Session; outcome: RunOutcome;
       egressLog: teardown?.egressLog.path ?? null,
       teardownFailures: teardown?.failures ?? [],
       timing: f.timing ?? null,
+      workspace: f.workspace ?? null,
     },
   };
 }

@@ -14,6 +14,8 @@ import { templatesDir } from '../paths.js';
 import { DEFAULT_AGENT_IMAGE, DEFAULT_EGRESS_IMAGE } from '../render/images.js';
 import { groupSessions, type SessionView } from '../session/model.js';
 import { problemOf, type SettingProblem, type Settings } from '../settings.js';
+import { trustedPathsOf } from '../workspace/trusted-paths.js';
+import { trustedPathChecks } from './trusted-path-checks.js';
 import {
   capabilityChecks,
   composeChecks,
@@ -59,7 +61,18 @@ export function dirCheck(name: string, dir: string, writable: (dir: string) => b
 }
 
 export function dirsSection(settings: Settings, writable: (dir: string) => boolean): Section {
-  return { name: 'DIRS', checks: [dirCheck('config dir', settings.dirs.config, writable), dirCheck('state dir', settings.dirs.state, writable)] };
+  const { dirs, allowlists } = settings;
+  return {
+    name: 'DIRS',
+    checks: [
+      dirCheck('config dir', dirs.config, writable),
+      dirCheck('state dir', dirs.state, writable),
+      ...trustedPathChecks({
+        projectDir: settings.cwd,
+        paths: trustedPathsOf({ configDir: dirs.config, stateDir: dirs.state, baseline: allowlists.baseline, userAllowlists: [allowlists.global, allowlists.project] }),
+      }),
+    ],
+  };
 }
 
 export async function engineSections(docker: Docker, settings: Settings, pathExists: (path: string) => boolean): Promise<{ sections: Section[]; sessions: SessionView[] }> {

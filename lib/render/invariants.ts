@@ -19,8 +19,7 @@ import {
   NETWORK_LABEL_KEYS,
   NO_PROXY_VARIABLES,
   PROXY_VARIABLES,
-  SIDECAR_CONF_PATH,
-  SIDECAR_FILTER_PATH,
+  SIDECAR_CONF_DIR,
   SIDECAR_HEALTHCHECK,
   SIDECAR_USER,
   WORKSPACE,
@@ -75,6 +74,17 @@ function mounts(service: Block): Mount[] {
     const m = block(v) ?? {};
     return { source: String(m.source ?? ''), target: String(m.target ?? ''), readOnly: m.read_only === true };
   });
+}
+
+/**
+ * The project at /workspace, or a workspace-guard mount under it: read-only, or (a git dir kept
+ * writable so it cannot be renamed away) a path of the project itself.
+ */
+function workspaceMount(m: Mount, all: readonly Mount[]): boolean {
+  if (m.target === WORKSPACE) return true;
+  if (!m.target.startsWith(`${WORKSPACE}/`) || m.target.split('/').includes('..')) return false;
+  const project = all.find((w) => w.target === WORKSPACE)?.source;
+  return m.readOnly || (project !== undefined && m.source === `${project}${m.target.slice(WORKSPACE.length)}`);
 }
 
 function sameSet(a: string[], b: string[]): boolean {
@@ -142,7 +152,8 @@ export function checkContainedInvariants(doc: unknown): Violation[] {
   // The agent.
   checkAgentHardening(c, agent);
   const agentMounts = mounts(agent);
-  c.require(agentMounts.every((m) => m.target === WORKSPACE), 'agent-mounts', `${AGENT_SERVICE}: mounts ${agentMounts.filter((m) => m.target !== WORKSPACE).map((m) => m.target).join(', ')} besides ${WORKSPACE} (no docker.sock in contained mode)`);
+  const stray = agentMounts.filter((m) => !workspaceMount(m, agentMounts));
+  c.require(stray.length === 0, 'agent-mounts', `${AGENT_SERVICE}: mounts ${stray.map((m) => m.target).join(', ')} besides ${WORKSPACE} and the workspace guard's mounts under it (no docker.sock in contained mode)`);
   const dependsOn = block(block(agent.depends_on)?.[EGRESS_SERVICE]);
   c.require(dependsOn?.condition === 'service_healthy', 'agent-depends-on', `${AGENT_SERVICE}: depends_on ${EGRESS_SERVICE} must have condition service_healthy`);
   const env = keyValues(agent.environment);
@@ -167,8 +178,8 @@ export function checkContainedInvariants(doc: unknown): Violation[] {
   const health = block(sidecar.healthcheck) ?? {};
   c.require(health.disable !== true && sameSequence(strings(health.test), ['CMD', SIDECAR_HEALTHCHECK]), 'sidecar-healthcheck', `${EGRESS_SERVICE}: healthcheck must be ["CMD", "${SIDECAR_HEALTHCHECK}"] (it connects to the proxy port)`);
   const sidecarMounts = mounts(sidecar);
-  const expected = [SIDECAR_FILTER_PATH, SIDECAR_CONF_PATH];
-  c.require(sameSet(sidecarMounts.map((m) => m.target), expected) && sidecarMounts.every((m) => m.readOnly), 'sidecar-mounts', `${EGRESS_SERVICE}: must mount exactly ${expected.join(' and ')}, read-only`);
+  const expected = [SIDECAR_CONF_DIR];
+  c.require(sameSet(sidecarMounts.map((m) => m.target), expected) && sidecarMounts.every((m) => m.readOnly), 'sidecar-mounts', `${EGRESS_SERVICE}: must mount exactly the directory ${SIDECAR_CONF_DIR}, read-only`);
 
   for (const [name, service] of Object.entries(all)) {
     c.require(strings(block(service)?.ports).length === 0, 'ports', `${name}: must not publish ports`);

@@ -16,8 +16,7 @@ import {
   LABELS,
   NO_PROXY_VARIABLES,
   PROXY_VARIABLES,
-  SIDECAR_CONF_PATH,
-  SIDECAR_FILTER_PATH,
+  SIDECAR_CONF_DIR,
   SIDECAR_HEALTHCHECK,
   SIDECAR_USER,
   WORKSPACE,
@@ -42,6 +41,8 @@ export interface SessionSpec {
   dockerSocketGid?: number;
   /** dood: the engine's socket on the host (settings.engine.socket; default /var/run/docker.sock). */
   dockerSocket?: string;
+  /** The workspace guard's mounts under /workspace (read-only git config, hooks, auto-run files). */
+  workspaceMounts?: BindMount[];
 }
 
 export interface RenderedCompose {
@@ -87,7 +88,7 @@ function renderBase(spec: SessionSpec): ComposeFile {
     command: ['sleep', 'infinity'],
     init: false,
     working_dir: WORKSPACE,
-    volumes: [workspace],
+    volumes: [workspace, ...(spec.workspaceMounts ?? []).map((m) => ({ ...m, source: escapeInterpolation(m.source) }))],
     cap_drop: ['ALL'],
     cap_add: [...AGENT_CAPABILITIES],
     security_opt: [NO_NEW_PRIVILEGES],
@@ -123,10 +124,8 @@ function renderContainOverlay(spec: SessionSpec): ComposeFile {
     read_only: true,
     tmpfs: ['/run', '/tmp'],
     networks: [INTERNAL_NETWORK_KEY, EGRESS_NETWORK_KEY],
-    volumes: [
-      { type: 'bind', source: `./${FILE_NAMES.filter}`, target: SIDECAR_FILTER_PATH, read_only: true },
-      { type: 'bind', source: `./${FILE_NAMES.tinyproxyConf}`, target: SIDECAR_CONF_PATH, read_only: true },
-    ],
+    // A directory, so a live change renamed into it is seen (a file mount would keep the old inode).
+    volumes: [{ type: 'bind', source: `./${FILE_NAMES.egressDir}`, target: SIDECAR_CONF_DIR, read_only: true }],
     healthcheck: {
       test: ['CMD', SIDECAR_HEALTHCHECK],
       interval: '1s',
