@@ -24,8 +24,11 @@ function sessionGroups(allowlistText: string, filterText: string) {
   if (errors.length > 0) throw new Error(`bench allowlist does not parse: ${JSON.stringify(errors[0])}`);
   const { groups, ruleCount } = effectiveRules(parsed.flatMap((p) => p.entries));
   // Same rules on both sides, or the comparison means nothing: the filter's header says how many.
+  // The session filter also allows its own check host (drydock-reload-<hex>.invalid, answered by
+  // tinyproxy itself for the live swap), which is no destination and has no squid counterpart.
   const compiled = /^# \d+ entries, (\d+) rules\./m.exec(filterText)?.[1];
-  if (Number(compiled) !== ruleCount) throw new Error(`squid would get ${ruleCount} rules, the filter has ${compiled}`);
+  const checkHost = /drydock-reload-[0-9a-f]+\\\.invalid/.test(filterText) ? 1 : 0;
+  if (Number(compiled) - checkHost !== ruleCount) throw new Error(`squid would get ${ruleCount} rules, the filter has ${compiled}`);
   return groups;
 }
 
