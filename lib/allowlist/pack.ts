@@ -22,35 +22,49 @@ const escapeChar = (c: string): string => (c === '.' ? '\\.' : c);
 /** `-` last in a bracket, so that it is a literal there in both dialects. */
 const bracket = (chars: string[]): string => `[${chars.filter((c) => c !== '-').join('')}${chars.includes('-') ? '-' : ''}]`;
 
+/** Runs of words in [start, hi) sharing the character at `depth`: [char, from, to] triples. */
+function charRuns(words: readonly string[], start: number, hi: number, depth: number): Array<[string, number, number]> {
+  const runs: Array<[string, number, number]> = [];
+  for (let i = start; i < hi; ) {
+    const c = words[i]![depth]!;
+    let j = i + 1;
+    while (j < hi && words[j]![depth] === c) j += 1;
+    runs.push([c, i, j]);
+    i = j;
+  }
+  return runs;
+}
+
 /**
- * The trie of `words[lo..hi)` below depth `depth` (all share their first `depth` characters;
- * sorted, so a word that ends here comes first and each next character's words are contiguous),
- * rendered without building it: the regex for everything that may follow the shared prefix, and
- * whether it is one atom (a `?` may follow it directly).
+ * Appends to `out` the trie of `words[lo..hi)` below depth `depth` (all share their first `depth`
+ * characters; sorted, so a word that ends here comes first and each next character's words are
+ * contiguous), rendered without building it: the regex for everything that may follow the shared
+ * prefix. A word ending here makes that optional (`?`, in a group unless it is one atom).
  */
-function renderSorted(words: readonly string[], lo: number, hi: number, depth: number): { text: string; atom: boolean } {
+function renderSorted(words: readonly string[], lo: number, hi: number, depth: number, out: string[]): void {
+  if (hi - lo === 1) {
+    // One word left: the rest of it, literally (most of a line's bytes).
+    out.push(words[lo]!.slice(depth).replaceAll('.', '\\.'));
+    return;
+  }
   const end = words[lo]!.length === depth;
   const start = end ? lo + 1 : lo;
-  if (start === hi) return { text: '', atom: true };
-  const runs: Array<{ c: string; from: number; to: number }> = [];
-  for (let i = start; i < hi; i += 1) {
-    const c = words[i]![depth]!;
-    const last = runs[runs.length - 1];
-    if (last?.c === c) last.to = i + 1;
-    else runs.push({ c, from: i, to: i + 1 });
+  if (start === hi) return;
+  const runs = charRuns(words, start, hi, depth);
+  const isLeaf = ([, from, to]: [string, number, number]) => to - from === 1 && words[from]!.length === depth + 1;
+  if (runs.length > 1 && runs.every(isLeaf)) {
+    out.push(bracket(runs.map((r) => r[0])), end ? '?' : '');
+    return;
   }
-  let body: { text: string; atom: boolean };
-  if (runs.length > 1 && runs.every((r) => r.to - r.from === 1 && words[r.from]!.length === depth + 1)) {
-    body = { text: bracket(runs.map((r) => r.c)), atom: true };
-  } else {
-    const alternatives = runs.map((r) => {
-      const rest = renderSorted(words, r.from, r.to, depth + 1);
-      return { text: escapeChar(r.c) + rest.text, atom: rest.text === '' };
-    });
-    body = alternatives.length === 1 ? alternatives[0]! : { text: `(${alternatives.map((a) => a.text).join('|')})`, atom: true };
-  }
-  if (!end) return body;
-  return { text: body.atom ? `${body.text}?` : `(${body.text})?`, atom: false };
+  const grouped = runs.length > 1 || (end && !isLeaf(runs[0]!));
+  if (grouped) out.push('(');
+  runs.forEach(([c, from, to], index) => {
+    if (index > 0) out.push('|');
+    out.push(escapeChar(c));
+    renderSorted(words, from, to, depth + 1, out);
+  });
+  if (grouped) out.push(')');
+  if (end) out.push('?');
 }
 
 /**
@@ -58,6 +72,13 @@ function renderSorted(words: readonly string[], lo: number, hi: number, depth: n
  * building strings: the packer asks this many times per line and renders only the chosen run.
  */
 function measureSorted(words: readonly string[], lo: number, hi: number, depth: number): number {
+  if (hi - lo === 1) {
+    const word = words[lo]!;
+    const rest = word.length - depth;
+    let dots = 0;
+    for (let at = word.indexOf('.', depth); at !== -1; at = word.indexOf('.', at + 1)) dots += 1;
+    return (rest + dots) * 2 + (rest <= 1 ? 1 : 0);
+  }
   const end = words[lo]!.length === depth;
   const start = end ? lo + 1 : lo;
   if (start === hi) return 1;
@@ -120,7 +141,11 @@ const measureRange = (split: Split, from: number, to: number): number =>
 function renderRange(split: Split, from: number, to: number): string {
   // A run's root is never an end (every rest is non-empty), and its text has no top-level `|`.
   return labelRuns(split, from, to)
-    .map(([s, e]) => `${renderSorted(split.rests, s, e, 0).text}\\.${split.tlds[s]}`)
+    .map(([s, e]) => {
+      const out: string[] = [];
+      renderSorted(split.rests, s, e, 0, out);
+      return `${out.join('')}\\.${split.tlds[s]}`;
+    })
     .join('|');
 }
 
@@ -128,6 +153,8 @@ function renderRange(split: Split, from: number, to: number): string {
  * Splits the hosts (in label-then-name order) into consecutive runs, each as long as fits `budget`
  * bytes once rendered, and renders them. The search gallops from the last run's size, then
  * bisects; the rendered body is checked against the budget again, whatever the measure said.
+ * (Every run found fits; it is the longest that fits when the measure grows with the count, which
+ * it does: one more name never makes a trie's text shorter.)
  */
 export function packHosts(hosts: readonly string[], budget: number): string[] {
   const split = splitHosts(hosts);
@@ -138,9 +165,26 @@ export function packHosts(hosts: readonly string[], budget: number): string[] {
     const fits = (k: number) => measureRange(split, i, i + k) <= budget;
     let lo = 0; // largest count known to fit
     let hi = left + 1; // smallest count known not to fit (or past the end)
-    for (let k = Math.min(guess, left), step = 1; k > lo && k < hi; k = Math.min(k + step, left), step *= 2) {
-      if (fits(k)) lo = k;
-      else hi = k;
+    const start = Math.min(guess, left);
+    // Lines of one group hold about as many hosts as the last: gallop up or down from there.
+    if (fits(start)) {
+      lo = start;
+      for (let step = 1; lo + step <= left; step *= 2) {
+        if (!fits(lo + step)) {
+          hi = lo + step;
+          break;
+        }
+        lo += step;
+      }
+    } else {
+      hi = start;
+      for (let step = 1; hi - step >= 1; step *= 2) {
+        if (fits(hi - step)) {
+          lo = hi - step;
+          break;
+        }
+        hi -= step;
+      }
     }
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
