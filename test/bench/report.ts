@@ -6,6 +6,7 @@ import type { GcFigures } from './gc-bench.js';
 import { formatMachine, type MachineInfo } from './machine.js';
 import type { ProxyFigures } from './proxy-bench.js';
 import { proxyTable } from './proxy-report.js';
+import type { SelfTestFigures } from './selftest-bench.js';
 
 export { proxyTargets } from './proxy-report.js';
 import type { StartupResult } from './startup.js';
@@ -18,6 +19,7 @@ export interface BenchReport {
   compile?: { figures: CompileFigures[]; linearity: number };
   startup?: { runs: number; results: StartupResult[] };
   gc?: GcFigures[];
+  selftest?: SelfTestFigures;
   targets: Target[];
   /** Sections that could not run here (e.g. the proxy section without root), with why. */
   failures: Array<{ section: string; message: string }>;
@@ -31,6 +33,16 @@ export interface Target {
 }
 
 const n = (value: number) => value.toLocaleString('en-US');
+
+/** The jail self-test's share of `drydock run` → the agent's command, medians of the same runs. */
+export function selfTestTarget(f: SelfTestFigures): Target {
+  return {
+    name: `jail self-test: share of drydock run → agent command (${f.runs} runs)`,
+    value: `${fmt(100 * f.share, 1)}% (${fmt(f.medianSelfTestMs, 0)} of ${fmt(f.medianStartMs, 0)} ms)`,
+    target: '< 10%',
+    met: f.share < 0.1,
+  };
+}
 
 export function compileTargets(figures: readonly CompileFigures[], linearity: number): Target[] {
   const big = figures.find((f) => f.entries === 100_000);
