@@ -1,0 +1,336 @@
+/**
+ * The pure heart of the kubernetes target: a session spec in, typed Kubernetes objects out
+ * (kubernetes-models' interfaces, so a misspelt field is a type error). No I/O, no randomness.
+ *
+ * The jail, as the cluster sees it:
+ *   - one namespace per session, Pod Security `restricted`, with a default-deny NetworkPolicy;
+ *   - the proxy Pod (tinyproxy, the compose sidecar's image and its exact filter and config, from a
+ *     ConfigMap) and its Service;
+ *   - the agent Pod, a separate Pod (containers of one Pod share a network namespace, so a proxy
+ *     container beside the agent would give the agent the proxy's network), without DNS;
+ *   - policies: agent egress only to its proxy on 8888; proxy ingress only from its agent; proxy
+ *     egress only to cluster DNS and to public addresses on the ports the allowlist names.
+ *
+ * The compose sidecar's entrypoint binds tinyproxy to its internal interface and allows only that
+ * subnet, because there the sidecar has two interfaces. A Pod has one, so the proxy Pod runs
+ * tinyproxy directly on the mounted config (listening on the Pod's address, no Allow line), and
+ * the NetworkPolicies do the isolation. `run` starts nothing of the agent before a probe showed
+ * the cluster enforces them (lib/kubernetes/probe.ts).
+ */
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { INamespace } from 'kubernetes-models/v1/Namespace';
+import type { IPod } from 'kubernetes-models/v1/Pod';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import type { IService } from 'kubernetes-models/v1/Service';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
+import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
+import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import type { INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPort';
+import type { IIoK8sApimachineryPkgApisMetaV1LabelSelector as ILabelSelector } from '@kubernetes-models/apimachinery/apis/meta/v1/LabelSelector';
+import { NO_PROXY_VARIABLES, PROXY_VARIABLES, TELEMETRY_DEFAULTS } from '../render/overlay.js';
+import { FILE_NAMES, PROXY_PORT, SIDECAR_CONF_PATH, WORKSPACE } from '../render/names.js';
+import {
+  AGENT_CONTAINER,
+  AGENT_POD,
+  AGENT_POLICY_ROLES,
+  CONFIG_MAP,
+  LABEL_MODE,
+  LABEL_OBSERVE,
+  LABEL_PROJECT,
+  LABEL_ROLE,
+  LABEL_SESSION,
+  LABEL_TARGET,
+  POLICY_NAMES,
+  PROBE_CONTAINER,
+  PROBE_POD,
+  PROXY_CONTAINER,
+  PROXY_HOST,
+  PROXY_POD,
+  PROXY_SERVICE,
+  namespaceName,
+  type Role,
+} from './names.js';
+import { PROBE_SCRIPT } from './probe-script.js';
+
+export interface KubernetesSessionSpec {
+  sessionId: string;
+  project: string;
+  observe: boolean;
+  agentImage: string;
+  egressImage: string;
+  /** The compiled filter and tinyproxy.conf, byte for byte what the compose render writes. */
+  filter: string;
+  tinyproxyConf: string;
+  /** TCP ports the allowlist names (CONNECT and plain HTTP); ignored in observe mode. */
+  proxyPorts: number[];
+  /** Only the telemetry switches are read from it (a user's value beats drydock's default). */
+  userEnv: Record<string, string | undefined>;
+}
+
+export type KubernetesObject = INamespace | INetworkPolicy | IConfigMap | IPod | IService;
+
+/** The uids the Pods run as: the sidecar image's user, and the default agent image's. */
+export const PROXY_UID = 10001;
+export const AGENT_UID = 1000;
+/** The agent has no DNS; a resolver is still required with `dnsPolicy: None`, so it is loopback. */
+export const AGENT_NAMESERVER = '127.0.0.1';
+/**
+ * Where the proxy may connect besides cluster DNS: public addresses only. RFC 1918, CGNAT,
+ * link-local (cloud metadata), loopback, ULA and IPv4-mapped IPv6 are carved out, so an allowed
+ * name that resolves into the cluster or to the metadata service is refused at the network.
+ */
+export const PUBLIC_IPV4 = { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'] };
+export const PUBLIC_IPV6 = { cidr: '::/0', except: ['::1/128', '::ffff:0:0/96', 'fc00::/7', 'fe80::/10'] };
+/** Cluster DNS as nearly every distribution labels it (CoreDNS keeps the kube-dns label). */
+export const CLUSTER_DNS_PEER = {
+  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+  podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+};
+export const POD_SECURITY_LABELS = {
+  'pod-security.kubernetes.io/enforce': 'restricted',
+  'pod-security.kubernetes.io/enforce-version': 'latest',
+  'pod-security.kubernetes.io/warn': 'restricted',
+  'pod-security.kubernetes.io/audit': 'restricted',
+};
+/** What the agent's /etc/hosts pins (hostAliases) and its proxy variables name. */
+export const K8S_PROXY_URL = `http://${PROXY_HOST}:${PROXY_PORT}`;
+export const K8S_NO_PROXY = [PROXY_HOST, 'localhost', '127.0.0.1', '::1', '169.254.169.254'];
+/** The proxy Pod mounts its ConfigMap here: SIDECAR_CONF_PATH's directory, as in compose. */
+export const PROXY_CONFIG_DIR = SIDECAR_CONF_PATH.slice(0, SIDECAR_CONF_PATH.lastIndexOf('/'));
+
+export function sessionLabels(spec: KubernetesSessionSpec, role: Role): Record<string, string> {
+  return {
+    [LABEL_SESSION]: spec.sessionId,
+    [LABEL_PROJECT]: spec.project,
+    [LABEL_ROLE]: role,
+    [LABEL_MODE]: 'contain',
+    [LABEL_OBSERVE]: String(spec.observe),
+    [LABEL_TARGET]: 'kubernetes',
+  };
+}
+
+function metadata(spec: KubernetesSessionSpec, name: string, role: Role) {
+  return { name, namespace: namespaceName(spec.sessionId), labels: sessionLabels(spec, role) };
+}
+
+function podsOf(spec: KubernetesSessionSpec, role: Role): ILabelSelector {
+  return { matchLabels: { [LABEL_SESSION]: spec.sessionId, [LABEL_ROLE]: role } };
+}
+
+function agentPolicyPods(spec: KubernetesSessionSpec): ILabelSelector {
+  return {
+    matchLabels: { [LABEL_SESSION]: spec.sessionId },
+    matchExpressions: [{ key: LABEL_ROLE, operator: 'In', values: [...AGENT_POLICY_ROLES] }],
+  };
+}
+
+const PROXY_PORT_RULE: INetworkPolicyPort = { protocol: 'TCP', port: PROXY_PORT };
+
+/** Kubernetes expands `$(VAR)` in env values; `$$` is a literal `$`. */
+export function escapeEnvValue(value: string): string {
+  return value.replace(/\$/g, '$$$$');
+}
+
+/** Restricted Pod Security, per container: nothing to escalate to, no capability at all. */
+function lockedDown(readOnlyRoot: boolean): ISecurityContext {
+  return { allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: readOnlyRoot, capabilities: { drop: ['ALL'] } };
+}
+
+function podSecurity(uid: number): IPodSecurityContext {
+  return { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: 'RuntimeDefault' } };
+}
+
+function networkPolicies(spec: KubernetesSessionSpec): INetworkPolicy[] {
+  const policy = (name: string, body: INetworkPolicy['spec']): INetworkPolicy => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: metadata(spec, name, 'policy'),
+    spec: body,
+  });
+  const publicPorts: INetworkPolicyPort[] = [...new Set(spec.proxyPorts)].sort((a, b) => a - b).map((port) => ({ protocol: 'TCP', port }));
+  const publicRule = { to: [{ ipBlock: { ...PUBLIC_IPV4 } }, { ipBlock: { ...PUBLIC_IPV6 } }], ...(spec.observe ? {} : { ports: publicPorts }) };
+  return [
+    // Everything in the namespace is denied both ways unless a policy below allows it.
+    policy(POLICY_NAMES.defaultDeny, { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
+    policy(POLICY_NAMES.agentEgress, {
+      podSelector: agentPolicyPods(spec),
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ podSelector: podsOf(spec, 'egress') }], ports: [PROXY_PORT_RULE] }],
+    }),
+    policy(POLICY_NAMES.proxyIngress, {
+      podSelector: podsOf(spec, 'egress'),
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ podSelector: agentPolicyPods(spec) }], ports: [PROXY_PORT_RULE] }],
+    }),
+    policy(POLICY_NAMES.proxyEgress, {
+      podSelector: podsOf(spec, 'egress'),
+      policyTypes: ['Egress'],
+      egress: [
+        { to: [structuredClone(CLUSTER_DNS_PEER)], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
+        publicRule,
+      ],
+    }),
+  ];
+}
+
+function proxyPod(spec: KubernetesSessionSpec): IPod {
+  const container: IContainer = {
+    name: PROXY_CONTAINER,
+    image: spec.egressImage,
+    imagePullPolicy: 'IfNotPresent',
+    // Not the compose entrypoint: it binds to the internal one of two interfaces; a Pod has one.
+    command: ['tinyproxy', '-d', '-c', SIDECAR_CONF_PATH],
+    ports: [{ name: 'proxy', containerPort: PROXY_PORT, protocol: 'TCP' }],
+    securityContext: lockedDown(true),
+    volumeMounts: [
+      { name: 'config', mountPath: PROXY_CONFIG_DIR, readOnly: true },
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'run', mountPath: '/run' },
+    ],
+    // Ready only once the proxy accepts a connection: the agent is applied after that.
+    readinessProbe: {
+      exec: { command: ['/bin/bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${PROXY_PORT}`] },
+      periodSeconds: 1,
+      timeoutSeconds: 2,
+      failureThreshold: 3,
+    },
+  };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: metadata(spec, PROXY_POD, 'egress'),
+    spec: {
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      dnsPolicy: 'ClusterFirst',
+      restartPolicy: 'Always',
+      terminationGracePeriodSeconds: 5,
+      securityContext: podSecurity(PROXY_UID),
+      containers: [container],
+      volumes: [
+        {
+          name: 'config',
+          configMap: {
+            name: CONFIG_MAP,
+            defaultMode: 0o444,
+            items: [
+              { key: FILE_NAMES.filter, path: FILE_NAMES.filter },
+              { key: FILE_NAMES.tinyproxyConf, path: FILE_NAMES.tinyproxyConf },
+            ],
+          },
+        },
+        { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
+        { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+      ],
+    },
+  };
+}
+
+/** The proxy side: everything `run` applies and waits for before any agent-side Pod exists. */
+export function proxySideObjects(spec: KubernetesSessionSpec): KubernetesObject[] {
+  const namespace: INamespace = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: namespaceName(spec.sessionId), labels: { ...sessionLabels(spec, 'namespace'), ...POD_SECURITY_LABELS } },
+  };
+  const config: IConfigMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: metadata(spec, CONFIG_MAP, 'config'),
+    immutable: true,
+    data: { [FILE_NAMES.filter]: spec.filter, [FILE_NAMES.tinyproxyConf]: spec.tinyproxyConf },
+  };
+  const service: IService = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: metadata(spec, PROXY_SERVICE, 'egress'),
+    spec: {
+      type: 'ClusterIP',
+      selector: { [LABEL_SESSION]: spec.sessionId, [LABEL_ROLE]: 'egress' },
+      ports: [{ name: 'proxy', port: PROXY_PORT, targetPort: PROXY_PORT, protocol: 'TCP' }],
+    },
+  };
+  // Policies before Pods, so no Pod of the session ever runs without them.
+  return [namespace, ...networkPolicies(spec), config, proxyPod(spec), service];
+}
+
+/** The network side of an agent-policy Pod: no DNS, the proxy pinned in /etc/hosts. */
+function noDnsPodSpec(proxyAddress: string): Pick<IPodSpec, 'automountServiceAccountToken' | 'enableServiceLinks' | 'dnsPolicy' | 'dnsConfig' | 'hostAliases'> {
+  return {
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    dnsPolicy: 'None',
+    dnsConfig: { nameservers: [AGENT_NAMESERVER], searches: [], options: [{ name: 'ndots', value: '0' }] },
+    hostAliases: [{ ip: proxyAddress, hostnames: [PROXY_HOST] }],
+  };
+}
+
+function agentEnv(spec: KubernetesSessionSpec): Array<{ name: string; value: string }> {
+  const env: Array<{ name: string; value: string }> = [];
+  for (const name of PROXY_VARIABLES) env.push({ name, value: K8S_PROXY_URL });
+  for (const name of NO_PROXY_VARIABLES) env.push({ name, value: K8S_NO_PROXY.join(',') });
+  for (const [name, value] of Object.entries(TELEMETRY_DEFAULTS)) {
+    const own = spec.userEnv[name];
+    env.push({ name, value: escapeEnvValue(own === undefined ? value : own) });
+  }
+  return env;
+}
+
+/** The agent Pod: a keepalive (`run` execs the command into it), hardened as in compose and more. */
+export function agentPod(spec: KubernetesSessionSpec, proxyAddress: string): IPod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: metadata(spec, AGENT_POD, 'agent'),
+    spec: {
+      ...noDnsPodSpec(proxyAddress),
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 5,
+      securityContext: podSecurity(AGENT_UID),
+      containers: [
+        {
+          name: AGENT_CONTAINER,
+          image: spec.agentImage,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['sleep', 'infinity'],
+          workingDir: WORKSPACE,
+          env: agentEnv(spec),
+          securityContext: lockedDown(false),
+          volumeMounts: [{ name: 'workspace', mountPath: WORKSPACE }],
+        },
+      ],
+      // The cluster cannot see the host's project directory: the workspace starts empty.
+      volumes: [{ name: 'workspace', emptyDir: {} }],
+    },
+  };
+}
+
+/**
+ * The throw-away probe: under the agent's NetworkPolicy (same selector, same no-DNS network side),
+ * in the sidecar image (bash's /dev/tcp is all it needs). It must reach its proxy (else it proves
+ * nothing) and must fail to reach the API server directly.
+ */
+export function probePod(spec: KubernetesSessionSpec, proxyAddress: string): IPod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: metadata(spec, PROBE_POD, 'probe'),
+    spec: {
+      ...noDnsPodSpec(proxyAddress),
+      restartPolicy: 'Never',
+      activeDeadlineSeconds: 60,
+      terminationGracePeriodSeconds: 0,
+      securityContext: podSecurity(PROXY_UID),
+      containers: [
+        {
+          name: PROBE_CONTAINER,
+          image: spec.egressImage,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['/bin/bash', '-c', PROBE_SCRIPT, 'drydock-probe', PROXY_HOST, String(PROXY_PORT)],
+          securityContext: lockedDown(true),
+        },
+      ],
+    },
+  };
+}
