@@ -17,6 +17,8 @@ import { removeObjects } from '../session/removal.js';
 export interface GcOptions {
   dryRun?: boolean;
   json?: boolean;
+  /** compose (the default) or kubernetes. */
+  target?: string;
 }
 
 export interface GcDeps {
@@ -53,6 +55,7 @@ export function formatPlan(plan: GcPlan): string {
 }
 
 export async function gc(opts: GcOptions, ctx: CommandContext, deps: GcDeps = {}): Promise<CommandResult> {
+  if (opts.target === 'kubernetes') return (await import('../kubernetes/gc.js')).gcKubernetes(opts, ctx, deps);
   const grace = graceMs(ctx.env);
   const docker = new Docker(deps.runner ?? processRunner(ctx.env));
   const clock = deps.clock ?? systemClock;

@@ -30,6 +30,8 @@ export interface RunOptions {
   observe?: boolean;
   json?: boolean;
   cmd: string[];
+  /** compose (the default) or kubernetes. */
+  target?: string;
 }
 
 export interface RunDeps {
@@ -90,6 +92,7 @@ function onlyDrydockErrors(error: unknown): undefined {
 }
 
 export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps = {}): Promise<CommandResult> {
+  if (opts.target === 'kubernetes') return (await import('../kubernetes/run.js')).runKubernetes(opts, ctx, deps);
   const clock = deps.clock ?? systemClock;
   const started = clock.now();
   const mode = resolveMode(opts.mode, ctx.env);
