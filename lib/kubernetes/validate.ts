@@ -57,16 +57,10 @@ export function nameProblems(object: KubernetesObject): string[] {
 }
 
 /**
- * Throws before anything is written or applied. A name problem comes from the user's input (the
- * project name, the allowlist's size): exit 2 with the fix. A schema error is a drydock bug: exit 3.
+ * Throws before anything is written or applied. A schema error is a drydock bug: exit 3. A name
+ * problem comes from the user's input (the project name, the allowlist's size): exit 2 with the fix.
  */
 export function validateKubernetesObjects(objects: readonly KubernetesObject[], label: string): void {
-  const problems = objects.flatMap(nameProblems);
-  if (problems.length > 0) {
-    throw new UsageError(`${label}: ${problems.slice(0, 5).join('; ')}`, {
-      hint: 'a shorter --project of lowercase letters, digits and "-", or a smaller allowlist, fixes these; nothing was written',
-    });
-  }
   for (const object of objects) {
     const model = MODELS[object.kind];
     if (!model) throw new ExternalError(`${label}: drydock has no schema for kind ${object.kind}`, { hint: 'this is a drydock bug: please report it' });
@@ -77,5 +71,12 @@ export function validateKubernetesObjects(objects: readonly KubernetesObject[], 
         hint: 'this is a drydock bug: nothing was written or applied; please report it with `drydock render --target kubernetes --out DIR`',
       });
     }
+  }
+  // After the schemas, so every name is a string here; what fails now came from the user's input.
+  const problems = objects.flatMap(nameProblems);
+  if (problems.length > 0) {
+    throw new UsageError(`${label}: ${problems.slice(0, 5).join('; ')}`, {
+      hint: 'a shorter --project of lowercase letters, digits and "-", or a smaller allowlist, fixes these; nothing was written',
+    });
   }
 }
