@@ -75,7 +75,7 @@ describe('validateKubernetesObjects', () => {
 
   it('refuses a schema error as a drydock bug (exit 3), naming the field', () => {
     const objects = rendered();
-    const pod = objects.find((o) => o.kind === 'Pod')! as { spec: { securityContext: Record<string, unknown> } };
+    const pod = objects.find((o) => o.kind === 'Pod')! as unknown as { spec: { securityContext: Record<string, unknown> } };
     pod.spec.securityContext.runAsUser = 'root';
     const error = thrown(() => validateKubernetesObjects(objects, 'test'));
     expect(error).toBeInstanceOf(ExternalError);
@@ -84,7 +84,7 @@ describe('validateKubernetesObjects', () => {
 
   it('refuses a missing required field (a container without a name)', () => {
     const objects = rendered();
-    const agent = objects.find((o) => o.metadata?.name === 'drydock-agent') as { spec: { containers: Array<Record<string, unknown>> } };
+    const agent = objects.find((o) => o.metadata?.name === 'drydock-agent') as unknown as { spec: { containers: Array<Record<string, unknown>> } };
     delete agent.spec.containers[0]!.name;
     expect(() => validateKubernetesObjects(objects, 'test')).toThrow(/Pod drydock-agent is not a valid Kubernetes object: data\/spec\/containers\/0 must have required property name/);
   });
