@@ -1,9 +1,8 @@
 import { resolve } from 'node:path';
 import type { CommandContext, CommandResult } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { resolveProjectName } from '../paths.js';
-import { resolveMode } from '../render/mode.js';
-import { renderSessionFiles } from '../render/session.js';
+import { requireSettings, resolveSettings } from '../settings.js';
+import { renderSessionFiles } from '../render/session-files.js';
 import { newSessionId, validateSessionId } from '../session/id.js';
 
 export interface RenderOptions {
@@ -28,14 +27,12 @@ function shellQuote(word: string): string {
 export async function render(opts: RenderOptions, ctx: CommandContext): Promise<CommandResult> {
   if (opts.target === 'kubernetes') return (await import('../kubernetes/render-command.js')).renderKubernetes(opts, ctx);
   if (opts.proxyIp !== undefined) throw new UsageError('--proxy-ip is for --target kubernetes only');
-  const mode = resolveMode(opts.mode, ctx.env);
-  const project = resolveProjectName(opts.project, ctx.cwd);
+  const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd, mode: opts.mode, project: opts.project });
+  requireSettings(settings, 'mode');
+  const { mode, project } = settings;
   const sessionId = opts.session !== undefined ? validateSessionId(opts.session) : newSessionId(project);
   const rendered = renderSessionFiles({
-    env: ctx.env,
-    cwd: ctx.cwd,
-    project,
-    mode,
+    settings,
     observe: !!opts.observe,
     sessionId,
     outDir: resolve(ctx.cwd, opts.out),

@@ -7,14 +7,15 @@
  */
 import { rmSync } from 'node:fs';
 import type { CommandContext, CommandResult } from '../context.js';
-import { graceMs, type GcDeps, type GcOptions } from '../commands/gc.js';
+import { systemClock } from '../clock.js';
+import type { GcDeps, GcOptions } from '../commands/gc.js';
 import { processRunner } from '../docker/runner.js';
 import { ExitCode, errorMessage } from '../errors.js';
 import { TOTAL_CAP as ARCHIVE_TOTAL_CAP, archiveDir, archiveSessionLogs, pruneArchive } from '../session/archive.js';
 import { scanSessionDirs } from '../session/dirs.js';
 import type { SessionDirState } from '../session/gc-plan.js';
-import { systemClock } from '../session/signals.js';
 import { Kubectl, type NamespaceRecord } from './kubectl.js';
+import { requireSettings, resolveSettings } from '../settings.js';
 import { deleteSessions } from './teardown.js';
 
 export interface KubernetesGcPlan {
@@ -69,13 +70,15 @@ export function formatKubernetesPlan(plan: KubernetesGcPlan): string {
 }
 
 export async function gcKubernetes(opts: GcOptions, ctx: CommandContext, deps: GcDeps = {}): Promise<CommandResult> {
-  const grace = graceMs(ctx.env);
-  const kubectl = new Kubectl(deps.runner ?? processRunner(ctx.env));
+  const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd });
+  requireSettings(settings, 'gcGrace');
+  const grace = settings.gcGraceMs;
+  const kubectl = new Kubectl(deps.runner ?? processRunner(settings.env));
   const context = await kubectl.pinCurrentContext();
   const clock = deps.clock ?? systemClock;
   const namespaces = await kubectl.listSessionNamespaces();
   const runningAgents = await kubectl.runningAgentSessions();
-  const dirs = (deps.scanDirs ?? (() => scanSessionDirs(ctx.env)))();
+  const dirs = (deps.scanDirs ?? (() => scanSessionDirs(settings.dirs.sessions)))();
   const plan = planKubernetesGc({ namespaces, runningAgents, dirs, now: clock.now(), graceMs: grace });
 
   if (opts.dryRun) {
@@ -89,7 +92,7 @@ export async function gcKubernetes(opts: GcOptions, ctx: CommandContext, deps: G
   const removedDirs: string[] = [];
   for (const dir of failures.length ? [] : plan.dirs) {
     try {
-      const path = archiveSessionLogs({ env: ctx.env, session: dir.session, dir: dir.path, prune: false });
+      const path = archiveSessionLogs({ stateDir: settings.dirs.state, session: dir.session, dir: dir.path, prune: false });
       if (path) archived.push(path);
       rmSync(dir.path, { recursive: true, force: true });
       removedDirs.push(dir.path);
@@ -99,7 +102,7 @@ export async function gcKubernetes(opts: GcOptions, ctx: CommandContext, deps: G
   }
   if (archived.length > 0) {
     try {
-      pruneArchive(archiveDir(ctx.env), ARCHIVE_TOTAL_CAP);
+      pruneArchive(archiveDir(settings.dirs.state), ARCHIVE_TOTAL_CAP);
     } catch (error) {
       failures.push(`could not prune the gc archive: ${errorMessage(error)}`);
     }
@@ -107,7 +110,7 @@ export async function gcKubernetes(opts: GcOptions, ctx: CommandContext, deps: G
   if (!ctx.json) {
     if (plan.namespaces.length === 0) ctx.out(formatKubernetesPlan(plan));
     else {
-      ctx.out(`removed ${removedNamespaces.length} namespace(s) on context ${context}, ${removedDirs.length} session dir(s)${archived.length ? `; logs kept in ${archiveDir(ctx.env)}` : ''}`);
+      ctx.out(`removed ${removedNamespaces.length} namespace(s) on context ${context}, ${removedDirs.length} session dir(s)${archived.length ? `; logs kept in ${archiveDir(settings.dirs.state)}` : ''}`);
       for (const k of plan.kept) ctx.out(`kept ${k.session}: ${k.reason}`);
     }
     for (const f of failures) ctx.err(`drydock: ${f}`);

@@ -7,8 +7,8 @@
  * NetworkPolicies are additive (a connection is allowed if any policy allows it), so besides what
  * each drydock policy says, no other policy may exist in the set.
  */
-import { NO_PROXY_VARIABLES, PROXY_VARIABLES, TELEMETRY_DEFAULTS } from '../render/overlay.js';
-import { FILE_NAMES, PROXY_PORT, WORKSPACE } from '../render/names.js';
+import { TELEMETRY_DEFAULTS } from '../render/overlay.js';
+import { FILE_NAMES, LABELS, NO_PROXY_VARIABLES, PROXY_PORT, PROXY_VARIABLES, WORKSPACE } from '../names.js';
 import {
   AGENT_NAMESERVER,
   AGENT_UID,
@@ -211,7 +211,7 @@ export function checkKubernetesInvariants(input: KubernetesInvariantInput): Viol
     const meta = block(object.metadata);
     const labels = block(meta.labels);
     const subject = `${String(object.kind)} ${String(meta.name)}`;
-    c.require(['drydock.session', 'drydock.project', 'drydock.role'].every((k) => typeof labels[k] === 'string' && labels[k] !== ''), 'labels', `${subject}: needs the labels drydock.session, drydock.project and drydock.role`);
+    c.require([LABELS.session, LABELS.project, LABELS.role].every((k) => typeof labels[k] === 'string' && labels[k] !== ''), 'labels', `${subject}: needs the labels drydock.session, drydock.project and drydock.role`);
     c.require(labels[LABEL_SESSION] === undefined || labels[LABEL_SESSION] === session, 'labels', `${subject}: drydock.session is not ${session}`);
     c.require(object.kind === 'Namespace' || meta.namespace === namespace, 'object-namespace', `${subject}: must be in namespace ${namespace}`);
   }

@@ -28,8 +28,8 @@ import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPort';
 import type { IIoK8sApimachineryPkgApisMetaV1LabelSelector as ILabelSelector } from '@kubernetes-models/apimachinery/apis/meta/v1/LabelSelector';
-import { NO_PROXY_VARIABLES, PROXY_VARIABLES, TELEMETRY_DEFAULTS } from '../render/overlay.js';
-import { FILE_NAMES, PROXY_PORT, SIDECAR_CONF_PATH, WORKSPACE } from '../render/names.js';
+import { TELEMETRY_DEFAULTS } from '../render/overlay.js';
+import { FILE_NAMES, NO_PROXY_FIXED, NO_PROXY_VARIABLES, PROXY_PORT, PROXY_VARIABLES, SIDECAR_CONF_PATH, WORKSPACE } from '../names.js';
 import {
   AGENT_CONTAINER,
   AGENT_POD,
@@ -95,7 +95,7 @@ export const POD_SECURITY_LABELS = {
 };
 /** What the agent's /etc/hosts pins (hostAliases) and its proxy variables name. */
 export const K8S_PROXY_URL = `http://${PROXY_HOST}:${PROXY_PORT}`;
-export const K8S_NO_PROXY = [PROXY_HOST, 'localhost', '127.0.0.1', '::1', '169.254.169.254'];
+export const K8S_NO_PROXY: readonly string[] = [PROXY_HOST, ...NO_PROXY_FIXED];
 /** The proxy Pod mounts its ConfigMap here: SIDECAR_CONF_PATH's directory, as in compose. */
 export const PROXY_CONFIG_DIR = SIDECAR_CONF_PATH.slice(0, SIDECAR_CONF_PATH.lastIndexOf('/'));
 

@@ -5,12 +5,14 @@
  * Everything of a session lives in its own namespace; `stop` and `gc` find it by label.
  */
 import { UsageError } from '../errors.js';
+import { LABELS } from '../names.js';
 
-export const LABEL_SESSION = 'drydock.session';
-export const LABEL_PROJECT = 'drydock.project';
-export const LABEL_ROLE = 'drydock.role';
-export const LABEL_MODE = 'drydock.mode';
-export const LABEL_OBSERVE = 'drydock.observe';
+export const LABEL_SESSION = LABELS.session;
+export const LABEL_PROJECT = LABELS.project;
+export const LABEL_ROLE = LABELS.role;
+export const LABEL_MODE = LABELS.mode;
+export const LABEL_OBSERVE = LABELS.observe;
+/** Only on kubernetes objects: which target made them (`gc` lists agent Pods by it). */
 export const LABEL_TARGET = 'drydock.target';
 
 export type Role = 'namespace' | 'policy' | 'config' | 'egress' | 'agent' | 'probe';

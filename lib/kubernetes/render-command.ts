@@ -4,12 +4,11 @@
  */
 import { resolve } from 'node:path';
 import type { CommandContext, CommandResult } from '../context.js';
-import { ExitCode, UsageError } from '../errors.js';
-import { resolveProjectName } from '../paths.js';
-import { resolveMode } from '../render/mode.js';
+import { ExitCode } from '../errors.js';
 import { newSessionId, validateSessionId } from '../session/id.js';
+import { resolveSettings } from '../settings.js';
 import { PROXY_SERVICE } from './names.js';
-import { assertProxyAddress, checkedDocuments, kubernetesSession, writeManifests } from './render.js';
+import { assertContainedMode, assertProxyAddress, checkedDocuments, kubernetesSession, writeManifests } from './render.js';
 
 export interface KubernetesRenderOptions {
   mode?: string;
@@ -20,21 +19,12 @@ export interface KubernetesRenderOptions {
   proxyIp?: string;
 }
 
-/** Kubernetes has no docker.sock to hand out: dood is refused, with the way to get a jail. */
-export function assertContainedMode(mode: string | undefined, env: CommandContext['env']): void {
-  if (resolveMode(mode, env) !== 'contain') {
-    throw new UsageError('--target kubernetes runs contained sessions only (dood mounts a Docker socket, which a cluster Pod does not have)', {
-      hint: 'drop --mode dood (and DRYDOCK_MODE), or use --target compose',
-    });
-  }
-}
-
 export async function renderKubernetes(opts: KubernetesRenderOptions, ctx: CommandContext): Promise<CommandResult> {
-  assertContainedMode(opts.mode, ctx.env);
-  const project = resolveProjectName(opts.project, ctx.cwd);
-  const sessionId = opts.session !== undefined ? validateSessionId(opts.session) : newSessionId(project);
+  const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd, mode: opts.mode, project: opts.project });
+  assertContainedMode(settings);
+  const sessionId = opts.session !== undefined ? validateSessionId(opts.session) : newSessionId(settings.project);
   const proxyAddress = opts.proxyIp !== undefined ? assertProxyAddress(opts.proxyIp) : undefined;
-  const session = kubernetesSession({ env: ctx.env, project, observe: !!opts.observe, sessionId });
+  const session = kubernetesSession({ settings, observe: !!opts.observe, sessionId });
   for (const warning of session.warnings) ctx.err(warning);
   const docs = checkedDocuments(session.spec, proxyAddress);
   const outDir = resolve(ctx.cwd, opts.out);

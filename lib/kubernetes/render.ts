@@ -13,22 +13,30 @@ import { join, resolve } from 'node:path';
 import { Document } from 'yaml';
 import { compileFilter } from '../allowlist/compile.js';
 import { loadAllowlistsOrThrow } from '../allowlist/sources.js';
-import type { Env } from '../context.js';
 import { renderTinyproxyConf } from '../egress/tinyproxy-conf.js';
 import { ExternalError, UsageError, formatDiagnostic } from '../errors.js';
 import { writeFilesAtomic } from '../fs-atomic.js';
-import { agentImage, assertEgressImageAllowed, egressImage } from '../render/images.js';
-import { SIDECAR_FILTER_PATH } from '../render/names.js';
+import { SIDECAR_FILTER_PATH } from '../names.js';
+import { CONTAINED_SETTINGS, requireSettings, type Settings } from '../settings.js';
 import { checkKubernetesInvariants } from './invariants.js';
 import { agentPod, probePod, proxySideObjects, type KubernetesObject, type KubernetesSessionSpec } from './manifests.js';
 import { K8S_FILE_NAMES, assertKubernetesSessionId, namespaceName } from './names.js';
 import { validateKubernetesObjects } from './validate.js';
 
 export interface KubernetesRenderRequest {
-  env: Env;
-  project: string;
+  settings: Settings;
   observe: boolean;
   sessionId: string;
+}
+
+/** Kubernetes has no docker.sock to hand out: dood is refused, with the way to get a jail. */
+export function assertContainedMode(settings: Settings): void {
+  requireSettings(settings, 'mode');
+  if (settings.mode !== 'contain') {
+    throw new UsageError('--target kubernetes runs contained sessions only (dood mounts a Docker socket, which a cluster Pod does not have)', {
+      hint: 'drop --mode dood (and DRYDOCK_MODE), or use --target compose',
+    });
+  }
 }
 
 export interface KubernetesSession {
@@ -42,27 +50,28 @@ export interface KubernetesSession {
 
 /** Everything the manifests are made of, from the environment and the allowlists. Throws on bad input. */
 export function kubernetesSession(req: KubernetesRenderRequest): KubernetesSession {
+  const { settings } = req;
+  assertContainedMode(settings);
+  requireSettings(settings, ...CONTAINED_SETTINGS, 'agentImage');
   assertKubernetesSessionId(req.sessionId);
-  assertEgressImageAllowed(req.env);
-  const egress = egressImage(req.env);
-  const loaded = loadAllowlistsOrThrow({ env: req.env, project: req.project });
+  const loaded = loadAllowlistsOrThrow({ files: settings.allowlists });
   const compiled = compileFilter(loaded.entries);
   const spec: KubernetesSessionSpec = {
     sessionId: req.sessionId,
-    project: req.project,
+    project: settings.project,
     observe: req.observe,
-    agentImage: agentImage(req.env),
-    egressImage: egress.image,
-    // Exactly the compose render's two files (lib/render/session.ts makes the same two calls).
+    agentImage: settings.images.agent,
+    egressImage: settings.images.egress,
+    // Exactly the compose render's two files (lib/render/session-files.ts makes the same two calls).
     filter: compiled.filter,
     tinyproxyConf: renderTinyproxyConf({ compiled, filterPath: SIDECAR_FILTER_PATH, observe: req.observe }),
     proxyPorts: [...new Set([...compiled.connectPorts, ...compiled.httpPorts])].sort((a, b) => a - b),
-    userEnv: { ...req.env },
+    userEnv: { ...settings.env },
   };
   return {
     spec,
     namespace: namespaceName(req.sessionId),
-    egressImagePinned: egress.pinned,
+    egressImagePinned: settings.images.egressPinned,
     allowlist: {
       sources: loaded.sources.map((s) => ({ path: s.path, kind: s.kind, exists: s.exists, entries: s.entries.length })),
       effectiveEntries: loaded.entries.length,

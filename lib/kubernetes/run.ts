@@ -15,22 +15,22 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { systemClock } from '../clock.js';
 import type { CommandContext, CommandResult, Env } from '../context.js';
 import { agentCommand, type RunDeps, type RunOptions } from '../commands/run.js';
 import { processRunner } from '../docker/runner.js';
 import { DrydockError, ExitCode, ExternalError, UsageError } from '../errors.js';
-import { allowlistFilesOf, resolveProjectName, sessionDir } from '../paths.js';
 import { NOT_A_JAIL } from '../session/banner.js';
 import { Interrupted, SessionGuard } from '../session/guard.js';
 import { writeSessionMetadata, type SessionMetadata } from '../session/metadata.js';
 import { pickSessionId } from '../session/pick-id.js';
-import { SIGNAL_EXIT_CODE, processSignals, systemClock } from '../session/signals.js';
+import { SIGNAL_EXIT_CODE, processSignals } from '../session/signals.js';
 import { denialReport } from '../session/teardown.js';
+import { allowlistHintFiles, resolveSettings, sessionDirOf } from '../settings.js';
 import { Kubectl } from './kubectl.js';
 import { AGENT_CONTAINER, AGENT_POD, PROXY_POD, PROXY_SERVICE, assertKubernetesSessionId, namespaceName } from './names.js';
 import { probeNetworkPolicy } from './probe.js';
-import { assertContainedMode } from './render-command.js';
-import { checkedDocuments, kubernetesSession, manifestYaml, writeManifests, type KubernetesSession } from './render.js';
+import { assertContainedMode, checkedDocuments, kubernetesSession, manifestYaml, writeManifests, type KubernetesSession } from './render.js';
 import { teardownKubernetesSession, type KubernetesTeardown } from './teardown.js';
 
 export interface KubernetesRunDeps extends RunDeps {
@@ -77,29 +77,31 @@ const notStarted = (what: string, hint: string) => new ExternalError(`${what}; t
 export async function runKubernetes(opts: RunOptions, ctx: CommandContext, deps: KubernetesRunDeps = {}): Promise<CommandResult> {
   const clock = deps.clock ?? systemClock;
   const sleep = deps.sleep ?? ((ms: number) => delay(ms));
-  assertContainedMode(opts.mode, ctx.env);
+  const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd, mode: opts.mode, project: opts.project });
+  assertContainedMode(settings);
   const observe = !!opts.observe;
-  const project = resolveProjectName(opts.project, ctx.cwd);
+  const { project } = settings;
   assertKubernetesSessionId(`${project}-0000`);
-  const timeoutS = kubernetesTimeoutSeconds(ctx.env);
-  const cmd = agentCommand(opts.cmd, ctx.env);
-  const kubectl = new Kubectl(deps.runner ?? processRunner(ctx.env));
+  // The kubernetes target's own setting, read here in its command layer like the others in settings.ts.
+  const timeoutS = kubernetesTimeoutSeconds(settings.env);
+  const cmd = agentCommand(opts.cmd, settings.agentCommand);
+  const kubectl = new Kubectl(deps.runner ?? processRunner(settings.env));
   const context = await kubectl.pinCurrentContext();
 
   const sessionId = await pickSessionId({
     project,
     // pickSessionId asks about drydock-<id> (and drydock-<id>-egress): the first is the namespace name.
     existingContainers: (names) => kubectl.existingNamespaces(names),
-    reserveSessionDir: (id) => reserveDir(sessionDir(ctx.env, id)),
-    releaseSessionDir: (id) => rmdirSync(sessionDir(ctx.env, id)),
+    reserveSessionDir: (id) => reserveDir(sessionDirOf(settings, id)),
+    releaseSessionDir: (id) => rmdirSync(sessionDirOf(settings, id)),
     random: deps.random,
   });
-  const dir = sessionDir(ctx.env, sessionId);
+  const dir = sessionDirOf(settings, sessionId);
   const namespace = namespaceName(sessionId);
   let session: KubernetesSession;
   let proxyYaml: string;
   try {
-    session = kubernetesSession({ env: ctx.env, project, observe, sessionId });
+    session = kubernetesSession({ settings, observe, sessionId });
     const docs = checkedDocuments(session.spec);
     writeManifests(session.spec, docs, dir);
     proxyYaml = manifestYaml(docs.proxy, `drydock session ${sessionId}: the proxy side`);
@@ -164,7 +166,7 @@ export async function runKubernetes(opts: RunOptions, ctx: CommandContext, deps:
   } finally {
     try {
       teardown = await teardownKubernetesSession(kubectl, sessionId, dir);
-      const denials = denialReport(teardown.logText, allowlistFilesOf(ctx.env, project));
+      const denials = denialReport(teardown.logText, allowlistHintFiles(settings, project));
       if (denials && !ctx.json) ctx.err(denials);
       if (observe && teardown.logPath) {
         ctx.err(`drydock: observe log saved to ${teardown.logPath}; turn it into an allowlist with: drydock egress suggest ${sessionId}`);

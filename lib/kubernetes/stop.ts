@@ -8,13 +8,13 @@ import type { CommandContext, CommandResult } from '../context.js';
 import type { StopDeps, StopOptions } from '../commands/stop.js';
 import { processRunner } from '../docker/runner.js';
 import { ExitCode, NegativeAnswer, UsageError } from '../errors.js';
-import { resolveProjectName, sessionDir } from '../paths.js';
 import { validateSessionId } from '../session/id.js';
+import { resolveSettings, sessionDirOf, type Settings } from '../settings.js';
 import { denialReport } from '../session/teardown.js';
 import { Kubectl, type NamespaceRecord } from './kubectl.js';
 import { deleteSessions, saveProxyLog } from './teardown.js';
 
-function select(opts: StopOptions, ctx: CommandContext, namespaces: NamespaceRecord[]): NamespaceRecord[] {
+function select(opts: StopOptions, settings: Settings, namespaces: NamespaceRecord[]): NamespaceRecord[] {
   const listing = namespaces.length
     ? `sessions:\n${namespaces.map((n) => `  ${n.session} (project ${n.project}, namespace ${n.name}${n.terminating ? ', terminating' : ''})`).join('\n')}`
     : 'there are no drydock sessions on this cluster';
@@ -24,7 +24,7 @@ function select(opts: StopOptions, ctx: CommandContext, namespaces: NamespaceRec
     if (found.length === 0) throw new NegativeAnswer(`no session "${opts.session}" on this cluster\n${listing}`, { hint: 'stop one of these by id, or all with --all' });
     return found;
   }
-  const project = resolveProjectName(opts.project, ctx.cwd);
+  const { project } = settings;
   const found = namespaces.filter((n) => n.project === project);
   if (found.length === 0) throw new NegativeAnswer(`no session of project "${project}" on this cluster\n${listing}`, { hint: 'stop one of these by id, or all with --all' });
   return found;
@@ -38,15 +38,16 @@ export async function stopKubernetes(opts: StopOptions, ctx: CommandContext, dep
     });
   }
   if (opts.session !== undefined) validateSessionId(opts.session);
-  const kubectl = new Kubectl(deps.runner ?? processRunner(ctx.env));
+  const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd, project: opts.project });
+  const kubectl = new Kubectl(deps.runner ?? processRunner(settings.env));
   const context = await kubectl.pinCurrentContext();
-  const selected = select(opts, ctx, await kubectl.listSessionNamespaces());
+  const selected = select(opts, settings, await kubectl.listSessionNamespaces());
 
   const failures: string[] = [];
   const logs: Record<string, string> = {};
   for (const ns of selected) {
     if (ns.terminating) continue;
-    const dir = sessionDir(ctx.env, ns.session);
+    const dir = sessionDirOf(settings, ns.session);
     const saved = await saveProxyLog(kubectl, ns.session, existsSync(dir) ? dir : undefined);
     failures.push(...saved.failures);
     if (saved.logPath) logs[ns.session] = saved.logPath;

@@ -12,7 +12,8 @@ import { render } from '../../lib/commands/render.js';
 import type { CommandContext } from '../../lib/context.js';
 import { DrydockError, ExitCode } from '../../lib/errors.js';
 import { checkKubernetesInvariants } from '../../lib/kubernetes/invariants.js';
-import { renderSessionFiles } from '../../lib/render/session.js';
+import { renderSessionFiles } from '../../lib/render/session-files.js';
+import { resolveSettings } from '../../lib/settings.js';
 
 let root: string;
 let env: Record<string, string>;
@@ -69,7 +70,8 @@ describe('render --target kubernetes', () => {
   it('puts the compose render\'s filter and tinyproxy.conf into the ConfigMap, byte for byte', async () => {
     for (const observe of [false, true]) {
       const composeDir = join(root, `compose-${observe}`);
-      const compose = renderSessionFiles({ env, cwd: join(root, 'demo'), project: 'demo', mode: 'contain', observe, sessionId: 'demo-1a2b', outDir: composeDir, validateSchema: false });
+      const settings = resolveSettings({ env, cwd: join(root, 'demo'), project: 'demo', mode: 'contain' });
+      const compose = renderSessionFiles({ settings, observe, sessionId: 'demo-1a2b', outDir: composeDir, validateSchema: false });
       await render({ target: 'kubernetes', out: outDir(), session: 'demo-1a2b', observe }, context());
       const config = objectsIn('kubernetes-proxy.yaml').find((o) => o.kind === 'ConfigMap') as { data: Record<string, string> };
       expect(config.data['egress-filter']).toBe(readFileSync(compose.files.filter!, 'utf8'));
