@@ -119,7 +119,7 @@ function checkPolicies(c: Collector, objects: unknown[], session: string, ports:
     `NetworkPolicy ${POLICY_NAMES.proxyEgress}: the proxy may reach only public addresses (RFC 1918, CGNAT, link-local, loopback and ULA excepted)`,
   );
   c.require(
-    same(world?.ports, expectedPorts),
+    same(world?.ports, expectedPorts) && (expectedPorts === undefined || expectedPorts.length > 0),
     'proxy-egress-ports',
     `NetworkPolicy ${POLICY_NAMES.proxyEgress}: public ports must be exactly the allowlist's (${ports === 'any' ? 'any, in observe mode' : ports.join(', ')})`,
   );

@@ -16,7 +16,7 @@ import { loadAllowlistsOrThrow } from '../allowlist/sources.js';
 import { renderTinyproxyConf } from '../egress/tinyproxy-conf.js';
 import { ExternalError, UsageError, formatDiagnostic } from '../errors.js';
 import { writeFilesAtomic } from '../fs-atomic.js';
-import { SIDECAR_FILTER_PATH } from '../names.js';
+import { HTTPS_PORT, SIDECAR_FILTER_PATH } from '../names.js';
 import { CONTAINED_SETTINGS, requireSettings, type Settings } from '../settings.js';
 import { checkKubernetesInvariants } from './invariants.js';
 import { agentPod, probePod, proxySideObjects, type KubernetesObject, type KubernetesSessionSpec } from './manifests.js';
@@ -48,6 +48,16 @@ export interface KubernetesSession {
   warnings: string[];
 }
 
+/**
+ * The TCP ports the proxy may connect out on. A NetworkPolicy rule with an empty port list allows
+ * every port, so an allowlist naming none gets 443, as tinyproxy.conf gets its one ConnectPort
+ * (the empty filter denies everything anyway).
+ */
+export function policyPorts(connectPorts: readonly number[], httpPorts: readonly number[]): number[] {
+  const ports = [...new Set([...connectPorts, ...httpPorts])].sort((a, b) => a - b);
+  return ports.length > 0 ? ports : [HTTPS_PORT];
+}
+
 /** Everything the manifests are made of, from the environment and the allowlists. Throws on bad input. */
 export function kubernetesSession(req: KubernetesRenderRequest): KubernetesSession {
   const { settings } = req;
@@ -65,7 +75,7 @@ export function kubernetesSession(req: KubernetesRenderRequest): KubernetesSessi
     // Exactly the compose render's two files (lib/render/session-files.ts makes the same two calls).
     filter: compiled.filter,
     tinyproxyConf: renderTinyproxyConf({ compiled, filterPath: SIDECAR_FILTER_PATH, observe: req.observe }),
-    proxyPorts: [...new Set([...compiled.connectPorts, ...compiled.httpPorts])].sort((a, b) => a - b),
+    proxyPorts: policyPorts(compiled.connectPorts, compiled.httpPorts),
     userEnv: { ...settings.env },
   };
   return {

@@ -56,6 +56,7 @@ const mutations: Mutation[] = [
   ['proxy may reach the metadata service', 'proxy-egress-public-only', (d) => void (policy(d, 'proxy-egress-public').egress[1].to[0].ipBlock.except = policy(d, 'proxy-egress-public').egress[1].to[0].ipBlock.except.filter((c: string) => c !== '169.254.0.0/16'))],
   ['proxy may reach IPv6 ULA', 'proxy-egress-public-only', (d) => void policy(d, 'proxy-egress-public').egress[1].to[1].ipBlock.except.splice(2, 1)],
   ['proxy public egress on every port', 'proxy-egress-ports', (d) => void delete policy(d, 'proxy-egress-public').egress[1].ports],
+  ['proxy public egress with an empty port list (which means every port)', 'proxy-egress-ports', (d) => void (policy(d, 'proxy-egress-public').egress[1].ports = [])],
   ['proxy public egress on a port no entry names', 'proxy-egress-ports', (d) => void policy(d, 'proxy-egress-public').egress[1].ports.push({ protocol: 'TCP', port: 25 })],
   ['ConfigMap without the filter', 'config-map', (d) => void delete named(d, 'ConfigMap', 'drydock-egress-config').data['egress-filter']],
   ['proxy runs as root', 'pod-non-root', (d) => void (proxy(d).securityContext.runAsUser = 0)],
@@ -114,6 +115,11 @@ describe('kubernetes invariants', () => {
     const docs = objects();
     mutate(docs);
     expect(check(docs)).toEqual([code]);
+  });
+
+  it('refuse an empty port list even when the caller expects no ports', () => {
+    const spec = k8sSpec({ proxyPorts: [] });
+    expect(checkKubernetesInvariants({ objects: proxySideObjects(spec), sessionId: 'demo-1a2b', ports: [] }).map((v) => v.code)).toEqual(['proxy-egress-ports']);
   });
 
   it('miss nothing that is missing: no proxy pod is a violation', () => {

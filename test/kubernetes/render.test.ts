@@ -92,6 +92,15 @@ describe('render --target kubernetes', () => {
     expect(policy.spec.egress[1]!.ports!.map((p) => p.port)).toEqual([22, 80, 443, 8080]);
   });
 
+  it('gives an allowlist that names no port 443 only, never an empty (all-ports) rule', async () => {
+    writeFileSync(join(root, 'baseline.conf'), '# empty\n');
+    rmSync(join(root, 'config'), { recursive: true });
+    mkdirSync(join(root, 'config'));
+    await render({ target: 'kubernetes', out: outDir(), session: 'demo-1a2b' }, context());
+    const policy = objectsIn('kubernetes-proxy.yaml').find((o) => (o.metadata as { name: string }).name === 'proxy-egress-public') as { spec: { egress: Array<{ ports?: Array<{ port: number }> }> } };
+    expect(policy.spec.egress[1]!.ports).toEqual([{ protocol: 'TCP', port: 443 }]);
+  });
+
   it('without --proxy-ip writes the proxy side only, and says how to render the rest', async () => {
     const result = await render({ target: 'kubernetes', out: outDir(), session: 'demo-1a2b' }, context());
     expect(result.exitCode).toBe(ExitCode.Ok);
