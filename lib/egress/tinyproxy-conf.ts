@@ -28,6 +28,13 @@ export interface TinyproxyConfOptions {
   group?: string;
   /** Let everything through and log every destination. NOT a jail. */
   observe?: boolean;
+  /**
+   * The proxy's stats host: this filter generation's check name (lib/egress/session-egress.ts).
+   * A live reload is confirmed by the proxy answering it, which only the new config and filter do.
+   */
+  statHost?: string;
+  /** tinyproxy's own error page per status code (refusal pages that explain themselves). */
+  errorFiles?: ReadonlyArray<{ status: number; path: string }>;
 }
 
 export const DEFAULT_PROXY_PORT = PROXY_PORT;
@@ -77,6 +84,11 @@ export function renderTinyproxyConf(opts: TinyproxyConfOptions): string {
   if (opts.logFile !== undefined) lines.push(`LogFile ${quoted('log file', opts.logFile)}`);
   if (opts.pidFile !== undefined) lines.push(`PidFile ${quoted('pid file', opts.pidFile)}`);
   lines.push('DisableViaHeader Yes', 'XTinyproxy No');
+  if (opts.statHost !== undefined) lines.push(`StatHost ${quoted('stats host', opts.statHost)}`);
+  for (const page of opts.errorFiles ?? []) {
+    if (!Number.isInteger(page.status) || page.status < 100 || page.status > 599) throw new Error(`drydock: invalid error page status ${page.status}`);
+    lines.push(`ErrorFile ${page.status} ${quoted('error page path', page.path)}`);
+  }
 
   if (!opts.observe) {
     const compiled = opts.compiled!;

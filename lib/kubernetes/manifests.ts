@@ -4,8 +4,8 @@
  *
  * The jail, as the cluster sees it:
  *   - one namespace per session, Pod Security `restricted`, with a default-deny NetworkPolicy;
- *   - the proxy Pod (tinyproxy, the compose sidecar's image and its exact filter and config, from a
- *     ConfigMap) and its Service;
+ *   - the proxy Pod (tinyproxy, the compose sidecar's image and its exact egress files — filter,
+ *     config, refusal pages — from a ConfigMap) and its Service;
  *   - the agent Pod, a separate Pod (containers of one Pod share a network namespace, so a proxy
  *     container beside the agent would give the agent the proxy's network), without DNS;
  *   - policies: agent egress only to its proxy on 8888; proxy ingress only from its agent; proxy
@@ -29,7 +29,7 @@ import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/Netw
 import type { INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPort';
 import type { IIoK8sApimachineryPkgApisMetaV1LabelSelector as ILabelSelector } from '@kubernetes-models/apimachinery/apis/meta/v1/LabelSelector';
 import { TELEMETRY_DEFAULTS } from '../render/overlay.js';
-import { FILE_NAMES, NO_PROXY_FIXED, NO_PROXY_VARIABLES, PROXY_PORT, PROXY_VARIABLES, SIDECAR_CONF_PATH, WORKSPACE } from '../names.js';
+import { NO_PROXY_FIXED, NO_PROXY_VARIABLES, PROXY_PORT, PROXY_VARIABLES, SIDECAR_CONF_PATH, WORKSPACE } from '../names.js';
 import {
   AGENT_CONTAINER,
   AGENT_POD,
@@ -59,9 +59,11 @@ export interface KubernetesSessionSpec {
   observe: boolean;
   agentImage: string;
   egressImage: string;
-  /** The compiled filter and tinyproxy.conf, byte for byte what the compose render writes. */
-  filter: string;
-  tinyproxyConf: string;
+  /**
+   * The sidecar's egress files (egress-filter, tinyproxy.conf, refusal pages), byte for byte what
+   * the compose render writes into its egress directory (both come from renderSessionEgress).
+   */
+  egressFiles: Record<string, string>;
   /** TCP ports the allowlist names (CONNECT and plain HTTP); ignored in observe mode. */
   proxyPorts: number[];
   /** Only the telemetry switches are read from it (a user's value beats drydock's default). */
@@ -214,10 +216,7 @@ function proxyPod(spec: KubernetesSessionSpec): IPod {
           configMap: {
             name: CONFIG_MAP,
             defaultMode: 0o444,
-            items: [
-              { key: FILE_NAMES.filter, path: FILE_NAMES.filter },
-              { key: FILE_NAMES.tinyproxyConf, path: FILE_NAMES.tinyproxyConf },
-            ],
+            items: Object.keys(spec.egressFiles).sort().map((key) => ({ key, path: key })),
           },
         },
         { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
@@ -239,7 +238,7 @@ export function proxySideObjects(spec: KubernetesSessionSpec): KubernetesObject[
     kind: 'ConfigMap',
     metadata: metadata(spec, CONFIG_MAP, 'config'),
     immutable: true,
-    data: { [FILE_NAMES.filter]: spec.filter, [FILE_NAMES.tinyproxyConf]: spec.tinyproxyConf },
+    data: Object.fromEntries(Object.keys(spec.egressFiles).sort().map((key) => [key, spec.egressFiles[key]!])),
   };
   const service: IService = {
     apiVersion: 'v1',

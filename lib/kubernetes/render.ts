@@ -11,12 +11,13 @@
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Document } from 'yaml';
-import { compileFilter } from '../allowlist/compile.js';
+import { randomBytes } from 'node:crypto';
 import { loadAllowlistsOrThrow } from '../allowlist/sources.js';
-import { renderTinyproxyConf } from '../egress/tinyproxy-conf.js';
+import type { AllowEntry } from '../allowlist/types.js';
+import { checkSessionEgress, renderSessionEgress } from '../egress/session-egress.js';
 import { ExternalError, UsageError, formatDiagnostic } from '../errors.js';
 import { writeFilesAtomic } from '../fs-atomic.js';
-import { HTTPS_PORT, SIDECAR_FILTER_PATH } from '../names.js';
+import { HTTPS_PORT } from '../names.js';
 import { CONTAINED_SETTINGS, requireSettings, type Settings } from '../settings.js';
 import { checkKubernetesInvariants } from './invariants.js';
 import { agentPod, probePod, proxySideObjects, type KubernetesObject, type KubernetesSessionSpec } from './manifests.js';
@@ -27,6 +28,8 @@ export interface KubernetesRenderRequest {
   settings: Settings;
   observe: boolean;
   sessionId: string;
+  /** The filter generation (hex; default: random), as in the compose render. */
+  generation?: string;
 }
 
 /** Kubernetes has no docker.sock to hand out: dood is refused, with the way to get a jail. */
@@ -49,12 +52,13 @@ export interface KubernetesSession {
 }
 
 /**
- * The TCP ports the proxy may connect out on. A NetworkPolicy rule with an empty port list allows
+ * The TCP ports the proxy may connect out on: those the user's entries name (not the reload check
+ * host's, which tinyproxy answers itself). A NetworkPolicy rule with an empty port list allows
  * every port, so an allowlist naming none gets 443, as tinyproxy.conf gets its one ConnectPort
  * (the empty filter denies everything anyway).
  */
-export function policyPorts(connectPorts: readonly number[], httpPorts: readonly number[]): number[] {
-  const ports = [...new Set([...connectPorts, ...httpPorts])].sort((a, b) => a - b);
+export function policyPorts(entries: readonly AllowEntry[]): number[] {
+  const ports = [...new Set(entries.flatMap((entry) => entry.rules.map((rule) => rule.port)))].sort((a, b) => a - b);
   return ports.length > 0 ? ports : [HTTPS_PORT];
 }
 
@@ -65,17 +69,21 @@ export function kubernetesSession(req: KubernetesRenderRequest): KubernetesSessi
   requireSettings(settings, ...CONTAINED_SETTINGS, 'agentImage');
   assertKubernetesSessionId(req.sessionId);
   const loaded = loadAllowlistsOrThrow({ files: settings.allowlists });
-  const compiled = compileFilter(loaded.entries);
+  // The very files the compose sidecar gets (lib/render/session-files.ts makes the same calls).
+  const egress = renderSessionEgress({
+    sessionId: req.sessionId, project: settings.project, entries: loaded.entries, observe: req.observe,
+    generation: req.generation ?? randomBytes(6).toString('hex'),
+  });
+  const problems = checkSessionEgress(egress, req.observe);
+  if (problems.length > 0) throw new ExternalError(`the compiled egress filter fails its checks: ${problems.join('; ')}`, { hint: 'this is a drydock bug: nothing was written; please report it' });
   const spec: KubernetesSessionSpec = {
     sessionId: req.sessionId,
     project: settings.project,
     observe: req.observe,
     agentImage: settings.images.agent,
     egressImage: settings.images.egress,
-    // Exactly the compose render's two files (lib/render/session-files.ts makes the same two calls).
-    filter: compiled.filter,
-    tinyproxyConf: renderTinyproxyConf({ compiled, filterPath: SIDECAR_FILTER_PATH, observe: req.observe }),
-    proxyPorts: policyPorts(compiled.connectPorts, compiled.httpPorts),
+    egressFiles: egress.files,
+    proxyPorts: policyPorts(loaded.entries),
     userEnv: { ...settings.env },
   };
   return {

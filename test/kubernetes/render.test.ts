@@ -12,6 +12,7 @@ import { render } from '../../lib/commands/render.js';
 import type { CommandContext } from '../../lib/context.js';
 import { DrydockError, ExitCode } from '../../lib/errors.js';
 import { checkKubernetesInvariants } from '../../lib/kubernetes/invariants.js';
+import { checkedDocuments, kubernetesSession, writeManifests } from '../../lib/kubernetes/render.js';
 import { renderSessionFiles } from '../../lib/render/session-files.js';
 import { resolveSettings } from '../../lib/settings.js';
 
@@ -40,7 +41,8 @@ function context(json = false, extraEnv: Record<string, string> = {}): CommandCo
 
 const outDir = () => join(root, 'out');
 const written = () => (existsSync(outDir()) ? readdirSync(outDir()).sort() : []);
-const normalise = (text: string) => text.split(root).join('<ROOT>');
+/** The temp dir, and the filter generation (random per render, as in compose). */
+const normalise = (text: string) => text.split(root).join('<ROOT>').replace(/drydock-reload-[0-9a-f]+/g, 'drydock-reload-<GENERATION>');
 const objectsIn = (file: string) => parseAllDocuments(readFileSync(join(outDir(), file), 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
 
 async function exitCodeOf(promise: Promise<unknown>): Promise<number> {
@@ -67,15 +69,21 @@ describe('render --target kubernetes: snapshots', () => {
 });
 
 describe('render --target kubernetes', () => {
-  it('puts the compose render\'s filter and tinyproxy.conf into the ConfigMap, byte for byte', async () => {
+  it('puts the compose sidecar\'s egress files (filter, tinyproxy.conf, refusal pages) into the ConfigMap, byte for byte', async () => {
     for (const observe of [false, true]) {
       const composeDir = join(root, `compose-${observe}`);
       const settings = resolveSettings({ env, cwd: join(root, 'demo'), project: 'demo', mode: 'contain' });
-      const compose = renderSessionFiles({ settings, observe, sessionId: 'demo-1a2b', outDir: composeDir, validateSchema: false });
-      await render({ target: 'kubernetes', out: outDir(), session: 'demo-1a2b', observe }, context());
+      renderSessionFiles({ settings, observe, sessionId: 'demo-1a2b', outDir: composeDir, validateSchema: false, generation: '00c0ffee' });
+      const session = kubernetesSession({ settings, observe, sessionId: 'demo-1a2b', generation: '00c0ffee' });
+      writeManifests(session.spec, checkedDocuments(session.spec), outDir());
       const config = objectsIn('kubernetes-proxy.yaml').find((o) => o.kind === 'ConfigMap') as { data: Record<string, string> };
-      expect(config.data['egress-filter']).toBe(readFileSync(compose.files.filter!, 'utf8'));
-      expect(config.data['tinyproxy.conf']).toBe(readFileSync(compose.files.tinyproxyConf!, 'utf8'));
+      const egressDir = join(composeDir, 'egress');
+      expect(Object.keys(config.data).sort()).toEqual(readdirSync(egressDir).sort());
+      expect(Object.keys(config.data)).toEqual(expect.arrayContaining(['egress-filter', 'tinyproxy.conf']));
+      for (const name of readdirSync(egressDir)) expect(config.data[name], name).toBe(readFileSync(join(egressDir, name), 'utf8'));
+      // The proxy Pod mounts every one of them where the compose sidecar has them.
+      const pod = objectsIn('kubernetes-proxy.yaml').find((o) => o.kind === 'Pod') as { spec: { volumes: Array<{ configMap?: { items: Array<{ key: string }> } }> } };
+      expect(pod.spec.volumes[0]!.configMap!.items.map((i) => i.key)).toEqual(readdirSync(egressDir).sort());
     }
   });
 

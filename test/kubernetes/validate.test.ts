@@ -99,7 +99,7 @@ describe('validateKubernetesObjects', () => {
   });
 
   it('refuses a ConfigMap over the API server\'s size limit', () => {
-    const big = proxySideObjects(k8sSpec({ filter: 'x'.repeat(CONFIG_MAP_MAX_BYTES) }));
+    const big = proxySideObjects(k8sSpec({ egressFiles: { 'egress-filter': 'x'.repeat(CONFIG_MAP_MAX_BYTES), 'tinyproxy.conf': 'Port 8888\n' } }));
     expect(big.flatMap(nameProblems).join('\n')).toMatch(/ConfigMap drydock-egress-config: \d+ bytes of data, over the API server's limit/);
   });
 });
