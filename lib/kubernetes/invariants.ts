@@ -12,13 +12,11 @@ import { FILE_NAMES, LABELS, NO_PROXY_VARIABLES, PROXY_PORT, PROXY_VARIABLES, WO
 import {
   AGENT_NAMESERVER,
   AGENT_UID,
-  CLUSTER_DNS_PEER,
   K8S_NO_PROXY,
   K8S_PROXY_URL,
   PROXY_UID,
-  PUBLIC_IPV4,
-  PUBLIC_IPV6,
 } from './manifests.js';
+import { CLUSTER_DNS_PEER, PUBLIC_IPV4, PUBLIC_IPV6 } from './policies.js';
 import { AGENT_POD, AGENT_POLICY_ROLES, CONFIG_MAP, LABEL_ROLE, LABEL_SESSION, POLICY_NAMES, PROBE_POD, PROXY_HOST, PROXY_POD, PROXY_SERVICE, namespaceName } from './names.js';
 import type { Violation } from '../render/invariants.js';
 

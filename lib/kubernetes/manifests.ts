@@ -26,22 +26,14 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
-import type { INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPort';
-import type { IIoK8sApimachineryPkgApisMetaV1LabelSelector as ILabelSelector } from '@kubernetes-models/apimachinery/apis/meta/v1/LabelSelector';
 import { TELEMETRY_DEFAULTS } from '../render/overlay.js';
 import { NO_PROXY_FIXED, NO_PROXY_VARIABLES, PROXY_PORT, PROXY_VARIABLES, SIDECAR_CONF_PATH, WORKSPACE } from '../names.js';
 import {
   AGENT_CONTAINER,
   AGENT_POD,
-  AGENT_POLICY_ROLES,
   CONFIG_MAP,
-  LABEL_MODE,
-  LABEL_OBSERVE,
-  LABEL_PROJECT,
   LABEL_ROLE,
   LABEL_SESSION,
-  LABEL_TARGET,
-  POLICY_NAMES,
   PROBE_CONTAINER,
   PROBE_POD,
   PROXY_CONTAINER,
@@ -49,26 +41,12 @@ import {
   PROXY_POD,
   PROXY_SERVICE,
   namespaceName,
-  type Role,
 } from './names.js';
 import { PROBE_SCRIPT } from './probe-script.js';
+import { networkPolicies } from './policies.js';
+import { objectMeta, sessionLabels, type KubernetesSessionSpec } from './spec.js';
 
-export interface KubernetesSessionSpec {
-  sessionId: string;
-  project: string;
-  observe: boolean;
-  agentImage: string;
-  egressImage: string;
-  /**
-   * The sidecar's egress files (egress-filter, tinyproxy.conf, refusal pages), byte for byte what
-   * the compose render writes into its egress directory (both come from renderSessionEgress).
-   */
-  egressFiles: Record<string, string>;
-  /** TCP ports the allowlist names (CONNECT and plain HTTP); ignored in observe mode. */
-  proxyPorts: number[];
-  /** Only the telemetry switches are read from it (a user's value beats drydock's default). */
-  userEnv: Record<string, string | undefined>;
-}
+export type { KubernetesSessionSpec } from './spec.js';
 
 export type KubernetesObject = INamespace | INetworkPolicy | IConfigMap | IPod | IService;
 
@@ -77,18 +55,6 @@ export const PROXY_UID = 10001;
 export const AGENT_UID = 1000;
 /** The agent has no DNS; a resolver is still required with `dnsPolicy: None`, so it is loopback. */
 export const AGENT_NAMESERVER = '127.0.0.1';
-/**
- * Where the proxy may connect besides cluster DNS: public addresses only. RFC 1918, CGNAT,
- * link-local (cloud metadata), loopback, ULA and IPv4-mapped IPv6 are carved out, so an allowed
- * name that resolves into the cluster or to the metadata service is refused at the network.
- */
-export const PUBLIC_IPV4 = { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'] };
-export const PUBLIC_IPV6 = { cidr: '::/0', except: ['::1/128', '::ffff:0:0/96', 'fc00::/7', 'fe80::/10'] };
-/** Cluster DNS as nearly every distribution labels it (CoreDNS keeps the kube-dns label). */
-export const CLUSTER_DNS_PEER = {
-  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
-  podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
-};
 export const POD_SECURITY_LABELS = {
   'pod-security.kubernetes.io/enforce': 'restricted',
   'pod-security.kubernetes.io/enforce-version': 'latest',
@@ -100,34 +66,6 @@ export const K8S_PROXY_URL = `http://${PROXY_HOST}:${PROXY_PORT}`;
 export const K8S_NO_PROXY: readonly string[] = [PROXY_HOST, ...NO_PROXY_FIXED];
 /** The proxy Pod mounts its ConfigMap here: SIDECAR_CONF_PATH's directory, as in compose. */
 export const PROXY_CONFIG_DIR = SIDECAR_CONF_PATH.slice(0, SIDECAR_CONF_PATH.lastIndexOf('/'));
-
-export function sessionLabels(spec: KubernetesSessionSpec, role: Role): Record<string, string> {
-  return {
-    [LABEL_SESSION]: spec.sessionId,
-    [LABEL_PROJECT]: spec.project,
-    [LABEL_ROLE]: role,
-    [LABEL_MODE]: 'contain',
-    [LABEL_OBSERVE]: String(spec.observe),
-    [LABEL_TARGET]: 'kubernetes',
-  };
-}
-
-function metadata(spec: KubernetesSessionSpec, name: string, role: Role) {
-  return { name, namespace: namespaceName(spec.sessionId), labels: sessionLabels(spec, role) };
-}
-
-function podsOf(spec: KubernetesSessionSpec, role: Role): ILabelSelector {
-  return { matchLabels: { [LABEL_SESSION]: spec.sessionId, [LABEL_ROLE]: role } };
-}
-
-function agentPolicyPods(spec: KubernetesSessionSpec): ILabelSelector {
-  return {
-    matchLabels: { [LABEL_SESSION]: spec.sessionId },
-    matchExpressions: [{ key: LABEL_ROLE, operator: 'In', values: [...AGENT_POLICY_ROLES] }],
-  };
-}
-
-const PROXY_PORT_RULE: INetworkPolicyPort = { protocol: 'TCP', port: PROXY_PORT };
 
 /** Kubernetes expands `$(VAR)` in env values; `$$` is a literal `$`. */
 export function escapeEnvValue(value: string): string {
@@ -141,39 +79,6 @@ function lockedDown(readOnlyRoot: boolean): ISecurityContext {
 
 function podSecurity(uid: number): IPodSecurityContext {
   return { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: 'RuntimeDefault' } };
-}
-
-function networkPolicies(spec: KubernetesSessionSpec): INetworkPolicy[] {
-  const policy = (name: string, body: INetworkPolicy['spec']): INetworkPolicy => ({
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: metadata(spec, name, 'policy'),
-    spec: body,
-  });
-  const publicPorts: INetworkPolicyPort[] = [...new Set(spec.proxyPorts)].sort((a, b) => a - b).map((port) => ({ protocol: 'TCP', port }));
-  const publicRule = { to: [{ ipBlock: { ...PUBLIC_IPV4 } }, { ipBlock: { ...PUBLIC_IPV6 } }], ...(spec.observe ? {} : { ports: publicPorts }) };
-  return [
-    // Everything in the namespace is denied both ways unless a policy below allows it.
-    policy(POLICY_NAMES.defaultDeny, { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
-    policy(POLICY_NAMES.agentEgress, {
-      podSelector: agentPolicyPods(spec),
-      policyTypes: ['Egress'],
-      egress: [{ to: [{ podSelector: podsOf(spec, 'egress') }], ports: [PROXY_PORT_RULE] }],
-    }),
-    policy(POLICY_NAMES.proxyIngress, {
-      podSelector: podsOf(spec, 'egress'),
-      policyTypes: ['Ingress'],
-      ingress: [{ from: [{ podSelector: agentPolicyPods(spec) }], ports: [PROXY_PORT_RULE] }],
-    }),
-    policy(POLICY_NAMES.proxyEgress, {
-      podSelector: podsOf(spec, 'egress'),
-      policyTypes: ['Egress'],
-      egress: [
-        { to: [structuredClone(CLUSTER_DNS_PEER)], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
-        publicRule,
-      ],
-    }),
-  ];
 }
 
 function proxyPod(spec: KubernetesSessionSpec): IPod {
@@ -201,7 +106,7 @@ function proxyPod(spec: KubernetesSessionSpec): IPod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: metadata(spec, PROXY_POD, 'egress'),
+    metadata: objectMeta(spec, PROXY_POD, 'egress'),
     spec: {
       automountServiceAccountToken: false,
       enableServiceLinks: false,
@@ -236,14 +141,14 @@ export function proxySideObjects(spec: KubernetesSessionSpec): KubernetesObject[
   const config: IConfigMap = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: metadata(spec, CONFIG_MAP, 'config'),
+    metadata: objectMeta(spec, CONFIG_MAP, 'config'),
     immutable: true,
     data: Object.fromEntries(Object.keys(spec.egressFiles).sort().map((key) => [key, spec.egressFiles[key]!])),
   };
   const service: IService = {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: metadata(spec, PROXY_SERVICE, 'egress'),
+    metadata: objectMeta(spec, PROXY_SERVICE, 'egress'),
     spec: {
       type: 'ClusterIP',
       selector: { [LABEL_SESSION]: spec.sessionId, [LABEL_ROLE]: 'egress' },
@@ -281,7 +186,7 @@ export function agentPod(spec: KubernetesSessionSpec, proxyAddress: string): IPo
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: metadata(spec, AGENT_POD, 'agent'),
+    metadata: objectMeta(spec, AGENT_POD, 'agent'),
     spec: {
       ...noDnsPodSpec(proxyAddress),
       restartPolicy: 'Never',
@@ -314,7 +219,7 @@ export function probePod(spec: KubernetesSessionSpec, proxyAddress: string): IPo
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: metadata(spec, PROBE_POD, 'probe'),
+    metadata: objectMeta(spec, PROBE_POD, 'probe'),
     spec: {
       ...noDnsPodSpec(proxyAddress),
       restartPolicy: 'Never',
