@@ -13,6 +13,7 @@ import { DrydockError, UsageError } from './errors.js';
 import { DOCKER_SOCKET } from './names.js';
 import { baselinePath, configDir, resolveProjectName, sessionsDir, stateDir, userAllowlistPaths } from './paths.js';
 import { DEFAULT_GRACE_MS } from './session/gc-plan.js';
+import { DEFAULT_LOG_CAP, DEFAULT_LOG_READ_MS, egressLogLimitsFrom, type EgressLogLimits } from './session/log-limits.js';
 import { DEFAULT_AGENT_IMAGE, DEFAULT_EGRESS_IMAGE, agentImage, egressImage, requirePinnedEgressImage, unpinnedEgressImageError } from './render/images.js';
 import { resolveMode, type Mode } from './render/mode.js';
 
@@ -40,7 +41,7 @@ export interface ImageSettings {
 }
 
 /** The settings that can be malformed, each named so a command can require the ones it uses. */
-export type SettingName = 'mode' | 'agentImage' | 'egressImage' | 'requirePinned' | 'egressPinning' | 'gcGrace';
+export type SettingName = 'mode' | 'agentImage' | 'egressImage' | 'requirePinned' | 'egressPinning' | 'gcGrace' | 'egressLog';
 
 export interface SettingProblem {
   setting: SettingName;
@@ -75,6 +76,8 @@ export interface Settings {
   workspaceGuard: boolean;
   /** `DRYDOCK_GC_GRACE_SECONDS` in ms (default 300 s). */
   gcGraceMs: number;
+  /** `DRYDOCK_EGRESS_LOG_MAX_MB`, `DRYDOCK_EGRESS_LOG_READ_SECONDS`: the saved log's cap and read time box. */
+  egressLog: EgressLogLimits;
   engine: {
     /** Which engine the CLI talks to, as the user configured it (for messages). */
     target: string;
@@ -143,6 +146,7 @@ export function resolveSettings(input: SettingsInput): Settings {
     problems.push({ setting: 'egressPinning', variable: 'DRYDOCK_EGRESS_IMAGE', error: unpinnedEgressImageError(egress.image) });
   }
   const gcGraceMs = read('gcGrace', 'DRYDOCK_GC_GRACE_SECONDS', () => gcGraceFrom(env), DEFAULT_GC_GRACE_MS);
+  const egressLog = read('egressLog', 'DRYDOCK_EGRESS_LOG_MAX_MB / DRYDOCK_EGRESS_LOG_READ_SECONDS', () => egressLogLimitsFrom(env), { maxBytes: DEFAULT_LOG_CAP, readMs: DEFAULT_LOG_READ_MS });
 
   const project = resolveProjectName(input.project, input.cwd);
   const [global, perProject] = userAllowlistPaths(env, project);
@@ -170,6 +174,7 @@ export function resolveSettings(input: SettingsInput): Settings {
     runTiming: env.DRYDOCK_RUN_TIMING === '1',
     workspaceGuard: env.DRYDOCK_WORKSPACE_GUARD !== '0',
     gcGraceMs,
+    egressLog,
     engine: { target: engineTarget(env), socket: hostDockerSocket(env) },
     problems,
   };

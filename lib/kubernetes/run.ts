@@ -25,13 +25,12 @@ import { Interrupted, SessionGuard } from '../session/guard.js';
 import { writeSessionMetadata, type SessionMetadata } from '../session/metadata.js';
 import { pickSessionId } from '../session/pick-id.js';
 import { SIGNAL_EXIT_CODE, processSignals } from '../session/signals.js';
-import { denialReport } from '../session/teardown.js';
 import { allowlistHintFiles, resolveSettings, sessionDirOf } from '../settings.js';
 import { Kubectl } from './kubectl.js';
 import { AGENT_CONTAINER, AGENT_POD, PROXY_POD, PROXY_SERVICE, assertKubernetesSessionId, namespaceName } from './names.js';
 import { probeNetworkPolicy } from './probe.js';
 import { assertContainedMode, checkedDocuments, kubernetesSession, manifestYaml, writeManifests, type KubernetesSession } from './render.js';
-import { teardownKubernetesSession, type KubernetesTeardown } from './teardown.js';
+import { denialReport, teardownKubernetesSession, type KubernetesTeardown } from './teardown.js';
 
 export interface KubernetesRunDeps extends RunDeps {
   sleep?: (ms: number) => Promise<void>;

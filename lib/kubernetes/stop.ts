@@ -10,9 +10,8 @@ import { processRunner } from '../docker/runner.js';
 import { ExitCode, NegativeAnswer, UsageError } from '../errors.js';
 import { validateSessionId } from '../session/id.js';
 import { resolveSettings, sessionDirOf, type Settings } from '../settings.js';
-import { denialReport } from '../session/teardown.js';
 import { Kubectl, type NamespaceRecord } from './kubectl.js';
-import { deleteSessions, saveProxyLog } from './teardown.js';
+import { deleteSessions, denialReport, saveProxyLog } from './teardown.js';
 
 function select(opts: StopOptions, settings: Settings, namespaces: NamespaceRecord[]): NamespaceRecord[] {
   const listing = namespaces.length

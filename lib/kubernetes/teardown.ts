@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatDenialSummary, parseTinyproxyLog, summarizeDenials, type AllowlistFiles } from '../egress/log.js';
 import { DrydockError, errorMessage } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { EGRESS_LOG_FILE } from '../session/metadata.js';
@@ -16,6 +17,12 @@ export interface KubernetesTeardown {
   logText?: string;
   logPath?: string;
   failures: string[];
+}
+
+/** The human summary of what the proxy refused; '' when nothing was. */
+export function denialReport(logText: string | undefined, files?: AllowlistFiles): string {
+  if (!logText) return '';
+  return formatDenialSummary(summarizeDenials(parseTinyproxyLog(logText)), files);
 }
 
 export async function saveProxyLog(kubectl: Kubectl, sessionId: string, dir: string | undefined): Promise<KubernetesTeardown> {
