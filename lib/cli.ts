@@ -21,6 +21,8 @@ const modeOption = () =>
 const projectOption = () =>
   new Option('--project <name>', 'project name (default: the current directory name, sanitised)');
 const jsonOption = () => new Option('--json', 'print one JSON document on stdout');
+const targetOption = () =>
+  new Option('--target <target>', 'compose (the local Docker engine, the default) or kubernetes (kubectl\'s current context)').choices(['compose', 'kubernetes']);
 
 function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Command {
   const program = new Command('drydock')
@@ -36,6 +38,7 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .addOption(modeOption())
     .option('--observe', 'let everything through but log every destination (NOT a jail)')
     .option('--no-workspace-guard', 'let the agent rewrite .git/config, .git/hooks and auto-run files (.envrc, .vscode/, …)')
+    .addOption(targetOption())
     .addOption(jsonOption())
     .argument('[cmd...]', 'command to run in the agent container (after --)')
     .action((cmd: string[], opts) =>
@@ -48,6 +51,7 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .argument('[session]', 'session id')
     .addOption(projectOption())
     .option('--all', 'stop every drydock session')
+    .addOption(targetOption())
     .addOption(jsonOption())
     .action((session: string | undefined, opts) =>
       run(!!opts.json, async (ctx) => (await import('./commands/stop.js')).stop({ ...opts, session }, ctx)),
@@ -57,6 +61,7 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .command('gc')
     .description('reap what crashed sessions left behind')
     .option('--dry-run', 'print the plan, change nothing')
+    .addOption(targetOption())
     .addOption(jsonOption())
     .action((opts) => run(!!opts.json, async (ctx) => (await import('./commands/gc.js')).gc(opts, ctx)));
 
@@ -76,6 +81,8 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .option('--session <id>', 'session id (default: <project>-<4 hex>, generated)')
     .option('--observe', 'render the observe-mode proxy config (allows everything, logs it)')
     .requiredOption('--out <dir>', 'directory to write into')
+    .addOption(targetOption())
+    .option('--proxy-ip <address>', 'kubernetes: the proxy Service\'s ClusterIP, to render the agent and probe Pods too')
     .addOption(jsonOption())
     .action((opts) => run(!!opts.json, async (ctx) => (await import('./commands/render.js')).render(opts, ctx)));
 
