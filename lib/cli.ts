@@ -21,6 +21,8 @@ const modeOption = () =>
 const projectOption = () =>
   new Option('--project <name>', 'project name (default: the current directory name, sanitised)');
 const jsonOption = () => new Option('--json', 'print one JSON document on stdout');
+const targetOption = () =>
+  new Option('--target <target>', 'compose (the local Docker engine, the default) or kubernetes (kubectl\'s current context)').choices(['compose', 'kubernetes']);
 
 function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Command {
   const program = new Command('drydock')
@@ -39,6 +41,7 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .option('--no-persist', "give the agent a fresh home for this session only (its state is not kept)")
     .option('--ssh-agent', 'forward your ssh-agent into the agent (it can use every key in it)')
     .option('--allow-root', 'permit DRYDOCK_AGENT_USER=0 (a root agent; not recommended)')
+    .addOption(targetOption())
     .addOption(jsonOption())
     .argument('[cmd...]', 'command to run in the agent container (after --)')
     .action((cmd: string[], opts) =>
@@ -51,6 +54,7 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .argument('[session]', 'session id')
     .addOption(projectOption())
     .option('--all', 'stop every drydock session')
+    .addOption(targetOption())
     .addOption(jsonOption())
     .action((session: string | undefined, opts) =>
       run(!!opts.json, async (ctx) => (await import('./commands/stop.js')).stop({ ...opts, session }, ctx)),
@@ -60,6 +64,7 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .command('gc')
     .description('reap what crashed sessions left behind')
     .option('--dry-run', 'print the plan, change nothing')
+    .addOption(targetOption())
     .addOption(jsonOption())
     .action((opts) => run(!!opts.json, async (ctx) => (await import('./commands/gc.js')).gc(opts, ctx)));
 
@@ -81,6 +86,8 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .option('--no-persist', 'render a per-session home instead of the persistent agent state')
     .option('--allow-root', 'permit DRYDOCK_AGENT_USER=0 (a root agent; not recommended)')
     .requiredOption('--out <dir>', 'directory to write into')
+    .addOption(targetOption())
+    .option('--proxy-ip <address>', 'kubernetes: the proxy Service\'s ClusterIP, to render the agent and probe Pods too')
     .addOption(jsonOption())
     .action((opts) => run(!!opts.json, async (ctx) => (await import('./commands/render.js')).render(opts, ctx)));
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { CommandContext, CommandResult } from '../context.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { requireSettings, resolveSettings } from '../settings.js';
 import { renderSessionFiles } from '../render/session-files.js';
 import { newSessionId, validateSessionId } from '../session/id.js';
@@ -13,6 +13,10 @@ export interface RenderOptions extends AgentFlags {
   out: string;
   observe?: boolean;
   json?: boolean;
+  /** compose (the default) or kubernetes. */
+  target?: string;
+  /** kubernetes: the proxy Service's ClusterIP, to render the agent and probe Pods too. */
+  proxyIp?: string;
 }
 
 /** For the copy-pasteable hint only; nothing is ever run through a shell. */
@@ -22,6 +26,8 @@ function shellQuote(word: string): string {
 
 /** `drydock render --out DIR`: the files `run` would use, written for inspection or by hand use. */
 export async function render(opts: RenderOptions, ctx: CommandContext, deps: AgentDeps = {}): Promise<CommandResult> {
+  if (opts.target === 'kubernetes') return (await import('../kubernetes/render-command.js')).renderKubernetes(opts, ctx);
+  if (opts.proxyIp !== undefined) throw new UsageError('--proxy-ip is for --target kubernetes only');
   const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd, mode: opts.mode, project: opts.project });
   requireSettings(settings, 'mode');
   const { mode, project } = settings;

@@ -53,6 +53,8 @@ export interface RunOptions extends AgentFlags {
   /** false: `--no-workspace-guard` (the agent may rewrite .git/config, hooks and auto-run files). */
   workspaceGuard?: boolean;
   cmd: string[];
+  /** compose (the default) or kubernetes. */
+  target?: string;
 }
 
 export interface RunDeps extends AgentDeps {
@@ -290,6 +292,7 @@ export function outcomeExitCode(outcome: RunOutcome): number {
 }
 
 export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps = {}): Promise<CommandResult> {
+  if (opts.target === 'kubernetes') return (await import('../kubernetes/run.js')).runKubernetes(opts, ctx, deps);
   const clock = deps.clock ?? systemClock;
   const started = clock.now();
   const resolved = resolveSettings({ env: ctx.env, cwd: ctx.cwd, mode: opts.mode, project: opts.project });

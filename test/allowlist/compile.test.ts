@@ -108,7 +108,8 @@ describe('compileFilter', () => {
     const c = compileFilter(list);
     expect(c.ruleCount).toBe(100_000);
     expect(c.lineCount).toBeLessThan(5000);
-  });
+    // A generous limit, not a budget: on a loaded 2-core machine this one test takes seconds.
+  }, 60_000);
 
   it('refuses rules a parser would never produce (the compiler is the only author of regexes)', () => {
     const evil = (host: string, port = 443): AllowEntry => ({
