@@ -11,6 +11,7 @@ export function testSpec(overrides: Partial<SessionSpec> = {}): SessionSpec {
     agentImage: 'drydock-agent:latest',
     egressImage: 'drydock-egress:latest',
     userEnv: {},
+    agent: { user: '1000:1000', root: false, homeSource: '/state/agent-state/demo/home', extraCa: false, gitconfig: false, telemetryDefaults: true },
     ...overrides,
   };
 }
