@@ -24,6 +24,9 @@ import {
   proxyUrl,
 } from './names.js';
 import type { Env } from '../context.js';
+import { SIDECAR_HEALTHCHECK_TIMING } from '../egress/healthcheck.js';
+import { agentLimitFields, sidecarLimitFields } from '../limits/compose.js';
+import type { ResourceLimits } from '../limits/settings.js';
 
 export interface SessionSpec {
   sessionId: string;
@@ -39,6 +42,8 @@ export interface SessionSpec {
   dockerSocketGid?: number;
   /** dood: the engine's socket on the host (default /var/run/docker.sock; see hostDockerSocket). */
   dockerSocket?: string;
+  /** Memory, CPU, pids, init, log caps, tmpfs sizes (lib/limits/settings.ts resolves them). */
+  limits: ResourceLimits;
 }
 
 /**
@@ -93,12 +98,12 @@ function renderBase(spec: SessionSpec): ComposeFile {
     // A keepalive: `run` execs the user's command into it, so the agent's start is measurable
     // and the container outlives one command (the devcontainers pattern).
     command: ['sleep', 'infinity'],
-    init: false,
     working_dir: WORKSPACE,
     volumes: [workspace],
     cap_drop: ['ALL'],
     cap_add: [...AGENT_CAPABILITIES],
     security_opt: [NO_NEW_PRIVILEGES],
+    ...agentLimitFields(spec.limits.agent, spec.limits.logs),
   };
   return { services: { [AGENT_SERVICE]: agent } };
 }
@@ -131,19 +136,13 @@ function renderContainOverlay(spec: SessionSpec): ComposeFile {
     cap_drop: ['ALL'],
     security_opt: [NO_NEW_PRIVILEGES],
     read_only: true,
-    tmpfs: ['/run', '/tmp'],
+    ...sidecarLimitFields(spec.limits.egress, spec.limits.logs),
     networks: [INTERNAL_NETWORK_KEY, EGRESS_NETWORK_KEY],
     volumes: [
       { type: 'bind', source: `./${FILE_NAMES.filter}`, target: SIDECAR_FILTER_PATH, read_only: true },
       { type: 'bind', source: `./${FILE_NAMES.tinyproxyConf}`, target: SIDECAR_CONF_PATH, read_only: true },
     ],
-    healthcheck: {
-      test: ['CMD', SIDECAR_HEALTHCHECK],
-      interval: '1s',
-      timeout: '2s',
-      retries: 15,
-      start_period: '0s',
-    },
+    healthcheck: { test: ['CMD', SIDECAR_HEALTHCHECK], ...SIDECAR_HEALTHCHECK_TIMING },
   };
   return {
     services: { [AGENT_SERVICE]: agent, [EGRESS_SERVICE]: sidecar },

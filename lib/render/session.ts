@@ -4,6 +4,7 @@
  * failure before the write leaves the output directory as it was.
  */
 import { chmodSync, rmSync, statSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadAllowlistsOrThrow } from '../allowlist/sources.js';
 import { compileFilter } from '../allowlist/compile.js';
@@ -26,6 +27,7 @@ import {
 } from './names.js';
 import { hostDockerSocket, renderOverlay, type SessionSpec } from './overlay.js';
 import { validateCompose } from './validate.js';
+import { resolveLimits, type HostFacts, type ResourceLimits } from '../limits/settings.js';
 import { composeYaml } from './yaml.js';
 import type { Env } from '../context.js';
 
@@ -46,6 +48,8 @@ export interface RenderRequest {
   validateSchema?: boolean;
   /** dood: the gid of the host's docker.sock (default: stat'ed; injectable for tests). */
   dockerSocketGid?: (socketPath: string) => number | undefined;
+  /** The machine's size, which the default limits derive from (default: this machine's). */
+  host?: HostFacts;
 }
 
 export interface RenderedSession {
@@ -70,6 +74,12 @@ export interface RenderedSession {
   };
   /** Allowlist warnings, one `FILE:LINE: …` line each, for the caller to print on stderr. */
   warnings: string[];
+  /** The limits the compose files and tinyproxy.conf carry (the banner shows them). */
+  limits: ResourceLimits;
+}
+
+export function thisMachine(): HostFacts {
+  return { cpus: cpus().length, memoryBytes: totalmem() };
 }
 
 function socketGid(path: string): number | undefined {
@@ -108,6 +118,7 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
   if (contained) assertEgressImageAllowed(req.env);
   const agent = agentImage(req.env);
   const egress = contained ? egressImage(req.env) : undefined;
+  const limits = resolveLimits(req.env, req.host ?? thisMachine());
 
   const spec: SessionSpec = {
     sessionId: req.sessionId,
@@ -118,6 +129,7 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
     agentImage: agent,
     egressImage: egress?.image ?? '',
     userEnv: { ...req.env },
+    limits,
   };
   if (!contained) {
     spec.dockerSocket = hostDockerSocket(req.env);
@@ -148,6 +160,7 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
     agentContainer: agentContainerName(req.sessionId),
     agentImage: agent,
     warnings: [],
+    limits,
   };
 
   if (contained && egress) {
@@ -157,7 +170,13 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
     files.tinyproxyConf = join(outDir, FILE_NAMES.tinyproxyConf);
     writes.push(
       { path: files.filter, content: compiled.filter },
-      { path: files.tinyproxyConf, content: renderTinyproxyConf({ compiled, filterPath: SIDECAR_FILTER_PATH, observe: req.observe }) },
+      { path: files.tinyproxyConf, content: renderTinyproxyConf({
+        compiled,
+        filterPath: SIDECAR_FILTER_PATH,
+        observe: req.observe,
+        maxClients: limits.egress.maxClients,
+        idleTimeoutSeconds: limits.egress.idleTimeoutSeconds,
+      }) },
     );
     Object.assign(rendered, {
       egressContainer: egressContainerName(req.sessionId),

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../lib/errors.js';
 import { renderSessionFiles, type RenderRequest } from '../../lib/render/session.js';
+import { TEST_HOST } from './spec.js';
 
 let root: string;
 let projectDir: string;
@@ -37,6 +38,7 @@ function request(overrides: Partial<RenderRequest> = {}): RenderRequest {
     sessionId: 'demo-1a2b',
     outDir: join(root, 'out'),
     dockerSocketGid: () => 999,
+    host: TEST_HOST,
     ...overrides,
   };
 }
