@@ -6,6 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { processContext, type CommandContext, type CommandResult } from './context.js';
 import { DrydockError, ExitCode, formatDiagnostic } from './errors.js';
+import { errorDocument, formatJson, resultDocument } from './output.js';
 
 type Action = (ctx: CommandContext) => Promise<CommandResult>;
 
@@ -28,6 +29,7 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .addOption(projectOption())
     .addOption(modeOption())
     .option('--observe', 'let everything through but log every destination (NOT a jail)')
+    .option('--no-workspace-guard', 'let the agent rewrite .git/config, .git/hooks and auto-run files (.envrc, .vscode/, …)')
     .addOption(jsonOption())
     .argument('[cmd...]', 'command to run in the agent container (after --)')
     .action((cmd: string[], opts) =>
@@ -123,12 +125,8 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
 async function reportError(error: unknown, json: boolean): Promise<number> {
   if (error instanceof DrydockError) {
     if (json) {
-      const doc = {
-        ok: false,
-        exitCode: error.exitCode,
-        error: { kind: error.name, message: error.message, hint: error.hint, diagnostics: error.diagnostics },
-      };
-      process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+      const doc = errorDocument(error.exitCode, { kind: error.name, message: error.message, hint: error.hint, diagnostics: error.diagnostics });
+      process.stdout.write(formatJson(doc));
     } else {
       const { default: chalk } = await import('chalk');
       const lines = error.diagnostics.map((d) => formatDiagnostic(d));
@@ -143,7 +141,7 @@ async function reportError(error: unknown, json: boolean): Promise<number> {
   // Anything else is a bug in drydock: say so, with the stack, and fail as an external fault.
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   if (json) {
-    process.stdout.write(`${JSON.stringify({ ok: false, exitCode: ExitCode.External, error: { kind: 'InternalError', message } }, null, 2)}\n`);
+    process.stdout.write(formatJson(errorDocument(ExitCode.External, { kind: 'InternalError', message })));
   } else {
     process.stderr.write(`drydock: internal error: ${message}\n`);
   }
@@ -155,7 +153,7 @@ export async function main(argv: string[]): Promise<number> {
   const run = async (json: boolean, action: Action): Promise<void> => {
     try {
       const result = await action(processContext(json));
-      if (json && result.data !== undefined) process.stdout.write(`${JSON.stringify(result.data, null, 2)}\n`);
+      if (json) process.stdout.write(formatJson(resultDocument(result.exitCode, result.data)));
       exitCode = result.exitCode;
     } catch (error) {
       exitCode = await reportError(error, json);
@@ -169,6 +167,10 @@ export async function main(argv: string[]): Promise<number> {
       // Help and version are not errors; everything else commander rejects is bad usage.
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
         return ExitCode.Ok;
+      }
+      // Commander has said what is wrong on stderr; --json still gets its one document.
+      if (argv.includes('--json')) {
+        process.stdout.write(formatJson(errorDocument(ExitCode.Usage, { kind: 'UsageError', message: error.message.replace(/^error: /, '') })));
       }
       return ExitCode.Usage;
     }

@@ -9,6 +9,7 @@
 import { parseCheckArgs, type CheckArgs } from './check-args.js';
 import { check } from './commands/allowlist.js';
 import { processContext, type CommandContext } from './context.js';
+import { formatJson, resultDocument } from './output.js';
 
 async function fullCli(): Promise<void> {
   // dist/cli.js, next to this bundle at run time (the build keeps it external).
@@ -28,7 +29,7 @@ async function fastCheck(args: CheckArgs): Promise<void> {
     return;
   }
   for (const [stream, text] of held) stream.write(text);
-  if (args.json && result.data !== undefined) process.stdout.write(`${JSON.stringify(result.data, null, 2)}\n`);
+  if (args.json) process.stdout.write(formatJson(resultDocument(result.exitCode, result.data)));
   process.exitCode = result.exitCode;
 }
 

@@ -54,7 +54,7 @@ describe('built CLI', () => {
   it('doctor --json without an engine: exit 1 and one valid JSON document', () => {
     const { code, stdout } = drydock(['doctor', '--json']);
     expect(code).toBe(1);
-    const doc = JSON.parse(stdout) as { ok: boolean; sections: Array<{ name: string; checks: Array<{ status: string; name: string }> }> };
+    const doc = (JSON.parse(stdout) as { data: { ok: boolean; sections: Array<{ name: string; checks: Array<{ status: string; name: string }> }> } }).data;
     expect(doc.ok).toBe(false);
     const engine = doc.sections.find((s) => s.name === 'ENGINE');
     expect(engine?.checks.some((c) => c.status === 'fail')).toBe(true);

@@ -5,10 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { UsageError, type Diagnostic } from '../errors.js';
-import { baselinePath, userAllowlistPaths } from '../paths.js';
+import type { AllowlistPaths } from '../settings.js';
 import { parseAllowlist } from './parse.js';
 import type { AllowEntry } from './types.js';
-import type { Env } from '../context.js';
 
 export interface AllowlistSource {
   path: string;
@@ -28,8 +27,8 @@ export interface LoadedAllowlists {
 }
 
 export interface LoadOptions {
-  env: Env;
-  project: string;
+  /** Where each source is (settings.allowlists). */
+  files: AllowlistPaths;
   /** Returns the file's text, or undefined when it does not exist. May throw for other failures. */
   readFile?: (path: string) => string | undefined;
 }
@@ -43,12 +42,11 @@ export function readFileIfExists(path: string): string | undefined {
   }
 }
 
-export function allowlistPaths(env: Env, project: string): Array<Pick<AllowlistSource, 'path' | 'kind'>> {
-  const [user, perProject] = userAllowlistPaths(env, project);
+export function allowlistPaths(files: AllowlistPaths): Array<Pick<AllowlistSource, 'path' | 'kind'>> {
   return [
-    { path: baselinePath(env), kind: 'baseline' },
-    { path: user!, kind: 'user' },
-    { path: perProject!, kind: 'project' },
+    { path: files.baseline, kind: 'baseline' },
+    { path: files.global, kind: 'user' },
+    { path: files.project, kind: 'project' },
   ];
 }
 
@@ -57,7 +55,7 @@ export function loadAllowlists(opts: LoadOptions): LoadedAllowlists {
   const readFile = opts.readFile ?? readFileIfExists;
   const result: LoadedAllowlists = { sources: [], entries: [], duplicates: [], errors: [], warnings: [] };
   const seen = new Map<string, AllowEntry>();
-  for (const { path, kind } of allowlistPaths(opts.env, opts.project)) {
+  for (const { path, kind } of allowlistPaths(opts.files)) {
     let text: string | undefined;
     try {
       text = readFile(path);

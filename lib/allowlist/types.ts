@@ -44,5 +44,5 @@ export interface EgressRequest {
   protocol: Protocol;
 }
 
-export const HTTPS_PORT = 443;
-export const HTTP_PORT = 80;
+/** Declared with every other port in lib/names.ts; re-exported for the allowlist's own modules. */
+export { HTTPS_PORT, HTTP_PORT } from '../names.js';

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import type { CommandContext, CommandResult } from '../context.js';
 import { ExitCode, UsageError, formatDiagnostic } from '../errors.js';
-import { resolveProjectName, userAllowlistPaths } from '../paths.js';
+import { resolveSettings } from '../settings.js';
 import { compileFilter } from '../allowlist/compile.js';
 import { effectiveRules, type EffectiveRules } from '../allowlist/effective.js';
 import { describeRequest, findAllowingEntry, parseTarget, suggestLine } from '../allowlist/match.js';
@@ -14,12 +14,13 @@ import type { AllowEntry, SourceRef } from '../allowlist/types.js';
 
 const at = (s: SourceRef): string => `${s.file}:${s.line}`;
 
-function load(opts: { project?: string }, ctx: CommandContext): { project: string; loaded: LoadedAllowlists } {
-  const project = resolveProjectName(opts.project, ctx.cwd);
-  const loaded = loadAllowlists({ env: ctx.env, project });
+function load(opts: { project?: string }, ctx: CommandContext): { project: string; projectFile: string; loaded: LoadedAllowlists } {
+  const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd, project: opts.project });
+  const { project } = settings;
+  const loaded = loadAllowlists({ files: settings.allowlists });
   // Warnings first, even when errors follow: a converted legacy line is worth knowing about.
   for (const warning of loaded.warnings) ctx.err(`warning: ${formatDiagnostic(warning)}`);
-  return { project, loaded: assertNoErrors(loaded) };
+  return { project, projectFile: settings.allowlists.project, loaded: assertNoErrors(loaded) };
 }
 
 export async function compile(opts: { project?: string; out?: string }, ctx: CommandContext): Promise<CommandResult> {
@@ -45,7 +46,7 @@ export async function check(
   const target = parseTarget(opts.host, { http: opts.http });
   if (!target.ok) throw new UsageError(`cannot check \`${opts.host}\`: ${target.message}`, { hint: target.fix });
   const { req } = target;
-  const { project, loaded } = load(opts, ctx);
+  const { projectFile, loaded } = load(opts, ctx);
   const entry = findAllowingEntry(loaded.entries, req);
   const base = { host: req.host, port: req.port, protocol: req.protocol };
   if (entry) {
@@ -53,7 +54,6 @@ export async function check(
     return { exitCode: ExitCode.Ok, data: { allowed: true, ...base, entry: entry.canonical, source: entry.source } };
   }
   const suggestion = suggestLine(req);
-  const projectFile = userAllowlistPaths(ctx.env, project)[1]!;
   if (!ctx.json) {
     ctx.out(`denied: no entry allows ${describeRequest(req)} — add this line to ${projectFile}: \`${suggestion}\``);
   }

@@ -15,7 +15,7 @@ import { processRunner, type CommandRunner } from '../docker/runner.js';
 import { DrydockError, ExitCode, ExternalError, NegativeAnswer, UsageError, formatDiagnostic } from '../errors.js';
 import { TinyproxyLogParser, formatDenialSummary, parseTinyproxyLog, summarizeDenials, type EgressEvent } from '../egress/log.js';
 import { formatSuggestion, suggestAllowlist, suggestionFor } from '../egress/suggest.js';
-import { allowlistFilesOf, resolveProjectName, sessionDir, sessionsDir, userAllowlistPaths } from '../paths.js';
+import { allowlistHintFiles, allowlistPathsFor, resolveSettings, sessionDirOf, type Settings } from '../settings.js';
 import { validateSessionId } from '../session/id.js';
 import { EGRESS_LOG_FILE, readSessionMetadata } from '../session/metadata.js';
 import { describeSession, groupSessions, type SessionView } from '../session/model.js';
@@ -50,14 +50,14 @@ interface LogSource {
   file?: string;
 }
 
-function savedLogPath(ctx: CommandContext, session: string): string | undefined {
-  const path = join(sessionDir(ctx.env, session), EGRESS_LOG_FILE);
+function savedLogPath(settings: Settings, session: string): string | undefined {
+  const path = join(sessionDirOf(settings, session), EGRESS_LOG_FILE);
   return existsSync(path) ? path : undefined;
 }
 
 /** Sessions whose log was saved, newest last, for the "name one" hint. */
-function savedSessions(ctx: CommandContext): string[] {
-  const root = sessionsDir(ctx.env);
+function savedSessions(settings: Settings): string[] {
+  const root = settings.dirs.sessions;
   try {
     return readdirSync(root)
       .filter((name) => existsSync(join(root, name, EGRESS_LOG_FILE)))
@@ -69,12 +69,12 @@ function savedSessions(ctx: CommandContext): string[] {
   }
 }
 
-function fromFile(ctx: CommandContext, session: string, file: string, view?: SessionView): LogSource {
-  const metadata = readSessionMetadata(sessionDir(ctx.env, session));
+function fromFile(settings: Settings, session: string, file: string, view?: SessionView): LogSource {
+  const metadata = readSessionMetadata(sessionDirOf(settings, session));
   return { session, file, project: view?.project ?? metadata?.project, observe: view?.observe ?? metadata?.observe ?? false };
 }
 
-async function findSource(ctx: CommandContext, docker: Docker, opts: { session?: string; project?: string }): Promise<LogSource> {
+async function findSource(settings: Settings, docker: Docker, opts: { session?: string; project?: string }): Promise<LogSource> {
   if (opts.session !== undefined) {
     const session = validateSessionId(opts.session);
     let view: SessionView | undefined;
@@ -82,19 +82,19 @@ async function findSource(ctx: CommandContext, docker: Docker, opts: { session?:
       [view] = groupSessions(await docker.listSessionState({ session }));
     } catch (error) {
       // No engine (or no docker CLI): the saved log still answers.
-      const file = savedLogPath(ctx, session);
-      if (error instanceof DrydockError && file) return fromFile(ctx, session, file);
+      const file = savedLogPath(settings, session);
+      if (error instanceof DrydockError && file) return fromFile(settings, session, file);
       throw error;
     }
     if (view?.egress) return { session, container: view.egress.name, project: view.project, observe: view.observe };
-    const file = savedLogPath(ctx, session);
-    if (file) return fromFile(ctx, session, file, view);
+    const file = savedLogPath(settings, session);
+    if (file) return fromFile(settings, session, file, view);
     if (view) {
       throw new NegativeAnswer(`session ${session} has no egress proxy (${view.mode === 'dood' ? 'dood mode: nothing is filtered' : 'its sidecar is gone'}) and no saved log`, {
         hint: 'egress logs exist for contained sessions: drydock run --mode contain',
       });
     }
-    throw new NegativeAnswer(`no session ${session}: no sidecar and no saved log at ${join(sessionDir(ctx.env, session), EGRESS_LOG_FILE)}`, {
+    throw new NegativeAnswer(`no session ${session}: no sidecar and no saved log at ${join(sessionDirOf(settings, session), EGRESS_LOG_FILE)}`, {
       hint: 'drydock egress log with no argument picks the live session',
     });
   }
@@ -102,7 +102,7 @@ async function findSource(ctx: CommandContext, docker: Docker, opts: { session?:
   try {
     all = groupSessions(await docker.listSessionState());
   } catch (error) {
-    const saved = savedSessions(ctx);
+    const saved = savedSessions(settings);
     if (!(error instanceof DrydockError) || saved.length === 0) throw error;
     // Without the engine there are no live sessions to pick from, but saved logs can still be read.
     throw new ExternalError(error.message, { hint: `${error.hint ? `${error.hint}; or ` : ''}read a saved log: drydock egress log ${saved[saved.length - 1]}` });
@@ -115,14 +115,14 @@ async function findSource(ctx: CommandContext, docker: Docker, opts: { session?:
   }
   const [only] = live;
   if (!only) {
-    const saved = savedSessions(ctx).slice(-5);
+    const saved = savedSessions(settings).slice(-5);
     throw new NegativeAnswer(`no live drydock session${opts.project === undefined ? '' : ` of project ${opts.project}`}`, {
       hint: saved.length ? `read a finished session's saved log: drydock egress log ${saved[saved.length - 1]} (saved: ${saved.join(', ')})` : 'start one with drydock run',
     });
   }
   if (only.egress) return { session: only.id, container: only.egress.name, project: only.project, observe: only.observe };
-  const file = savedLogPath(ctx, only.id);
-  if (file) return fromFile(ctx, only.id, file, only);
+  const file = savedLogPath(settings, only.id);
+  if (file) return fromFile(settings, only.id, file, only);
   throw new NegativeAnswer(`the live session ${only.id} has no egress proxy (${only.mode === 'dood' ? 'dood mode: nothing is filtered' : 'no sidecar'})`);
 }
 
@@ -152,9 +152,10 @@ export async function log(opts: EgressLogOptions, ctx: CommandContext, deps: Egr
       hint: 'drydock egress log --follow, or drydock egress log --json',
     });
   }
-  const runner = deps.runner ?? processRunner(ctx.env);
+  const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd });
+  const runner = deps.runner ?? processRunner(settings.env);
   const docker = new Docker(runner);
-  const source = await findSource(ctx, docker, { session: opts.session });
+  const source = await findSource(settings, docker, { session: opts.session });
   if (opts.follow && source.container) return follow(ctx, runner, source, deps.signal);
 
   const events = parseTinyproxyLog(await readLog(docker, source));
@@ -163,7 +164,7 @@ export async function log(opts: EgressLogOptions, ctx: CommandContext, deps: Egr
     const from = source.container ? `sidecar ${source.container}` : source.file;
     if (opts.follow) ctx.err(`${source.session} has ended; showing its saved log`);
     ctx.err(`${source.session} (${from}): ${data.allowed} request(s) allowed${source.observe ? ' — OBSERVE mode, nothing was filtered' : ''}`);
-    ctx.out(formatDenialSummary(data.denials, allowlistFilesOf(ctx.env, source.project)) || `the proxy refused nothing in ${source.session}`);
+    ctx.out(formatDenialSummary(data.denials, allowlistHintFiles(settings, source.project)) || `the proxy refused nothing in ${source.session}`);
   }
   return { exitCode: ExitCode.Ok, data };
 }
@@ -198,13 +199,15 @@ async function follow(ctx: CommandContext, runner: CommandRunner, source: LogSou
 }
 
 export async function suggest(opts: EgressSuggestOptions, ctx: CommandContext, deps: EgressDeps = {}): Promise<CommandResult> {
-  const docker = new Docker(deps.runner ?? processRunner(ctx.env));
-  const projectFilter = opts.project === undefined ? undefined : resolveProjectName(opts.project, ctx.cwd);
-  const source = await findSource(ctx, docker, { session: opts.session, project: projectFilter });
-  const project = projectFilter ?? source.project ?? resolveProjectName(undefined, ctx.cwd);
+  const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd, project: opts.project });
+  const docker = new Docker(deps.runner ?? processRunner(settings.env));
+  const projectFilter = opts.project === undefined ? undefined : settings.project;
+  const source = await findSource(settings, docker, { session: opts.session, project: projectFilter });
+  const project = projectFilter ?? source.project ?? settings.project;
   const events = parseTinyproxyLog(await readLog(docker, source)).filter((e) => e.host !== '' && e.port !== undefined && e.protocol !== undefined);
 
-  const loaded = loadAllowlists({ env: ctx.env, project });
+  const files = allowlistPathsFor(settings, project);
+  const loaded = loadAllowlists({ files });
   for (const d of loaded.errors) ctx.err(`warning: ${formatDiagnostic(d)} (that line is ignored here)`);
   if (!source.observe) {
     ctx.err(`warning: ${source.session} was not an --observe session: its log shows only what the filter refused and what it already allowed; \`drydock run --observe\` records every destination`);
@@ -213,7 +216,7 @@ export async function suggest(opts: EgressSuggestOptions, ctx: CommandContext, d
     events.map((e) => ({ host: e.host, port: e.port!, protocol: e.protocol!, truncated: e.truncated === true })),
     { collapse: opts.collapse === true, existing: loaded.entries },
   );
-  const [globalList, projectList] = userAllowlistPaths(ctx.env, project);
+  const { global: globalList, project: projectList } = files;
   const text = formatSuggestion(suggestion, [
     `drydock egress suggest: what session ${source.session} reached${source.observe ? ' (observe mode)' : ''}, as an allowlist.`,
     'Review every line before saving: whatever is listed here, the agent can reach.',

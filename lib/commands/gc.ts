@@ -4,15 +4,17 @@
  * one `network rm` with every network, however many sessions there are.
  */
 import { rmSync } from 'node:fs';
-import type { CommandContext, CommandResult, Env } from '../context.js';
+import type { CommandContext, CommandResult } from '../context.js';
 import { Docker } from '../docker/client.js';
 import { processRunner, type CommandRunner } from '../docker/runner.js';
-import { ExitCode, UsageError, errorMessage } from '../errors.js';
+import { ExitCode, errorMessage } from '../errors.js';
 import { TOTAL_CAP as ARCHIVE_TOTAL_CAP, archiveDir, archiveSessionLogs, pruneArchive } from '../session/archive.js';
 import { scanSessionDirs } from '../session/dirs.js';
-import { DEFAULT_GRACE_MS, isEmptyPlan, planGc, type GcPlan, type SessionDirState } from '../session/gc-plan.js';
-import { systemClock, type Clock } from '../session/signals.js';
+import { isEmptyPlan, planGc, type GcPlan, type SessionDirState } from '../session/gc-plan.js';
+import { systemClock, type Clock } from '../clock.js';
 import { removeObjects } from '../session/removal.js';
+import { requireSettings, resolveSettings } from '../settings.js';
+import { finishCrashedGuard, type CrashedGuardReport } from '../workspace/gc-finish.js';
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -22,21 +24,8 @@ export interface GcOptions {
 export interface GcDeps {
   runner?: CommandRunner;
   clock?: Clock;
-  /** The session dirs on disk (default: scan `$DRYDOCK_STATE_DIR/sessions`). */
+  /** The session dirs on disk (default: scan `<state dir>/sessions`). */
   scanDirs?: () => SessionDirState[];
-}
-
-/**
- * `DRYDOCK_GC_GRACE_SECONDS`: how long a session whose owner cannot be seen (no session.json on this
- * host) counts as still starting. Default 300.
- */
-export function graceMs(env: Env): number {
-  const raw = env.DRYDOCK_GC_GRACE_SECONDS;
-  if (raw === undefined || raw === '') return DEFAULT_GRACE_MS;
-  if (!/^[0-9]{1,7}$/.test(raw)) {
-    throw new UsageError(`DRYDOCK_GC_GRACE_SECONDS: "${raw}" is not a whole number of seconds`, { hint: 'set it to e.g. 300, or unset it' });
-  }
-  return Number(raw) * 1000;
 }
 
 export function formatPlan(plan: GcPlan): string {
@@ -53,11 +42,13 @@ export function formatPlan(plan: GcPlan): string {
 }
 
 export async function gc(opts: GcOptions, ctx: CommandContext, deps: GcDeps = {}): Promise<CommandResult> {
-  const grace = graceMs(ctx.env);
-  const docker = new Docker(deps.runner ?? processRunner(ctx.env));
+  const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd });
+  requireSettings(settings, 'gcGrace');
+  const grace = settings.gcGraceMs;
+  const docker = new Docker(deps.runner ?? processRunner(settings.env));
   const clock = deps.clock ?? systemClock;
   const state = await docker.listSessionState();
-  const dirs = (deps.scanDirs ?? (() => scanSessionDirs(ctx.env)))();
+  const dirs = (deps.scanDirs ?? (() => scanSessionDirs(settings.dirs.sessions)))();
   const plan = planGc({ ...state, dirs, now: clock.now() }, { graceMs: grace });
 
   if (opts.dryRun) {
@@ -69,9 +60,16 @@ export async function gc(opts: GcOptions, ctx: CommandContext, deps: GcDeps = {}
   const failures = [...removal.failures];
   const archived: string[] = [];
   const removedDirs: string[] = [];
+  const workspace: CrashedGuardReport[] = [];
   for (const dir of plan.dirs) {
+    // Its run died before it could look at the project: do it now, the agent is gone.
+    const finished = finishCrashedGuard({ session: dir.session, sessionDir: dir.path, stateDir: settings.dirs.state });
+    if (finished) {
+      workspace.push(finished);
+      if (!ctx.json) for (const line of finished.lines) ctx.err(line);
+    }
     try {
-      const path = archiveSessionLogs({ env: ctx.env, session: dir.session, dir: dir.path, prune: false });
+      const path = archiveSessionLogs({ stateDir: settings.dirs.state, session: dir.session, dir: dir.path, prune: false });
       if (path) archived.push(path);
       rmSync(dir.path, { recursive: true, force: true });
       removedDirs.push(dir.path);
@@ -82,7 +80,7 @@ export async function gc(opts: GcOptions, ctx: CommandContext, deps: GcDeps = {}
 
   if (archived.length > 0) {
     try {
-      pruneArchive(archiveDir(ctx.env), ARCHIVE_TOTAL_CAP);
+      pruneArchive(archiveDir(settings.dirs.state), ARCHIVE_TOTAL_CAP);
     } catch (error) {
       failures.push(`could not prune the gc archive: ${errorMessage(error)}`);
     }
@@ -93,7 +91,7 @@ export async function gc(opts: GcOptions, ctx: CommandContext, deps: GcDeps = {}
     else {
       ctx.out(
         `removed ${removal.removedContainers.length} container(s), ${removal.removedNetworks.length} network(s), ` +
-          `${removedDirs.length} session dir(s)${archived.length ? `; logs kept in ${archiveDir(ctx.env)}` : ''}`,
+          `${removedDirs.length} session dir(s)${archived.length ? `; logs kept in ${archiveDir(settings.dirs.state)}` : ''}`,
       );
       for (const k of plan.kept) ctx.out(`kept ${k.session}: ${k.reason}`);
     }
@@ -106,6 +104,7 @@ export async function gc(opts: GcOptions, ctx: CommandContext, deps: GcDeps = {}
       plan,
       removed: { containers: removal.removedContainers, networks: removal.removedNetworks, dirs: removedDirs },
       archived,
+      workspace,
       failures,
     },
   };

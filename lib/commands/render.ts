@@ -1,9 +1,8 @@
 import { resolve } from 'node:path';
 import type { CommandContext, CommandResult } from '../context.js';
 import { ExitCode } from '../errors.js';
-import { resolveProjectName } from '../paths.js';
-import { resolveMode } from '../render/mode.js';
-import { renderSessionFiles } from '../render/session.js';
+import { requireSettings, resolveSettings } from '../settings.js';
+import { renderSessionFiles } from '../render/session-files.js';
 import { newSessionId, validateSessionId } from '../session/id.js';
 
 export interface RenderOptions {
@@ -22,14 +21,12 @@ function shellQuote(word: string): string {
 
 /** `drydock render --out DIR`: the files `run` would use, written for inspection or by hand use. */
 export async function render(opts: RenderOptions, ctx: CommandContext): Promise<CommandResult> {
-  const mode = resolveMode(opts.mode, ctx.env);
-  const project = resolveProjectName(opts.project, ctx.cwd);
+  const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd, mode: opts.mode, project: opts.project });
+  requireSettings(settings, 'mode');
+  const { mode, project } = settings;
   const sessionId = opts.session !== undefined ? validateSessionId(opts.session) : newSessionId(project);
   const rendered = renderSessionFiles({
-    env: ctx.env,
-    cwd: ctx.cwd,
-    project,
-    mode,
+    settings,
     observe: !!opts.observe,
     sessionId,
     outDir: resolve(ctx.cwd, opts.out),

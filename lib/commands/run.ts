@@ -2,33 +2,46 @@
  * `drydock run [-- CMD…]`: start a session (the agent, plus the egress sidecar in contained mode),
  * run the command in the agent with the terminal handed over, and tear the session down on every
  * way out: the command's exit, SIGINT, SIGTERM, SIGHUP, or a failed start.
+ *
+ * In named phases: prepare (settings, compose, the shared prerequisites) → create (session id,
+ * rendered files, session.json) → start and run the command → tear down → finish. The middle
+ * phase ends in exactly one `RunOutcome`; `finish` alone turns it into the exit code or the error.
  */
 import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
-import type { CommandContext, CommandResult, Env } from '../context.js';
+import { dirname, join, resolve } from 'node:path';
+import { systemClock, type Clock } from '../clock.js';
+import type { CommandContext, CommandResult } from '../context.js';
 import { Docker } from '../docker/client.js';
-import { describeCompose } from '../docker/compose.js';
+import { describeCompose, type ComposeFlavour } from '../docker/compose.js';
 import { COMPOSE_HINT } from '../docker/failure.js';
 import { processRunner, type CommandRunner } from '../docker/runner.js';
-import { DrydockError, ExitCode, ExternalError } from '../errors.js';
-import { allowlistFilesOf, resolveProjectName, sessionDir, templatesDir } from '../paths.js';
-import { DEFAULT_EGRESS_IMAGE, assertEgressImageAllowed, egressImage } from '../render/images.js';
-import { resolveMode } from '../render/mode.js';
-import { EGRESS_NETWORK } from '../render/names.js';
-import { renderSessionFiles, type RenderedSession } from '../render/session.js';
+import { DrydockError, ExitCode, ExternalError, UsageError, errorMessage } from '../errors.js';
+import { EGRESS_NETWORK, EGRESS_NETWORK_LABELS } from '../names.js';
+import { templatesDir } from '../paths.js';
+import { DEFAULT_EGRESS_IMAGE } from '../render/images.js';
+import { renderSessionFiles, type RenderedSession } from '../render/session-files.js';
 import { composeErrorLines, lastLines, sessionBanner, sidecarNeverHealthy, timingLines, type RunTiming } from '../session/banner.js';
 import { Interrupted, SessionGuard } from '../session/guard.js';
 import { writeSessionMetadata, type SessionMetadata } from '../session/metadata.js';
 import { pickSessionId } from '../session/pick-id.js';
-import { SIGNAL_EXIT_CODE, processSignals, systemClock, type Clock, type SignalSource } from '../session/signals.js';
+import { SIGNAL_EXIT_CODE, processSignals, type SignalSource, type TerminationSignal } from '../session/signals.js';
 import { teardownSession, type TeardownResult } from '../session/teardown.js';
+import { CONTAINED_SETTINGS, allowlistHintFiles, requireSettings, resolveSettings, sessionDirOf, type Settings } from '../settings.js';
+import { guardBannerLine, workspaceReportLines } from '../workspace/report.js';
+import {
+  finishWorkspaceGuard, forgetGuardStart, guardBindMounts, quarantineDirOf, saveGuardStart, startWorkspaceGuard,
+  type WorkspaceGuardStart, type WorkspaceReport,
+} from '../workspace/session-guard.js';
+import { trustedPathsOf, untrustedPaths } from '../workspace/trusted-paths.js';
 
 export interface RunOptions {
   project?: string;
   mode?: string;
   observe?: boolean;
   json?: boolean;
+  /** false: `--no-workspace-guard` (the agent may rewrite .git/config, hooks and auto-run files). */
+  workspaceGuard?: boolean;
   cmd: string[];
 }
 
@@ -36,30 +49,43 @@ export interface RunDeps {
   runner?: CommandRunner;
   signals?: SignalSource;
   clock?: Clock;
-  /** Whether to give the command a terminal (`docker exec -it`); default: stdin and stdout are TTYs. */
+  /** Whether to give the command a terminal (`docker exec -it`); default: stdin and the command's output stream are TTYs. */
   tty?: boolean;
   random?: () => string;
   hostname?: string;
   pid?: number;
 }
 
-/** The command to run in the agent: `-- CMD…`, else `$DRYDOCK_AGENT_COMMAND` split on spaces, else `claude`. */
-export function agentCommand(cmd: readonly string[], env: Env): string[] {
+/** The command to run in the agent: `-- CMD…`, else `DRYDOCK_AGENT_COMMAND` (settings.agentCommand), else `claude`. */
+export function agentCommand(cmd: readonly string[], configured: readonly string[]): string[] {
   if (cmd.length > 0) return [...cmd];
-  const fromEnv = (env.DRYDOCK_AGENT_COMMAND ?? '').split(' ').filter((part) => part !== '');
-  return fromEnv.length > 0 ? fromEnv : ['claude'];
+  return configured.length > 0 ? [...configured] : ['claude'];
+}
+
+/** How the session ended: the one value `finish` turns into an exit code or an error. */
+export type RunOutcome =
+  | { kind: 'exited'; code: number }
+  | { kind: 'interrupted'; signal: TerminationSignal }
+  | { kind: 'start-failed'; output: string }
+  | { kind: 'failed'; error: unknown };
+
+interface Session {
+  id: string;
+  dir: string;
+  rendered: RenderedSession;
+  metadata: SessionMetadata;
+  workspace: WorkspaceGuardStart;
 }
 
 /** The sidecar image must exist before compose up; drydock builds only its own default image. */
-async function ensureEgressImage(docker: Docker, ctx: CommandContext): Promise<void> {
-  const { image } = egressImage(ctx.env);
+async function ensureEgressImage(docker: Docker, settings: Settings, ctx: CommandContext): Promise<void> {
+  const { egress: image, egressBuildBase: base } = settings.images;
   if (await docker.imageExists(image)) return;
   if (image !== DEFAULT_EGRESS_IMAGE) {
     throw new ExternalError(`the egress sidecar image "${image}" (DRYDOCK_EGRESS_IMAGE) is not on the engine`, {
       hint: `pull or load it first (docker pull ${image}), or unset DRYDOCK_EGRESS_IMAGE to let drydock build ${DEFAULT_EGRESS_IMAGE}`,
     });
   }
-  const base = ctx.env.DRYDOCK_EGRESS_BASE_IMAGE;
   const contextDir = join(templatesDir(), 'egress');
   ctx.err(`drydock: building the egress sidecar image ${image} from ${contextDir}${base ? ` (BASE=${base})` : ''}…`);
   await docker.buildImage({ tag: image, contextDir, buildArgs: base ? { BASE: base } : {} });
@@ -89,120 +115,211 @@ function onlyDrydockErrors(error: unknown): undefined {
   throw error;
 }
 
-export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps = {}): Promise<CommandResult> {
-  const clock = deps.clock ?? systemClock;
-  const started = clock.now();
-  const mode = resolveMode(opts.mode, ctx.env);
-  const contained = mode === 'contain';
-  const observe = !!opts.observe;
-  const project = resolveProjectName(opts.project, ctx.cwd);
-  if (contained) assertEgressImageAllowed(ctx.env);
-  const cmd = agentCommand(opts.cmd, ctx.env);
-  const docker = new Docker(deps.runner ?? processRunner(ctx.env));
+/**
+ * The allowlists, the config dir and the state dir decide what the next session may reach: one the
+ * agent can write through the project directory is refused before anything starts.
+ */
+function assertTrustedPaths(settings: Settings): void {
+  const { dirs, allowlists } = settings;
+  const found = untrustedPaths({
+    projectDir: settings.cwd,
+    paths: trustedPathsOf({ configDir: dirs.config, stateDir: dirs.state, baseline: allowlists.baseline, userAllowlists: [allowlists.global, allowlists.project] }),
+  });
+  if (found.length > 0) {
+    throw new UsageError(found.map((f) => f.message).join('\n'), { hint: 'the agent must not be able to edit what jails it; nothing was started' });
+  }
+}
+
+/** Phase 1: every setting the session needs, Compose, and the shared prerequisites; nothing of the session exists yet. */
+async function prepare(settings: Settings, docker: Docker, ctx: CommandContext): Promise<ComposeFlavour> {
+  const contained = settings.mode === 'contain';
+  requireSettings(settings, 'mode', ...(contained ? CONTAINED_SETTINGS : []), 'agentImage', 'limits');
+  assertTrustedPaths(settings);
   const compose = await docker.compose();
   if (compose.kind === 'none') throw new ExternalError(`no Compose found: ${compose.reason}`, { hint: COMPOSE_HINT });
   if (contained) {
     // Shared prerequisites first: a missing image or an engine that cannot make the bridge fails
     // here, before any session directory or session object exists.
-    await ensureEgressImage(docker, ctx);
-    await docker.ensureNetwork(EGRESS_NETWORK, { 'drydock.shared': 'egress' });
+    await ensureEgressImage(docker, settings, ctx);
+    await docker.ensureNetwork(EGRESS_NETWORK, EGRESS_NETWORK_LABELS);
   }
+  return compose;
+}
 
-  const sessionId = await pickSessionId({
-    project,
+/** Phase 2: a session id no one uses, its files rendered all-or-nothing, and session.json. */
+async function createSession(settings: Settings, docker: Docker, observe: boolean, deps: RunDeps, clock: Clock): Promise<Session> {
+  const id = await pickSessionId({
+    project: settings.project,
     existingContainers: (names) => docker.existingContainers(names),
-    reserveSessionDir: (id) => reserveDir(sessionDir(ctx.env, id)),
-    releaseSessionDir: (id) => rmdirSync(sessionDir(ctx.env, id)),
+    reserveSessionDir: (candidate) => reserveDir(sessionDirOf(settings, candidate)),
+    releaseSessionDir: (candidate) => rmdirSync(sessionDirOf(settings, candidate)),
     random: deps.random,
   });
-  const dir = sessionDir(ctx.env, sessionId);
-  let rendered: ReturnType<typeof renderSessionFiles>;
+  const dir = sessionDirOf(settings, id);
+  let rendered: RenderedSession;
+  // Wall-clock time, not the injected clock: the end-of-session scan compares it with file ctimes.
+  const workspace = startWorkspaceGuard({ projectDir: settings.cwd, enabled: settings.workspaceGuard, nowMs: Date.now() });
   try {
-    rendered = renderSessionFiles({ env: ctx.env, cwd: ctx.cwd, project, mode, observe, sessionId, outDir: dir });
+    const workspaceMounts = guardBindMounts(workspace, { projectDir: resolve(settings.cwd), sessionDir: dir });
+    rendered = renderSessionFiles({ settings, observe, sessionId: id, outDir: dir, workspaceMounts });
   } catch (error) {
     // Nothing was written (the render is all-or-nothing): give back the reserved, empty directory.
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  for (const warning of rendered.warnings) ctx.err(`drydock: warning: ${warning}`);
   const metadata: SessionMetadata = {
-    id: sessionId, project, mode, observe,
+    id, project: settings.project, mode: settings.mode, observe,
     createdAt: new Date(clock.now()).toISOString(),
     pid: deps.pid ?? process.pid,
     hostname: deps.hostname ?? hostname(),
   };
   writeSessionMetadata(dir, metadata);
+  saveGuardStart(workspace, dir);
+  return { id, dir, rendered, metadata, workspace };
+}
+
+interface StartContext {
+  settings: Settings;
+  docker: Docker;
+  session: Session;
+  compose: ComposeFlavour;
+  guard: SessionGuard;
+  ctx: CommandContext;
+  cmd: string[];
+  tty: boolean;
+  clock: Clock;
+  started: number;
+}
+
+/** Phase 3: compose up (the agent only after a healthy sidecar), the banner, the command. */
+async function startAndRun(s: StartContext): Promise<{ outcome: RunOutcome; timing?: RunTiming }> {
+  const { docker, session, guard, ctx } = s;
+  const interrupted = (): RunOutcome | undefined => (guard.interruptedBy ? { kind: 'interrupted', signal: guard.interruptedBy } : undefined);
+  let timing: RunTiming | undefined;
+  try {
+    ctx.err(`drydock: starting session ${session.id} (${s.settings.mode}${session.rendered.observe ? ', observe' : ''})…`);
+    const up = await docker.composeUp({ project: session.rendered.composeProject, files: session.rendered.composeFiles, cwd: session.dir, signal: guard.signal });
+    const stopped = interrupted();
+    if (stopped) return { outcome: stopped };
+    if (up.code !== 0) return { outcome: { kind: 'start-failed', output: `${up.stderr}\n${up.stdout}` } };
+    for (const line of sessionBanner(session.rendered, { compose: describeCompose(s.compose) })) ctx.err(line);
+    ctx.err(guardBannerLine({ enabled: session.workspace.enabled, protectedPaths: session.workspace.mounts.filter((m) => m.readOnly).map((m) => m.rel) }));
+    if (s.settings.runTiming) {
+      timing = await startTiming(docker, session.rendered, s.clock.now() - s.started);
+      for (const line of timingLines(timing)) ctx.err(line);
+    }
+    // With --json the command's stdout goes to stderr: drydock's stdout is its one document.
+    const code = await docker.exec(session.rendered.agentContainer, s.cmd, { tty: s.tty, signal: guard.signal, stdoutToStderr: ctx.json });
+    return { outcome: interrupted() ?? { kind: 'exited', code }, timing };
+  } catch (error) {
+    if (error instanceof Interrupted) return { outcome: { kind: 'interrupted', signal: error.signal } };
+    return { outcome: interrupted() ?? { kind: 'failed', error }, timing };
+  }
+}
+
+async function startTiming(docker: Docker, rendered: RenderedSession, toAgentMs: number): Promise<RunTiming> {
+  if (!rendered.egressContainer) return { toAgentMs };
+  const health = await docker.healthTimeline(rendered.egressContainer).catch(onlyDrydockErrors);
+  return { toAgentMs, createToHealthyMs: health?.createToHealthyMs, createToStartMs: health?.createToStartMs, approximate: health?.approximate };
+}
+
+/** Phase 4: on every way out. Each failure is reported; a drydock bug is the outcome's error if there was none. */
+async function tearDown(settings: Settings, docker: Docker, session: Session, ctx: CommandContext): Promise<{ teardown?: TeardownResult; bug?: unknown }> {
+  try {
+    const teardown = await teardownSession({
+      docker, sessionId: session.id, sessionDir: session.dir, contained: settings.mode === 'contain',
+      allowlistFiles: allowlistHintFiles(settings, settings.project),
+    });
+    if (teardown.denials && !ctx.json) ctx.err(teardown.denials);
+    if (session.rendered.observe && teardown.egressLog.path) {
+      ctx.err(`drydock: observe log saved to ${teardown.egressLog.path}; turn it into an allowlist with: drydock egress suggest ${session.id}`);
+    }
+    for (const f of teardown.failures) ctx.err(`drydock: teardown: ${f}`);
+    return { teardown };
+  } catch (error) {
+    ctx.err(`drydock: teardown of ${session.id} failed: ${String(error)} — finish it with: drydock stop ${session.id}`);
+    return { bug: error instanceof DrydockError ? undefined : error };
+  }
+}
+
+/** The exit code an outcome stands for. */
+export function outcomeExitCode(outcome: RunOutcome): number {
+  switch (outcome.kind) {
+    case 'exited': return outcome.code;
+    case 'interrupted': return SIGNAL_EXIT_CODE[outcome.signal];
+    default: return ExitCode.External;
+  }
+}
+
+export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps = {}): Promise<CommandResult> {
+  const clock = deps.clock ?? systemClock;
+  const started = clock.now();
+  const resolved = resolveSettings({ env: ctx.env, cwd: ctx.cwd, mode: opts.mode, project: opts.project });
+  const settings: Settings = opts.workspaceGuard === false ? { ...resolved, workspaceGuard: false } : resolved;
+  const observe = !!opts.observe;
+  const docker = new Docker(deps.runner ?? processRunner(settings.env));
+  const compose = await prepare(settings, docker, ctx);
+  const cmd = agentCommand(opts.cmd, settings.agentCommand);
+  const session = await createSession(settings, docker, observe, deps, clock);
+  for (const warning of session.rendered.warnings) ctx.err(`drydock: warning: ${warning}`);
 
   const guard = new SessionGuard(deps.signals ?? processSignals, (signal) =>
-    ctx.err(`drydock: ${signal} received again; still tearing down session ${sessionId}, please wait`),
+    ctx.err(`drydock: ${signal} received again; still tearing down session ${session.id}, please wait`),
   );
-  const checkpoint = () => {
-    if (guard.interruptedBy) throw new Interrupted(guard.interruptedBy);
-  };
-  let upOutput: string | undefined;
-  let exitCode: number = ExitCode.External;
-  let timing: RunTiming | undefined;
+  const output = ctx.json ? process.stderr : process.stdout;
+  const tty = deps.tty ?? (!!process.stdin.isTTY && !!output.isTTY);
+  let phase: Awaited<ReturnType<typeof startAndRun>>;
   let teardown: TeardownResult | undefined;
-  let failure: unknown;
   try {
-    ctx.err(`drydock: starting session ${sessionId} (${mode}${observe ? ', observe' : ''})…`);
-    const up = await docker.composeUp({ project: rendered.composeProject, files: rendered.composeFiles, cwd: dir, signal: guard.signal });
-    checkpoint();
-    if (up.code !== 0) {
-      upOutput = `${up.stderr}\n${up.stdout}`;
-    } else {
-      for (const line of sessionBanner(rendered, { compose: describeCompose(compose) })) ctx.err(line);
-      const toAgentMs = clock.now() - started;
-      if (ctx.env.DRYDOCK_RUN_TIMING === '1') {
-        timing = { toAgentMs };
-        if (rendered.egressContainer) {
-          const health = await docker.healthTimeline(rendered.egressContainer).catch(onlyDrydockErrors);
-          timing = { toAgentMs, createToHealthyMs: health?.createToHealthyMs, createToStartMs: health?.createToStartMs, approximate: health?.approximate };
-        }
-        for (const line of timingLines(timing)) ctx.err(line);
-      }
-      const tty = deps.tty ?? (!!process.stdin.isTTY && !!process.stdout.isTTY);
-      exitCode = await docker.exec(rendered.agentContainer, cmd, { tty, signal: guard.signal });
-      checkpoint();
+    phase = await startAndRun({ settings, docker, session, compose, guard, ctx, cmd, tty, clock, started });
+    const down = await tearDown(settings, docker, session, ctx);
+    teardown = down.teardown;
+    // A signal that arrived during the teardown still decides the exit code.
+    if (guard.interruptedBy && phase.outcome.kind !== 'interrupted') phase = { ...phase, outcome: { kind: 'interrupted', signal: guard.interruptedBy } };
+    if (down.bug !== undefined && phase.outcome.kind !== 'failed' && phase.outcome.kind !== 'interrupted') {
+      phase = { ...phase, outcome: { kind: 'failed', error: down.bug } };
     }
-  } catch (error) {
-    if (!(error instanceof Interrupted)) failure = error;
   } finally {
-    try {
-      teardown = await teardownSession({ docker, sessionId, sessionDir: dir, contained, allowlistFiles: allowlistFilesOf(ctx.env, project) });
-      if (teardown.denials && !ctx.json) ctx.err(teardown.denials);
-      if (observe && teardown.egressLog.path) {
-        ctx.err(`drydock: observe log saved to ${teardown.egressLog.path}; turn it into an allowlist with: drydock egress suggest ${sessionId}`);
-      }
-      for (const f of teardown.failures) ctx.err(`drydock: teardown: ${f}`);
-    } catch (error) {
-      ctx.err(`drydock: teardown of ${sessionId} failed: ${String(error)} — finish it with: drydock stop ${sessionId}`);
-      if (!(error instanceof DrydockError)) failure ??= error;
-    }
     guard.release();
   }
+  const workspace = reportWorkspace(session, settings, ctx);
+  return finish({ ctx, session, outcome: phase.outcome, timing: phase.timing, teardown, clock, workspace });
+}
 
-  if (guard.interruptedBy) {
-    exitCode = SIGNAL_EXIT_CODE[guard.interruptedBy];
-    ctx.err(`drydock: session ${sessionId} stopped by ${guard.interruptedBy}`);
-  } else if (failure !== undefined || upOutput !== undefined) {
-    exitCode = ExitCode.External;
-  }
+/** After the teardown nothing can write the project any more: what did the session leave there? */
+function reportWorkspace(session: Session, settings: Settings, ctx: CommandContext): WorkspaceReport | undefined {
   try {
-    writeSessionMetadata(dir, { ...metadata, endedAt: new Date(clock.now()).toISOString(), exitCode });
+    const report = finishWorkspaceGuard(session.workspace, { quarantineDir: quarantineDirOf(settings.dirs.state, session.id) });
+    forgetGuardStart(session.dir);
+    for (const line of workspaceReportLines(report)) ctx.err(line);
+    return report;
   } catch (error) {
-    ctx.err(`drydock: could not update ${dir}/session.json: ${String(error)}`);
+    ctx.err(`drydock: could not check the project for files the session planted: ${errorMessage(error)}`);
+    return undefined;
   }
-  if (!guard.interruptedBy && failure !== undefined) throw failure;
-  if (!guard.interruptedBy && upOutput !== undefined) throw startFailure(rendered, upOutput, teardown);
+}
+
+/** Phase 5: session.json gets the end, and the one outcome becomes the result or the error. */
+function finish(f: { ctx: CommandContext; session: Session; outcome: RunOutcome; timing?: RunTiming; teardown?: TeardownResult; clock: Clock; workspace?: WorkspaceReport }): CommandResult {
+  const { ctx, session, outcome, teardown } = f;
+  const exitCode = outcomeExitCode(outcome);
+  if (outcome.kind === 'interrupted') ctx.err(`drydock: session ${session.id} stopped by ${outcome.signal}`);
+  try {
+    writeSessionMetadata(session.dir, { ...session.metadata, endedAt: new Date(f.clock.now()).toISOString(), exitCode });
+  } catch (error) {
+    ctx.err(`drydock: could not update ${session.dir}/session.json: ${String(error)}`);
+  }
+  if (outcome.kind === 'failed') throw outcome.error;
+  if (outcome.kind === 'start-failed') throw startFailure(session.rendered, outcome.output, teardown);
   return {
     exitCode,
     data: {
-      sessionId, mode, observe, exitCode, sessionDir: dir,
-      interruptedBy: guard.interruptedBy ?? null,
+      sessionId: session.id, mode: session.rendered.mode, observe: session.rendered.observe, exitCode, sessionDir: session.dir,
+      interruptedBy: outcome.kind === 'interrupted' ? outcome.signal : null,
       egressLog: teardown?.egressLog.path ?? null,
       teardownFailures: teardown?.failures ?? [],
-      timing: timing ?? null,
+      timing: f.timing ?? null,
+      workspace: f.workspace ?? null,
     },
   };
 }

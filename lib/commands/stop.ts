@@ -8,11 +8,11 @@ import type { CommandContext, CommandResult } from '../context.js';
 import { Docker } from '../docker/client.js';
 import { processRunner, type CommandRunner } from '../docker/runner.js';
 import { ExitCode, NegativeAnswer, UsageError } from '../errors.js';
-import { resolveProjectName, sessionDir } from '../paths.js';
 import { validateSessionId } from '../session/id.js';
 import { containersOf, describeSession, groupSessions, type SessionView } from '../session/model.js';
 import { removeObjects } from '../session/removal.js';
 import { denialReport, saveEgressLog } from '../session/teardown.js';
+import { resolveSettings, sessionDirOf, type Settings } from '../settings.js';
 
 export interface StopOptions {
   session?: string;
@@ -25,7 +25,7 @@ export interface StopDeps {
   runner?: CommandRunner;
 }
 
-function select(opts: StopOptions, ctx: CommandContext, sessions: SessionView[]): SessionView[] {
+function select(opts: StopOptions, settings: Settings, sessions: SessionView[]): SessionView[] {
   const live = sessions.map((s) => `  ${describeSession(s)}`).join('\n');
   const listing = sessions.length ? `sessions:\n${live}` : 'there are no drydock sessions';
   if (opts.all) return sessions;
@@ -36,7 +36,7 @@ function select(opts: StopOptions, ctx: CommandContext, sessions: SessionView[])
     }
     return found;
   }
-  const project = resolveProjectName(opts.project, ctx.cwd);
+  const { project } = settings;
   const found = sessions.filter((s) => s.project === project);
   if (found.length === 0) {
     throw new NegativeAnswer(`no session of project "${project}"\n${listing}`, { hint: 'stop one of these by id, or all with --all' });
@@ -53,13 +53,14 @@ export async function stop(opts: StopOptions, ctx: CommandContext, deps: StopDep
   }
   if (opts.session !== undefined) validateSessionId(opts.session);
 
-  const docker = new Docker(deps.runner ?? processRunner(ctx.env));
-  const selected = select(opts, ctx, groupSessions(await docker.listSessionState()));
+  const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd, project: opts.project });
+  const docker = new Docker(deps.runner ?? processRunner(settings.env));
+  const selected = select(opts, settings, groupSessions(await docker.listSessionState()));
   const failures: string[] = [];
   const logs: Record<string, string> = {};
   for (const view of selected) {
     if (!view.egress) continue;
-    const dir = sessionDir(ctx.env, view.id);
+    const dir = sessionDirOf(settings, view.id);
     const saved = await saveEgressLog({ docker, container: view.egress.name, dir: existsSync(dir) ? dir : undefined });
     if (saved.error) failures.push(saved.error);
     if (saved.path) logs[view.id] = saved.path;

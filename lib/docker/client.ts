@@ -15,9 +15,10 @@ import {
   type NetworkRecord,
 } from './listing.js';
 import type { CommandRunner, RunOptions, RunResult } from './runner.js';
+import { LABELS } from '../names.js';
 import { parseEngineInfo, parseHealthTimeline, type EngineInfo, type HealthTimeline } from './inspect.js';
 
-export const SESSION_LABEL = 'drydock.session';
+const SESSION_LABEL = LABELS.session;
 
 export interface RemovalReport {
   /** Removed now, or already gone (a half-torn-down session is not an error). */
@@ -163,9 +164,11 @@ export class Docker {
   }
 
   /** Run a command in a container with the terminal handed over; resolves to the command's exit code. */
-  async exec(container: string, cmd: readonly string[], options: { tty: boolean; signal?: AbortSignal }): Promise<number> {
+  /** `stdoutToStderr`: the command's stdout goes to drydock's stderr (`run --json`). */
+  async exec(container: string, cmd: readonly string[], options: { tty: boolean; signal?: AbortSignal; stdoutToStderr?: boolean }): Promise<number> {
     const flags = options.tty ? ['-i', '-t'] : ['-i'];
-    const result = await this.call(['docker', 'exec', ...flags, container, ...cmd], { stdio: 'inherit', signal: options.signal });
+    const stdio = options.stdoutToStderr ? 'inherit-stdout-to-stderr' : 'inherit';
+    const result = await this.call(['docker', 'exec', ...flags, container, ...cmd], { stdio, signal: options.signal });
     return result.code;
   }
 

@@ -4,8 +4,12 @@ import type { Env } from '../context.js';
 export interface RunOptions {
   /** Written to the child's stdin, then stdin is closed. */
   input?: string;
-  /** `inherit` hands the terminal to the child (interactive `docker exec -it`); output is then not captured. */
-  stdio?: 'pipe' | 'inherit';
+  /**
+   * `inherit` hands the terminal to the child (interactive `docker exec -it`); output is then not
+   * captured. `inherit-stdout-to-stderr` does the same but sends the child's stdout to drydock's
+   * stderr, so drydock's own stdout carries nothing but its `--json` document.
+   */
+  stdio?: 'pipe' | 'inherit' | 'inherit-stdout-to-stderr';
   /** Called for each complete line of stdout as it arrives (for `docker logs -f`). */
   onStdoutLine?: (line: string) => void;
   /** Kill the child after this many milliseconds (the result then has `timedOut: true`). */
@@ -49,7 +53,7 @@ export function processRunner(baseEnv: Env = process.env): CommandRunner {
         const child = spawn(program, args, {
           env: { ...baseEnv, ...options.env },
           cwd: options.cwd,
-          stdio: options.stdio === 'inherit' ? 'inherit' : ['pipe', 'pipe', 'pipe'],
+          stdio: options.stdio === 'inherit' ? 'inherit' : options.stdio === 'inherit-stdout-to-stderr' ? ['inherit', 2, 'inherit'] : ['pipe', 'pipe', 'pipe'],
           signal: options.signal,
         });
         let stdout = '';

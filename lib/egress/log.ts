@@ -17,6 +17,7 @@
  */
 import type { Protocol } from '../allowlist/types.js';
 import { describeRequest } from '../allowlist/match.js';
+import { HTTP_PORT, HTTPS_PORT } from '../names.js';
 import { suggestionFor } from './suggest.js';
 
 export interface EgressEvent {
@@ -42,8 +43,8 @@ export interface DenialSummary {
 
 /** tinyproxy's longest line, newline excluded (STRING_LENGTH 800 minus the NUL and the newline). */
 export const MAX_LOG_LINE = 798;
-const HTTPS = 443;
-const HTTP = 80;
+const HTTPS = HTTPS_PORT;
+const HTTP = HTTP_PORT;
 
 const LINE = /^\s*([A-Z]+)\s+([A-Z][a-z]{2}\s+\d+\s+\d\d:\d\d:\d\d(?:\.\d+)?)\s+\[\d+\]:\s(.*)$/;
 

@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { findAllowingEntry, suggestLine } from '../allowlist/match.js';
 import { canonicalEntry, parseAllowlist } from '../allowlist/parse.js';
+import { riskyHost } from '../allowlist/risky-hosts.js';
 import type { AllowEntry, EgressRequest } from '../allowlist/types.js';
 
 export type Suggestion = { ok: true; line: string; text: string } | { ok: false; reason: string; text: string };
@@ -23,30 +24,14 @@ export function suggestionFor(dest: EgressRequest, opts: { truncated?: boolean }
   return { ok: true, line, text: line };
 }
 
-/** Hosts that serve whatever anyone uploads, and DNS-over-HTTPS resolvers: allowed only with a warning. */
-const USER_CONTENT: ReadonlyArray<RegExp> = [
-  /(^|\.)githubusercontent\.com$/, /^gist\.github\.com$/, /^codeload\.github\.com$/,
-  /^storage\.googleapis\.com$/, /\.storage\.googleapis\.com$/, /^firebasestorage\.googleapis\.com$/,
-  /(^|\.)s3\.amazonaws\.com$/, /(^|\.)s3[.-][a-z0-9-]+\.amazonaws\.com$/, /\.s3\.[a-z0-9-]+\.amazonaws\.com$/,
-  /\.blob\.core\.windows\.net$/, /\.web\.core\.windows\.net$/, /\.cloudfront\.net$/, /\.r2\.dev$/,
-  /\.r2\.cloudflarestorage\.com$/, /\.digitaloceanspaces\.com$/,
-  /^(www\.)?pastebin\.com$/, /^paste\.ee$/, /^(www\.)?hastebin\.com$/, /^dpaste\.(com|org)$/, /^transfer\.sh$/, /^file\.io$/,
-  /(^|\.)dropboxusercontent\.com$/, /^drive\.google\.com$/, /^docs\.google\.com$/, /^cdn\.discordapp\.com$/,
-  /\.ngrok\.io$/, /\.ngrok-free\.app$/, /\.trycloudflare\.com$/, /\.workers\.dev$/, /\.pages\.dev$/,
-  /\.github\.io$/, /\.gitlab\.io$/, /\.netlify\.app$/, /\.vercel\.app$/, /\.herokuapp\.com$/, /^webhook\.site$/,
-];
-const DOH: ReadonlyArray<RegExp> = [
-  /^dns\.google(\.com)?$/, /(^|\.)cloudflare-dns\.com$/, /^one\.one\.one\.one$/, /(^|\.)quad9\.net$/, /^doh\.opendns\.com$/,
-  /^dns\.adguard(-dns)?\.com$/, /^doh\.cleanbrowsing\.org$/, /(^|\.)nextdns\.io$/, /^doh\.mullvad\.net$/, /^dns\.alidns\.com$/, /^doh\.pub$/,
-];
-
-/** Why a host is broad, or undefined when it is an ordinary single-purpose host. */
+/** Why a host is broad (a row of lib/allowlist/risky-hosts.ts), or undefined when it is an ordinary single-purpose host. */
 export function broadHostWarning(host: string): string | undefined {
   const name = host.toLowerCase();
-  if (USER_CONTENT.some((re) => re.test(name))) {
+  const risky = riskyHost(name);
+  if (risky?.kind === 'storage') {
     return `${name} serves content anyone can upload: allowing it lets the agent fetch from (and send to) arbitrary parties`;
   }
-  if (DOH.some((re) => re.test(name))) {
+  if (risky?.kind === 'doh') {
     return `${name} is a DNS-over-HTTPS resolver: the agent could resolve any name through it and tunnel data in DNS queries`;
   }
   return undefined;

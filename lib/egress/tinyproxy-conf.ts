@@ -7,7 +7,7 @@
  *     at least one (443 when no rule asks for CONNECT: the empty filter denies it anyway);
  *   - ConnectPort is checked before the filter, so it is a second, coarser lock, not the policy.
  */
-import { HTTPS_PORT } from '../allowlist/types.js';
+import { HTTPS_PORT, PROXY_PORT } from '../names.js';
 import type { CompiledFilter } from '../allowlist/compile.js';
 import { DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_CLIENTS } from '../limits/settings.js';
 
@@ -34,7 +34,7 @@ export interface TinyproxyConfOptions {
   idleTimeoutSeconds?: number;
 }
 
-export const DEFAULT_PROXY_PORT = 8888;
+export const DEFAULT_PROXY_PORT = PROXY_PORT;
 
 function quoted(what: string, value: string): string {
   // tinyproxy's config grammar has no escapes: a quote or newline would end the value early.

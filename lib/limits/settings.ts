@@ -100,10 +100,15 @@ export const LIMIT_VARIABLES: readonly LimitVariable[] = [
   { name: 'DRYDOCK_LOG_MAX_FILES', what: 'json-file log files kept per container', form: 'a whole number', defaultText: '3' },
 ];
 
-function invalid(name: string, value: string, expected: string): UsageError {
-  return new UsageError(`${name}=${JSON.stringify(value)} is not valid: expected ${expected}`, {
-    hint: `fix or unset ${name} (see README, Configuration)`,
-  });
+/** A malformed limit variable (exit 2), naming the variable so doctor can report it as a setting. */
+export class LimitError extends UsageError {
+  constructor(readonly variable: string, message: string, hint: string) {
+    super(message, { hint });
+  }
+}
+
+function invalid(name: string, value: string, expected: string): LimitError {
+  return new LimitError(name, `${name}=${JSON.stringify(value)} is not valid: expected ${expected}`, `fix or unset ${name} (see README, Configuration)`);
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: MIB, g: GIB };
@@ -167,9 +172,10 @@ export function resolveLimits(env: Env, host: HostFacts): ResourceLimits {
   set('DRYDOCK_LOG_MAX_SIZE', (v) => parseSize('DRYDOCK_LOG_MAX_SIZE', v, { min: 64 * 1024, max: 16 * GIB }), (n) => (limits.logs.maxSizeBytes = n));
   set('DRYDOCK_LOG_MAX_FILES', (v) => parseWhole('DRYDOCK_LOG_MAX_FILES', v, { min: 1, max: 100 }), (n) => (limits.logs.maxFiles = n));
   if (limits.egress.pids <= limits.egress.maxClients) {
-    throw new UsageError(
+    throw new LimitError(
+      'DRYDOCK_EGRESS_PIDS',
       `DRYDOCK_EGRESS_PIDS=${limits.egress.pids} leaves tinyproxy no room for MaxClients ${limits.egress.maxClients} (one thread per connection)`,
-      { hint: `set DRYDOCK_EGRESS_PIDS above ${limits.egress.maxClients}, or lower DRYDOCK_EGRESS_MAX_CLIENTS` },
+      `set DRYDOCK_EGRESS_PIDS above ${limits.egress.maxClients}, or lower DRYDOCK_EGRESS_MAX_CLIENTS`,
     );
   }
   return limits;
@@ -181,6 +187,12 @@ export function formatSize(bytes: number): string {
   if (bytes % MIB === 0) return `${bytes / MIB}m`;
   if (bytes % 1024 === 0) return `${bytes / 1024}k`;
   return `${bytes}b`;
+}
+
+/** One line for doctor. */
+export function limitsSummary(limits: ResourceLimits): string {
+  const { agent, egress } = limits;
+  return `agent ${formatSize(agent.memoryBytes)}, ${agent.cpus} CPU, ${agent.pids} pids; sidecar ${formatSize(egress.memoryBytes)}, MaxClients ${egress.maxClients}`;
 }
 
 /** The banner's lines: every limit in force, so a user sees what the session may use. */

@@ -37,7 +37,7 @@ export function egressImage(env: Env): { image: string; pinned: boolean } {
 }
 
 /** Values of DRYDOCK_REQUIRE_PINNED_EGRESS_IMAGE; anything else is refused, not guessed. */
-function requirePinned(env: Env): boolean {
+export function requirePinnedEgressImage(env: Env): boolean {
   const raw = (env.DRYDOCK_REQUIRE_PINNED_EGRESS_IMAGE ?? '').trim().toLowerCase();
   if (raw === '' || raw === '0' || raw === 'false' || raw === 'no') return false;
   if (raw === '1' || raw === 'true' || raw === 'yes') return true;
@@ -47,15 +47,20 @@ function requirePinned(env: Env): boolean {
 }
 
 /**
+ * These resolvers are entered once per command, by lib/settings.ts; everything else reads the
+ * resolved `settings.images`.
+ *
  * With DRYDOCK_REQUIRE_PINNED_EGRESS_IMAGE=1 the sidecar image must be pinned by digest, so that
  * what enforces the jail cannot be swapped by re-tagging. Checked before anything is created.
  */
 export function assertEgressImageAllowed(env: Env): void {
-  if (!requirePinned(env)) return;
+  if (!requirePinnedEgressImage(env)) return;
   const { image, pinned } = egressImage(env);
-  if (!pinned) {
-    throw new UsageError(`the egress image "${image}" is not pinned by digest, and DRYDOCK_REQUIRE_PINNED_EGRESS_IMAGE=1`, {
-      hint: 'set DRYDOCK_EGRESS_IMAGE=registry/name@sha256:<64 hex> (a RepoDigest of the pushed image), or unset DRYDOCK_REQUIRE_PINNED_EGRESS_IMAGE',
-    });
-  }
+  if (!pinned) throw unpinnedEgressImageError(image);
+}
+
+export function unpinnedEgressImageError(image: string): UsageError {
+  return new UsageError(`the egress image "${image}" is not pinned by digest, and DRYDOCK_REQUIRE_PINNED_EGRESS_IMAGE=1`, {
+    hint: 'set DRYDOCK_EGRESS_IMAGE=registry/name@sha256:<64 hex> (a RepoDigest of the pushed image), or unset DRYDOCK_REQUIRE_PINNED_EGRESS_IMAGE',
+  });
 }

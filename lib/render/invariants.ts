@@ -14,15 +14,22 @@ import {
   EGRESS_NETWORK_KEY,
   EGRESS_SERVICE,
   INTERNAL_NETWORK_KEY,
-  PROXY_PORT,
+  CONTAINER_LABEL_KEYS,
+  LABELS,
+  NETWORK_LABEL_KEYS,
+  NO_PROXY_VARIABLES,
+  PROXY_VARIABLES,
   SIDECAR_CONF_PATH,
   SIDECAR_FILTER_PATH,
   SIDECAR_HEALTHCHECK,
   SIDECAR_USER,
   WORKSPACE,
-} from './names.js';
+  internalNetworkName,
+  noProxyHosts,
+  proxyUrlFor,
+} from '../names.js';
 import { agentLimitViolations, sidecarLimitViolations } from '../limits/invariants.js';
-import { AGENT_CAPABILITIES, INHIBIT_IPV4, NO_NEW_PRIVILEGES, NO_PROXY_VARIABLES, PROXY_VARIABLES, TELEMETRY_DEFAULTS } from './overlay.js';
+import { AGENT_CAPABILITIES, INHIBIT_IPV4, NO_NEW_PRIVILEGES, TELEMETRY_DEFAULTS } from './overlay.js';
 
 export interface Violation {
   code: string;
@@ -71,6 +78,17 @@ function mounts(service: Block): Mount[] {
   });
 }
 
+/**
+ * The project at /workspace, or a workspace-guard mount under it: read-only, or (a git dir kept
+ * writable so it cannot be renamed away) a path of the project itself.
+ */
+function workspaceMount(m: Mount, all: readonly Mount[]): boolean {
+  if (m.target === WORKSPACE) return true;
+  if (!m.target.startsWith(`${WORKSPACE}/`) || m.target.split('/').includes('..')) return false;
+  const project = all.find((w) => w.target === WORKSPACE)?.source;
+  return m.readOnly || (project !== undefined && m.source === `${project}${m.target.slice(WORKSPACE.length)}`);
+}
+
 function sameSet(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x)) && b.every((x) => a.includes(x));
 }
@@ -82,16 +100,16 @@ class Collector {
   }
 }
 
-const CONTAINER_LABELS = ['drydock.session', 'drydock.project', 'drydock.role', 'drydock.mode', 'drydock.observe'];
-const NETWORK_LABELS = ['drydock.session', 'drydock.project', 'drydock.role', 'drydock.mode'];
+const CONTAINER_LABELS = CONTAINER_LABEL_KEYS;
+const NETWORK_LABELS = NETWORK_LABEL_KEYS;
 
 function checkLabels(c: Collector, subject: string, labels: unknown, role: string, required: string[], session: string | undefined): void {
   const map = keyValues(labels);
   const missing = required.filter((name) => !map[name]);
   c.require(missing.length === 0, 'labels', `${subject}: missing label(s) ${missing.join(', ')}`);
   if (missing.length > 0) return;
-  c.require(map['drydock.role'] === role, 'labels', `${subject}: drydock.role is "${map['drydock.role']}", expected "${role}"`);
-  c.require(session === undefined || map['drydock.session'] === session, 'labels', `${subject}: drydock.session differs from the agent's`);
+  c.require(map[LABELS.role] === role, 'labels', `${subject}: ${LABELS.role} is "${map[LABELS.role]}", expected "${role}"`);
+  c.require(session === undefined || map[LABELS.session] === session, 'labels', `${subject}: ${LABELS.session} differs from the agent's`);
 }
 
 /** Hardening every agent container has, in either mode. */
@@ -117,7 +135,7 @@ export function checkContainedInvariants(doc: unknown): Violation[] {
   const networks = block(block(doc)?.networks) ?? {};
   const internal = block(networks[INTERNAL_NETWORK_KEY]) ?? {};
   const egress = block(networks[EGRESS_NETWORK_KEY]) ?? {};
-  const session = keyValues(agent.labels)['drydock.session'];
+  const session = keyValues(agent.labels)[LABELS.session];
 
   const others = Object.keys(all).filter((name) => name !== AGENT_SERVICE && name !== EGRESS_SERVICE);
   c.require(others.length === 0, 'unexpected-service', `unexpected service(s) ${others.join(', ')}`);
@@ -129,7 +147,7 @@ export function checkContainedInvariants(doc: unknown): Violation[] {
     'internal-network-host-reachable',
     `network ${INTERNAL_NETWORK_KEY}: needs driver_opts ${INHIBIT_IPV4}: "true" (else the host is reachable on the bridge address)`,
   );
-  c.require(String(internal.name ?? '').startsWith('drydock_internal_'), 'internal-network-name', `network ${INTERNAL_NETWORK_KEY}: needs an explicit name drydock_internal_<session>`);
+  c.require(String(internal.name ?? '').startsWith(internalNetworkName('')), 'internal-network-name', `network ${INTERNAL_NETWORK_KEY}: needs an explicit name drydock_internal_<session>`);
   c.require(egress.external === true && egress.name === EGRESS_NETWORK, 'egress-network-external', `network ${EGRESS_NETWORK_KEY}: must be external with name ${EGRESS_NETWORK}`);
   c.require(agent.network_mode === undefined && sameSet(networkNames(agent), [INTERNAL_NETWORK_KEY]), 'agent-networks', `${AGENT_SERVICE}: must be on ${INTERNAL_NETWORK_KEY} only`);
   c.require(sidecar.network_mode === undefined && sameSet(networkNames(sidecar), [INTERNAL_NETWORK_KEY, EGRESS_NETWORK_KEY]), 'sidecar-networks', `${EGRESS_SERVICE}: must be on ${INTERNAL_NETWORK_KEY} and ${EGRESS_NETWORK_KEY}`);
@@ -137,14 +155,15 @@ export function checkContainedInvariants(doc: unknown): Violation[] {
   // The agent.
   checkAgentHardening(c, agent);
   const agentMounts = mounts(agent);
-  c.require(agentMounts.every((m) => m.target === WORKSPACE), 'agent-mounts', `${AGENT_SERVICE}: mounts ${agentMounts.filter((m) => m.target !== WORKSPACE).map((m) => m.target).join(', ')} besides ${WORKSPACE} (no docker.sock in contained mode)`);
+  const stray = agentMounts.filter((m) => !workspaceMount(m, agentMounts));
+  c.require(stray.length === 0, 'agent-mounts', `${AGENT_SERVICE}: mounts ${stray.map((m) => m.target).join(', ')} besides ${WORKSPACE} and the workspace guard's mounts under it (no docker.sock in contained mode)`);
   const dependsOn = block(block(agent.depends_on)?.[EGRESS_SERVICE]);
   c.require(dependsOn?.condition === 'service_healthy', 'agent-depends-on', `${AGENT_SERVICE}: depends_on ${EGRESS_SERVICE} must have condition service_healthy`);
   const env = keyValues(agent.environment);
-  const url = `http://${String(sidecar.container_name ?? '')}:${PROXY_PORT}`;
+  const url = proxyUrlFor(String(sidecar.container_name ?? ''));
   const wrongProxy = PROXY_VARIABLES.filter((name) => env[name] !== url);
   c.require(wrongProxy.length === 0, 'agent-proxy-env', `${AGENT_SERVICE}: ${wrongProxy.join(', ')} must be ${url}`);
-  const allowedBypass = [String(sidecar.container_name ?? ''), 'localhost', '127.0.0.1', '::1', '169.254.169.254'];
+  const allowedBypass = noProxyHosts(String(sidecar.container_name ?? ''));
   const wrongNoProxy = NO_PROXY_VARIABLES.filter((name) => !(env[name] ?? '').split(',').every((h) => allowedBypass.includes(h)));
   c.require(wrongNoProxy.length === 0, 'agent-no-proxy', `${AGENT_SERVICE}: ${wrongNoProxy.join(', ')} may list only ${allowedBypass.join(',')}`);
   const noTelemetry = Object.keys(TELEMETRY_DEFAULTS).filter((name) => !(name in env));

@@ -13,6 +13,9 @@ import {
   EGRESS_SERVICE,
   FILE_NAMES,
   INTERNAL_NETWORK_KEY,
+  LABELS,
+  NO_PROXY_VARIABLES,
+  PROXY_VARIABLES,
   SIDECAR_CONF_PATH,
   SIDECAR_FILTER_PATH,
   SIDECAR_HEALTHCHECK,
@@ -21,9 +24,9 @@ import {
   agentContainerName,
   egressContainerName,
   internalNetworkName,
+  noProxyHosts,
   proxyUrl,
-} from './names.js';
-import type { Env } from '../context.js';
+} from '../names.js';
 import { SIDECAR_HEALTHCHECK_TIMING } from '../egress/healthcheck.js';
 import { agentLimitFields, sidecarLimitFields } from '../limits/compose.js';
 import type { ResourceLimits } from '../limits/settings.js';
@@ -40,19 +43,12 @@ export interface SessionSpec {
   userEnv: Record<string, string | undefined>;
   /** dood: the group owning the host's docker.sock, so the non-root agent user can use it. */
   dockerSocketGid?: number;
-  /** dood: the engine's socket on the host (default /var/run/docker.sock; see hostDockerSocket). */
+  /** dood: the engine's socket on the host (settings.engine.socket; default /var/run/docker.sock). */
   dockerSocket?: string;
-  /** Memory, CPU, pids, init, log caps, tmpfs sizes (lib/limits/settings.ts resolves them). */
+  /** The workspace guard's mounts under /workspace (read-only git config, hooks, auto-run files). */
+  workspaceMounts?: BindMount[];
+  /** Memory, CPU, pids, init, log caps, tmpfs sizes (settings.limits; lib/limits/settings.ts). */
   limits: ResourceLimits;
-}
-
-/**
- * The engine socket a dood agent gets: the path of a `unix://` DOCKER_HOST (the engine drydock
- * itself talks to), else the default. A tcp:// or ssh:// engine has no socket to mount; doctor says so.
- */
-export function hostDockerSocket(env: Env): string {
-  const host = env.DOCKER_HOST ?? '';
-  return host.startsWith('unix://') && host.length > 'unix://'.length ? host.slice('unix://'.length) : DOCKER_SOCKET;
 }
 
 export interface RenderedCompose {
@@ -70,8 +66,6 @@ export const TELEMETRY_DEFAULTS: Readonly<Record<string, string>> = {
   DISABLE_ERROR_REPORTING: '1',
   CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
 };
-export const PROXY_VARIABLES = ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy'];
-export const NO_PROXY_VARIABLES = ['NO_PROXY', 'no_proxy'];
 
 /** Compose interpolates `$VAR` in every value; a literal `$` (in a path, a user's value) must be `$$`. */
 export function escapeInterpolation(value: string): string {
@@ -80,12 +74,12 @@ export function escapeInterpolation(value: string): string {
 
 export function sessionLabels(spec: SessionSpec, role: 'agent' | 'egress' | 'network'): Labels {
   const labels: Labels = {
-    'drydock.session': spec.sessionId,
-    'drydock.project': spec.project,
-    'drydock.role': role,
-    'drydock.mode': spec.mode,
+    [LABELS.session]: spec.sessionId,
+    [LABELS.project]: spec.project,
+    [LABELS.role]: role,
+    [LABELS.mode]: spec.mode,
   };
-  if (role !== 'network') labels['drydock.observe'] = String(spec.observe);
+  if (role !== 'network') labels[LABELS.observe] = String(spec.observe);
   return labels;
 }
 
@@ -99,7 +93,7 @@ function renderBase(spec: SessionSpec): ComposeFile {
     // and the container outlives one command (the devcontainers pattern).
     command: ['sleep', 'infinity'],
     working_dir: WORKSPACE,
-    volumes: [workspace],
+    volumes: [workspace, ...(spec.workspaceMounts ?? []).map((m) => ({ ...m, source: escapeInterpolation(m.source) }))],
     cap_drop: ['ALL'],
     cap_add: [...AGENT_CAPABILITIES],
     security_opt: [NO_NEW_PRIVILEGES],
@@ -111,9 +105,7 @@ function renderBase(spec: SessionSpec): ComposeFile {
 function agentEnvironment(spec: SessionSpec): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of PROXY_VARIABLES) env[name] = proxyUrl(spec.sessionId);
-  // The sidecar itself and loopback never go through the proxy; the metadata address is listed
-  // so no client tries to reach it through the proxy (and directly it has no route).
-  const noProxy = [egressContainerName(spec.sessionId), 'localhost', '127.0.0.1', '::1', '169.254.169.254'].join(',');
+  const noProxy = noProxyHosts(egressContainerName(spec.sessionId)).join(',');
   for (const name of NO_PROXY_VARIABLES) env[name] = noProxy;
   for (const [name, value] of Object.entries(TELEMETRY_DEFAULTS)) {
     const own = spec.userEnv[name];

@@ -9,15 +9,13 @@ import { join } from 'node:path';
 import { describeRequest } from '../allowlist/match.js';
 import { denialAction, parseTinyproxyLog, summarizeDenials } from '../egress/log.js';
 import { writeFileAtomic } from '../fs-atomic.js';
-import { stateDir } from '../paths.js';
 import { EGRESS_LOG_FILE, METADATA_FILE } from './metadata.js';
-import type { Env } from '../context.js';
 
 export const PER_SESSION_CAP = 256 * 1024;
 export const TOTAL_CAP = 16 * 1024 * 1024;
 
-export function archiveDir(env: Env): string {
-  return join(stateDir(env), 'gc-archive');
+export function archiveDir(stateDir: string): string {
+  return join(stateDir, 'gc-archive');
 }
 
 /** The last `cap` bytes, starting at a line boundary so no line is cut in half. */
@@ -82,14 +80,14 @@ const readIfThere = (path: string): string | undefined => (existsSync(path) ? re
  * unless `prune: false`, for a caller archiving many sessions that prunes once at the end
  * (pruning lists and stats the whole archive: once per session would be quadratic).
  */
-export function archiveSessionLogs(options: { env: Env; session: string; dir: string; totalCap?: number; prune?: boolean }): string | undefined {
+export function archiveSessionLogs(options: { stateDir: string; session: string; dir: string; totalCap?: number; prune?: boolean }): string | undefined {
   const text = archiveText({
     session: options.session,
     metadata: readIfThere(join(options.dir, METADATA_FILE)),
     egressLog: readIfThere(join(options.dir, EGRESS_LOG_FILE)),
   });
   if (text === undefined) return undefined;
-  const dir = archiveDir(options.env);
+  const dir = archiveDir(options.stateDir);
   const path = join(dir, `${options.session}.log`);
   writeFileAtomic(path, text);
   if (options.prune !== false) pruneArchive(dir, options.totalCap ?? TOTAL_CAP);

@@ -1,5 +1,5 @@
 /** What `run` tells the user on stderr: pure text builders, tested without a terminal. */
-import type { RenderedSession } from '../render/session.js';
+import type { RenderedSession } from '../render/session-files.js';
 import { limitsBannerLines } from '../limits/settings.js';
 
 export const NOT_A_JAIL =

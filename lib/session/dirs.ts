@@ -2,11 +2,9 @@
 import { readdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { sessionsDir } from '../paths.js';
 import type { SessionDirState } from './gc-plan.js';
 import { isSessionId } from './id.js';
 import { readSessionMetadata, type SessionMetadata } from './metadata.js';
-import type { Env } from '../context.js';
 
 /** Is a process with this pid alive? EPERM means it exists but belongs to someone else. */
 export function pidAlive(pid: number): boolean {
@@ -31,10 +29,10 @@ export function ownerOf(
 
 /** Directories whose name is not a session id are not drydock's and are left alone. */
 export function scanSessionDirs(
-  env: Env,
+  /** `<state>/sessions` (settings.dirs.sessions). */
+  root: string,
   probe: { hostname: string; pidAlive: (pid: number) => boolean } = { hostname: hostname(), pidAlive },
 ): SessionDirState[] {
-  const root = sessionsDir(env);
   let names: string[];
   try {
     names = readdirSync(root, { withFileTypes: true })

@@ -4,15 +4,8 @@
  */
 import type { SessionState } from '../docker/client.js';
 import type { ContainerRecord, NetworkRecord } from '../docker/listing.js';
-import { agentContainerName, egressContainerName } from '../render/names.js';
+import { LABELS, agentContainerName, egressContainerName } from '../names.js';
 
-export const LABELS = {
-  session: 'drydock.session',
-  project: 'drydock.project',
-  role: 'drydock.role',
-  mode: 'drydock.mode',
-  observe: 'drydock.observe',
-} as const;
 
 export interface SessionView {
   id: string;

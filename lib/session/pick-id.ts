@@ -1,5 +1,5 @@
 import { ExternalError } from '../errors.js';
-import { agentContainerName, egressContainerName } from '../render/names.js';
+import { agentContainerName, egressContainerName } from '../names.js';
 import { newSessionId } from './id.js';
 
 export interface PickSessionIdOptions {

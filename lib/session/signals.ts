@@ -20,10 +20,3 @@ export const processSignals: SignalSource = {
     return () => void process.off(signal, handler);
   },
 };
-
-/** The clock `run` reads for timings and timestamps. */
-export interface Clock {
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };

@@ -10,7 +10,7 @@ import type { ContainerRecord, NetworkRecord } from '../docker/listing.js';
 import { formatDenialSummary, parseTinyproxyLog, summarizeDenials, type AllowlistFiles } from '../egress/log.js';
 import { DrydockError } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
-import { agentContainerName, egressContainerName, internalNetworkName } from '../render/names.js';
+import { agentContainerName, egressContainerName, internalNetworkName } from '../names.js';
 import { EGRESS_LOG_FILE } from './metadata.js';
 import { containersOf, groupSessions } from './model.js';
 import { removeObjects, type RemovalOutcome } from './removal.js';

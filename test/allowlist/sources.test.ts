@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadAllowlists, loadAllowlistsOrThrow } from '../../lib/allowlist/sources.js';
 import { UsageError, formatDiagnostic } from '../../lib/errors.js';
+import { resolveSettings } from '../../lib/settings.js';
 
 const env = { DRYDOCK_CONFIG_DIR: '/cfg', DRYDOCK_BASELINE: '/base.conf' };
+const filesOf = (project: string) => resolveSettings({ env, cwd: '/', project }).allowlists;
 
 function reader(files: Record<string, string>) {
   const reads: string[] = [];
@@ -20,7 +22,7 @@ describe('loadAllowlists', () => {
       '/cfg/egress-allowlist': 'github.com\n',
       '/cfg/egress-allowlist-web': '*.npmjs.org\n',
     });
-    const r = loadAllowlists({ env, project: 'web', readFile });
+    const r = loadAllowlists({ files: filesOf('web'), readFile });
     expect(reads).toEqual(['/base.conf', '/cfg/egress-allowlist', '/cfg/egress-allowlist-web']);
     expect(r.sources.map((s) => [s.kind, s.path, s.exists, s.entries.length])).toEqual([
       ['baseline', '/base.conf', true, 1],
@@ -36,11 +38,11 @@ describe('loadAllowlists', () => {
   });
 
   it('user lists may be absent; a missing baseline is an error (fail closed)', () => {
-    const ok = loadAllowlists({ env, project: 'p', readFile: reader({ '/base.conf': 'a.example\n' }).readFile });
+    const ok = loadAllowlists({ files: filesOf('p'), readFile: reader({ '/base.conf': 'a.example\n' }).readFile });
     expect(ok.errors).toEqual([]);
     expect(ok.sources.map((s) => s.exists)).toEqual([true, false, false]);
 
-    const missing = loadAllowlists({ env, project: 'p', readFile: reader({ '/cfg/egress-allowlist': 'a.example\n' }).readFile });
+    const missing = loadAllowlists({ files: filesOf('p'), readFile: reader({ '/cfg/egress-allowlist': 'a.example\n' }).readFile });
     expect(missing.errors.map(formatDiagnostic)).toEqual([
       '/base.conf:0: the egress baseline is missing — reinstall drydock, or point DRYDOCK_BASELINE at an existing file',
     ]);
@@ -48,8 +50,7 @@ describe('loadAllowlists', () => {
 
   it('keeps the first source of a repeated entry and records the repeat', () => {
     const r = loadAllowlists({
-      env,
-      project: 'p',
+      files: filesOf('p'),
       readFile: reader({ '/base.conf': 'api.anthropic.com\n', '/cfg/egress-allowlist': '# mine\nhttps://API.anthropic.com/\n' }).readFile,
     });
     expect(r.entries).toHaveLength(1);
@@ -59,8 +60,7 @@ describe('loadAllowlists', () => {
 
   it('collects the errors and warnings of every file', () => {
     const r = loadAllowlists({
-      env,
-      project: 'p',
+      files: filesOf('p'),
       readFile: reader({ '/base.conf': 'ok.example\n*.com\n', '/cfg/egress-allowlist': '^a\\.example$\n10.0.0.1\n', '/cfg/egress-allowlist-p': 'a b\n' }).readFile,
     });
     expect(r.errors.map((d) => `${d.file}:${d.line}`)).toEqual(['/base.conf:2', '/cfg/egress-allowlist:2', '/cfg/egress-allowlist-p:1']);
@@ -72,7 +72,7 @@ describe('loadAllowlists', () => {
       if (p === '/cfg/egress-allowlist') throw Object.assign(new Error('denied'), { code: 'EACCES' });
       return p === '/base.conf' ? 'a.example\n' : undefined;
     };
-    const r = loadAllowlists({ env, project: 'p', readFile });
+    const r = loadAllowlists({ files: filesOf('p'), readFile });
     expect(r.errors.map(formatDiagnostic)).toEqual(['/cfg/egress-allowlist:0: cannot read the allowlist (EACCES) — make it a readable file, or remove it']);
   });
 });
@@ -82,7 +82,7 @@ describe('loadAllowlistsOrThrow', () => {
     const readFile = reader({ '/base.conf': '127.0.0.1\n*\n' }).readFile;
     let error: unknown;
     try {
-      loadAllowlistsOrThrow({ env, project: 'p', readFile });
+      loadAllowlistsOrThrow({ files: filesOf('p'), readFile });
     } catch (e) {
       error = e;
     }

@@ -9,6 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { compileFilter, type CompiledFilter } from '../../lib/allowlist/compile.js';
 import { loadAllowlistsOrThrow } from '../../lib/allowlist/sources.js';
+import { resolveSettings } from '../../lib/settings.js';
 import { writeFileAtomic } from '../../lib/fs-atomic.js';
 import { generateAllowlist } from './gen-allowlist.js';
 import { median, nowMs } from './stats.js';
@@ -39,7 +40,7 @@ export function benchAllowlistEnv(listPath: string, configDir: string): Record<s
 
 export function compileOnce(listPath: string, configDir: string, outPath: string): CompileRun {
   const t0 = nowMs();
-  const loaded = loadAllowlistsOrThrow({ env: benchAllowlistEnv(listPath, configDir), project: 'bench' });
+  const loaded = loadAllowlistsOrThrow({ files: resolveSettings({ env: benchAllowlistEnv(listPath, configDir), cwd: configDir, project: 'bench' }).allowlists });
   const t1 = nowMs();
   const compiled = compileFilter(loaded.entries);
   const t2 = nowMs();

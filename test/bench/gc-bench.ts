@@ -95,7 +95,7 @@ export async function benchGc(options: { scratchDir: string; sizes: number[]; ru
 
     // Planning alone: the pure function over the parsed listings and the scanned dirs.
     writeSessionDirs(env, ids, now);
-    const state = { containers: parseContainerListing(listings.ps), networks: parseNetworkListing(listings.networks), dirs: scanSessionDirs(env), now };
+    const state = { containers: parseContainerListing(listings.ps), networks: parseNetworkListing(listings.networks), dirs: scanSessionDirs(join(env.DRYDOCK_STATE_DIR, 'sessions')), now };
     const planTimes: number[] = [];
     for (let i = 0; i < options.runs * 5; i += 1) {
       const start = nowMs();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor } from '../../lib/commands/doctor.js';
-import type { Section } from '../../lib/docker/checks.js';
+import type { Section } from '../../lib/doctor/checks.js';
 import { ProgramNotFound } from '../../lib/docker/runner.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { captureContext, listings, netLine, NET_ALL, PS_ALL, type SessionFixture } from '../session/fixtures.js';

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { resolveSettings } from '../../lib/settings.js';
 import { agentCommand, run } from '../../lib/commands/run.js';
 import { ExternalError } from '../../lib/errors.js';
 import { readSessionMetadata } from '../../lib/session/metadata.js';
@@ -170,6 +171,15 @@ describe('run', () => {
     expect(w.stderr()).toMatch(/timing: sidecar create → healthy: 1250 ms \(create → start 400 ms, start → first passing check 850 ms\)\n/);
   });
 
+  it('--json: the command runs with its stdout on stderr, so stdout carries only the document', async () => {
+    const w = runWorld();
+    const ctx = { ...w.ctx, json: true };
+    scriptSession(w.fake, w.sessionDir, { id: ID, exec: { result: (_argv, options) => ({ code: options?.stdio === 'inherit-stdout-to-stderr' ? 0 : 99 }) } });
+    const result = await run({ cmd: ['x'], json: true }, ctx, deps(w));
+    expect(result.exitCode).toBe(0);
+    expect(w.fake.unmet()).toEqual([]);
+  });
+
   it('passes -i -t when it has a terminal', async () => {
     const w = runWorld();
     scriptSession(w.fake, w.sessionDir, { id: ID, execArgv: ['docker', 'exec', '-i', '-t', `drydock-${ID}`, 'claude'], exec: { result: { code: 0 } } });
@@ -197,8 +207,9 @@ describe('run', () => {
 
 describe('agentCommand', () => {
   it('uses -- CMD, else DRYDOCK_AGENT_COMMAND split on spaces, else claude', () => {
-    expect(agentCommand(['a', 'b c'], { DRYDOCK_AGENT_COMMAND: 'x' })).toEqual(['a', 'b c']);
-    expect(agentCommand([], { DRYDOCK_AGENT_COMMAND: 'claude  --dangerously-skip-permissions' })).toEqual(['claude', '--dangerously-skip-permissions']);
-    expect(agentCommand([], {})).toEqual(['claude']);
+    const configured = (env: Record<string, string>) => resolveSettings({ env, cwd: '/p' }).agentCommand;
+    expect(agentCommand(['a', 'b c'], configured({ DRYDOCK_AGENT_COMMAND: 'x' }))).toEqual(['a', 'b c']);
+    expect(agentCommand([], configured({ DRYDOCK_AGENT_COMMAND: 'claude  --dangerously-skip-permissions' }))).toEqual(['claude', '--dangerously-skip-permissions']);
+    expect(agentCommand([], configured({}))).toEqual(['claude']);
   });
 });

@@ -55,7 +55,7 @@ describeE2E('five concurrent runs', () => {
     const sessions = results.map((result, i) => {
       expect(result.code, `run ${i}: ${result.stderr}`).toBe(0);
       reportRunTimings(`concurrent run ${i}`, result.stderr);
-      const probes = parseProbes(result.stdout);
+      const probes = parseProbes(result.stderr); // --json: the command's output is on stderr
       const expectAllowed = i % 2 === 0 ? 'allowed' : 'plain';
       const expectRefused = i % 2 === 0 ? 'plain' : 'allowed';
       expect(pick(probes, expectAllowed).connect, `run ${i} ${expectAllowed}`).toBe(200);

@@ -19,7 +19,7 @@ E2E_STATE=${DRYDOCK_E2E_STATE:-/run/drydock-e2e}/$E2E_NETNS
 E2E_CACHE=${DRYDOCK_E2E_CACHE:-/var/cache/drydock-e2e}
 E2E_BASE_IMAGE=drydock-e2e-base:bookworm
 # The packages of the base image; the cache key is their hash, so changing the list rebuilds it.
-E2E_PACKAGES=tinyproxy,curl,ca-certificates,bash,python3-minimal,iproute2,procps
+E2E_PACKAGES=tinyproxy,curl,ca-certificates,bash,python3-minimal,iproute2,procps,git
 
 e2e_log() { printf 'e2e: %s\n' "$*" >&2; }
 

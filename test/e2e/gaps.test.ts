@@ -85,10 +85,10 @@ describeE2E('DNS and the residual gaps', () => {
     expect(routes.stdout.trim()).toBe('');
   });
 
-  it('residual gap: the agent writes to the project directory, and the host sees it (e.g. a git hook that runs outside the jail)', async () => {
-    const write = await inAgent(`mkdir -p .git/hooks && printf '#!/bin/sh\\necho ${marker}\\n' > .git/hooks/post-commit && echo written`);
+  it('residual gap: the agent writes the project\'s files, and the host sees them (a Makefile it wrote is there after the session)', async () => {
+    const write = await inAgent(`printf 'all:\\n\\techo ${marker}\\n' > Makefile && echo written`);
     expect(write.stdout).toContain('written');
-    expect(readFileSync(join(sb.cwd, '.git/hooks/post-commit'), 'utf8')).toContain(marker);
+    expect(readFileSync(join(sb.cwd, 'Makefile'), 'utf8')).toContain(marker);
   });
 
   it('residual gap: the sidecar itself has unfiltered egress, so a compromised sidecar is open egress', async () => {

@@ -50,9 +50,10 @@ describeE2E('the egress jail, from inside the agent', () => {
     const startedAt = Date.now();
     const result = await drydock(sb, ['run', '--project', sb.project, '--json', '--', 'bash', '-c', probeScript(probes)]);
     expect(result.code, result.stderr).toBe(0);
-    reportRunTimings('contained run', result.stderr, { startedAt, firstCommandAt: firstCommandAt(result.stdout) });
+    // --json: the command's output is on stderr, drydock's document alone on stdout.
+    reportRunTimings('contained run', result.stderr, { startedAt, firstCommandAt: firstCommandAt(result.stderr) });
     refusedSession = runDocument(result.stdout).sessionId;
-    const r = parseProbes(result.stdout);
+    const r = parseProbes(result.stderr);
 
     const passed = (name: string, port: number, host: string) => {
       const p = pick(r, name);

@@ -35,7 +35,7 @@ describeE2E('observe mode', () => {
     const seen = await events.stop();
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/NOT A JAIL/);
-    const r = parseProbes(result.stdout);
+    const r = parseProbes(result.stderr); // --json: the command's output is on stderr
     expect(pick(r, 'allowed').connect).toBe(200);
     expect(pick(r, 'not-allowlisted').connect, pick(r, 'not-allowlisted').text).toBe(200);
     expect(pick(r, 'plain-http').text).toContain('upstream port=8080 host=plain.test:8080');

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { checkContainedInvariants, checkDoodInvariants } from '../../lib/render/invariants.js';
-import { renderSessionFiles } from '../../lib/render/session.js';
+import { renderSessionFiles } from '../../lib/render/session-files.js';
+import { resolveSettings } from '../../lib/settings.js';
 
 const haveCompose = spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0;
 if (!haveCompose) console.warn('SKIPPED compose-config tests: docker-compose is not installed');
@@ -43,10 +44,12 @@ describe.skipIf(!haveCompose)('docker-compose config on the rendered files', () 
     ['dood', false],
   ] as const)('%s (observe %s) is accepted and keeps its invariants', (mode, observe) => {
     const rendered = renderSessionFiles({
-      env: { DRYDOCK_BASELINE: join(root, 'baseline.conf'), DRYDOCK_CONFIG_DIR: join(root, 'config'), DISABLE_TELEMETRY: 'yes' },
-      cwd: join(root, 'my project'),
-      project: 'demo',
-      mode,
+      settings: resolveSettings({
+        env: { DRYDOCK_BASELINE: join(root, 'baseline.conf'), DRYDOCK_CONFIG_DIR: join(root, 'config'), DISABLE_TELEMETRY: 'yes' },
+        cwd: join(root, 'my project'),
+        project: 'demo',
+        mode,
+      }),
       observe,
       sessionId: 'demo-1a2b',
       outDir: join(root, `out-${mode}-${observe}`),

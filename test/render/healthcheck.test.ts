@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compileFilter } from '../../lib/allowlist/compile.js';
 import { renderTinyproxyConf } from '../../lib/egress/tinyproxy-conf.js';
 import { templatesDir } from '../../lib/paths.js';
-import { PROXY_PORT, SIDECAR_CONF_PATH, SIDECAR_FILTER_PATH, SIDECAR_HEALTHCHECK, SIDECAR_USER } from '../../lib/render/names.js';
+import { PROXY_PORT, SIDECAR_CONF_PATH, SIDECAR_FILTER_PATH, SIDECAR_HEALTHCHECK, SIDECAR_USER } from '../../lib/names.js';
 
 const egressDir = join(templatesDir(), 'egress');
 const HEALTHCHECK = join(egressDir, 'drydock-egress-healthcheck');

@@ -58,6 +58,9 @@ const containedMutations: Mutation[] = [
   ['agent without a telemetry default', 'agent-telemetry-defaults', (d) => void delete agentOf(d).environment!.DISABLE_TELEMETRY],
   ['agent mounts docker.sock', 'agent-mounts', (d) => void agentOf(d).volumes!.push({ type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock' })],
   ['agent without the workspace', 'agent-workspace', (d) => void (agentOf(d).volumes = [])],
+  // The workspace guard's mounts sit under /workspace; a writable one must be a path of the project itself.
+  ['agent mounts a host dir writable under /workspace', 'agent-mounts', (d) => void agentOf(d).volumes!.push({ type: 'bind', source: '/home/user/.ssh', target: '/workspace/.git' })],
+  ['agent mount climbs out of /workspace', 'agent-mounts', (d) => void agentOf(d).volumes!.push({ type: 'bind', source: '/etc', target: '/workspace/../etc', read_only: true })],
   ['sidecar publishes the proxy port', 'ports', (d) => void (sidecarOf(d).ports = ['8888:8888'])],
   ['agent without labels', 'labels', (d) => void delete agentOf(d).labels],
   ['sidecar without drydock.session', 'labels', (d) => void delete sidecarOf(d).labels!['drydock.session']],
@@ -123,5 +126,18 @@ describe('dood-mode invariants', () => {
     expect(codes(checkDoodInvariants(merged('contain')))).toEqual(
       expect.arrayContaining(['dood-services', 'dood-networks', 'dood-host-network', 'dood-socket', 'dood-proxy-env', 'dood-telemetry']),
     );
+  });
+});
+
+describe('workspace guard mounts', () => {
+  it('a writable git dir of the project and read-only paths under /workspace keep the invariants', () => {
+    const spec = testSpec({ mode: 'contain', observe: false });
+    spec.workspaceMounts = [
+      { type: 'bind', source: '/work/demo/.git', target: '/workspace/.git' },
+      { type: 'bind', source: '/work/demo/.git/config', target: '/workspace/.git/config', read_only: true },
+      { type: 'bind', source: '/state/sessions/s/workspace-guard-empty', target: '/workspace/.git/hooks', read_only: true },
+    ];
+    const { base, overlay } = renderOverlay(spec);
+    expect(checkContainedInvariants(mergeCompose(base, overlay))).toEqual([]);
   });
 });

@@ -58,7 +58,7 @@ describe('renderOverlay', () => {
 
 describe('dood socket', () => {
   it('mounts the engine drydock talks to (a unix:// DOCKER_HOST), else /var/run/docker.sock', async () => {
-    const { hostDockerSocket } = await import('../../lib/render/overlay.js');
+    const { hostDockerSocket } = await import('../../lib/settings.js');
     expect(hostDockerSocket({ DOCKER_HOST: 'unix:///run/user/1000/docker.sock' })).toBe('/run/user/1000/docker.sock');
     expect(hostDockerSocket({})).toBe('/var/run/docker.sock');
     expect(hostDockerSocket({ DOCKER_HOST: 'tcp://10.0.0.1:2375' })).toBe('/var/run/docker.sock');

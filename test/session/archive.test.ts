@@ -56,7 +56,7 @@ describe('archiveSessionLogs', () => {
     const dir = join(state, 'sessions', 'new-0002');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'egress.log'), 'NOTICE denied\n');
-    const path = archiveSessionLogs({ env, session: 'new-0002', dir, totalCap: 500 });
+    const path = archiveSessionLogs({ stateDir: env.DRYDOCK_STATE_DIR, session: 'new-0002', dir, totalCap: 500 });
     expect(path).toBe(join(archive, 'new-0002.log'));
     expect(readFileSync(path!, 'utf8')).toContain('NOTICE denied');
     expect(readdirSync(archive)).toEqual(['new-0002.log']);

@@ -28,12 +28,12 @@ describe('scanSessionDirs', () => {
     writeFileSync(join(sessions, 'a-0001', 'session.json'), JSON.stringify(meta({ pid: 7 })));
     writeFileSync(join(sessions, 'b-0002', 'session.json'), 'not json');
     writeFileSync(join(sessions, 'stray-0004'), 'a file, not a dir');
-    const dirs = scanSessionDirs({ DRYDOCK_STATE_DIR: state }, { hostname: 'here', pidAlive: (pid) => pid === 7 });
+    const dirs = scanSessionDirs(join(state, 'sessions'), { hostname: 'here', pidAlive: (pid) => pid === 7 });
     expect(dirs.map((d) => [d.session, d.owner])).toEqual([['a-0001', 'alive'], ['b-0002', 'unknown'], ['c-0003', 'unknown']]);
     expect(dirs[0]?.createdAtMs).toBe(Date.parse('2024-05-01T10:00:00Z'));
   });
 
   it('is empty when there is no sessions dir yet', () => {
-    expect(scanSessionDirs({ DRYDOCK_STATE_DIR: join(tmpdir(), 'drydock-none-xyz') })).toEqual([]);
+    expect(scanSessionDirs(join(tmpdir(), 'drydock-none-xyz', 'sessions'))).toEqual([]);
   });
 });

@@ -14,12 +14,19 @@ export interface RunDocument {
   teardownFailures: string[];
 }
 
-/** With `--json` the agent command's own output comes first, then drydock's document. */
+/**
+ * With `--json` stdout is exactly one document (`{ok, exitCode, data, error}`; the agent command's
+ * own output went to stderr): the whole of stdout must parse, and `data` is run's result.
+ */
 export function runDocument(stdout: string): RunDocument {
-  const last = stdout.lastIndexOf('\n{\n');
-  const start = last >= 0 ? last + 1 : stdout.startsWith('{\n') ? 0 : -1;
-  if (start < 0) throw new Error(`no JSON document in drydock's output:\n${stdout}`);
-  return JSON.parse(stdout.slice(start)) as RunDocument;
+  let doc: { ok: boolean; data: RunDocument | null; error: unknown };
+  try {
+    doc = JSON.parse(stdout) as typeof doc;
+  } catch {
+    throw new Error(`drydock run --json: stdout is not one JSON document:\n${stdout}`);
+  }
+  if (!doc.data) throw new Error(`drydock run --json failed: ${JSON.stringify(doc.error)}`);
+  return doc.data;
 }
 
 /** `drydock: timing: <what>: <n> ms` lines, by what. */

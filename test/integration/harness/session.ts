@@ -5,7 +5,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderSessionFiles } from '../../../lib/render/session.js';
+import { renderSessionFiles } from '../../../lib/render/session-files.js';
+import { resolveSettings } from '../../../lib/settings.js';
 
 export interface RenderedProxyFiles {
   confText: string;
@@ -26,10 +27,7 @@ export function renderProxyFiles(options: { allowlist: string; observe?: boolean
   writeFileSync(join(configDir, `egress-allowlist-${project}`), options.allowlist);
   const env = { HOME: dir, DRYDOCK_CONFIG_DIR: configDir, DRYDOCK_STATE_DIR: join(dir, 'state'), PATH: process.env.PATH };
   const rendered = renderSessionFiles({
-    env,
-    cwd: projectDir,
-    project,
-    mode: 'contain',
+    settings: resolveSettings({ env, cwd: projectDir, project, mode: 'contain' }),
     observe: options.observe ?? false,
     sessionId: `${project}-0a0a`,
     outDir,

@@ -1,12 +1,12 @@
 /**
  * Doctor's engine-side checks, as pure functions of what the engine said. Each non-pass check
- * carries the fix; the command (lib/commands/doctor.ts) gathers the facts and prints.
+ * carries the fix; lib/doctor/sections.ts gathers the facts, the command prints.
  */
-import type { EngineProbe } from './client.js';
-import { describeCompose, type ComposeFlavour } from './compose.js';
-import { COMPOSE_HINT, DOCKER_CLI_HINT, ENGINE_HINT } from './failure.js';
-import type { NetworkRecord } from './listing.js';
-import type { Env } from '../context.js';
+import type { EngineProbe } from '../docker/client.js';
+import { describeCompose, type ComposeFlavour } from '../docker/compose.js';
+import { COMPOSE_HINT, DOCKER_CLI_HINT, ENGINE_HINT } from '../docker/failure.js';
+import type { NetworkRecord } from '../docker/listing.js';
+import { LABELS } from '../names.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 
@@ -26,21 +26,15 @@ export const pass = (name: string, detail: string): Check => ({ status: 'pass', 
 export const warn = (name: string, detail: string, fix: string): Check => ({ status: 'warn', name, detail, fix });
 export const fail = (name: string, detail: string, fix: string): Check => ({ status: 'fail', name, detail, fix });
 
-/** Which engine the CLI talks to, as the user configured it. */
-export function engineTarget(env: Env): string {
-  if (env.DOCKER_HOST) return `DOCKER_HOST=${env.DOCKER_HOST}`;
-  if (env.DOCKER_CONTEXT) return `DOCKER_CONTEXT=${env.DOCKER_CONTEXT}`;
-  return 'the default context';
-}
-
-export function engineChecks(probe: EngineProbe, env: Env): Check[] {
+/** `target`: which engine the CLI talks to, as the user configured it (settings.engine.target). */
+export function engineChecks(probe: EngineProbe, target: string): Check[] {
   if (!probe.cliFound) return [fail('docker CLI', 'not found on PATH', DOCKER_CLI_HINT)];
   const cli = pass('docker CLI', probe.clientVersion ? `client ${probe.clientVersion}` : 'present');
   if (!probe.info) {
-    return [cli, fail('engine', `unreachable via ${engineTarget(env)}: ${probe.error ?? 'no answer'}`, ENGINE_HINT)];
+    return [cli, fail('engine', `unreachable via ${target}: ${probe.error ?? 'no answer'}`, ENGINE_HINT)];
   }
   const os = probe.info.operatingSystem ? ` on ${probe.info.operatingSystem}` : '';
-  return [cli, pass('engine', `server ${probe.info.serverVersion || 'unknown version'}${os} via ${engineTarget(env)}`)];
+  return [cli, pass('engine', `server ${probe.info.serverVersion || 'unknown version'}${os} via ${target}`)];
 }
 
 export function composeChecks(flavour: ComposeFlavour): Check[] {
@@ -106,7 +100,7 @@ export const LOW_POOL_HEADROOM = 5;
 
 export function networkPoolCheck(networks: readonly NetworkRecord[]): Check {
   const bridges = networks.filter((n) => n.driver === 'bridge');
-  const sessions = bridges.filter((n) => n.labels['drydock.session']).length;
+  const sessions = bridges.filter((n) => n.labels[LABELS.session]).length;
   const left = DEFAULT_POOL_SIZE - bridges.length;
   const detail =
     `${bridges.length} bridge networks exist (${sessions} of them drydock session networks); about ${Math.max(left, 0)} ` +
@@ -134,11 +128,11 @@ export function egressNetworkCheck(networks: readonly NetworkRecord[], name: str
  * dood sessions bind-mount the host's /var/run/docker.sock. An engine reached only through another
  * socket (DOCKER_HOST=unix:///elsewhere) cannot be handed to a dood agent that way.
  */
-export function doodSocketCheck(socketExists: boolean, env: Env, socket: string): Check {
+export function doodSocketCheck(socketExists: boolean, target: string, socket: string): Check {
   if (socketExists) return pass('dood socket', `${socket} exists`);
   return warn(
     'dood socket',
-    `${socket} does not exist (engine reached via ${engineTarget(env)}): dood sessions, which mount it, cannot start`,
+    `${socket} does not exist (engine reached via ${target}): dood sessions, which mount it, cannot start`,
     'use contained mode (the default), or point DOCKER_HOST at the engine\'s unix socket (unix:///path/docker.sock): dood mounts that socket',
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { internalDnsCheck } from '../../lib/docker/checks.js';
+import { internalDnsCheck } from '../../lib/doctor/checks.js';
 
 describe('internalDnsCheck (CVE-2024-29018: DNS forwarded out of internal networks)', () => {
   it.each([

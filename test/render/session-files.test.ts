@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../lib/errors.js';
-import { renderSessionFiles, type RenderRequest } from '../../lib/render/session.js';
+import { renderSessionFiles, type RenderRequest } from '../../lib/render/session-files.js';
+import { resolveSettings } from '../../lib/settings.js';
 import { TEST_HOST } from './spec.js';
 
 let root: string;
@@ -28,18 +29,18 @@ beforeEach(() => {
 
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-function request(overrides: Partial<RenderRequest> = {}): RenderRequest {
+/** What a test varies: the settings' inputs (env, cwd, project, mode) and the request's own fields. */
+type RequestOverrides = Partial<Omit<RenderRequest, 'settings'>> & { env?: Record<string, string>; cwd?: string; project?: string; mode?: 'contain' | 'dood' };
+
+function request(overrides: RequestOverrides = {}): RenderRequest {
+  const { env: e = env, cwd = projectDir, project = 'demo', mode = 'contain', ...rest } = overrides;
   return {
-    env,
-    cwd: projectDir,
-    project: 'demo',
-    mode: 'contain',
+    settings: resolveSettings({ env: e, cwd, project, mode, host: TEST_HOST }),
     observe: false,
     sessionId: 'demo-1a2b',
     outDir: join(root, 'out'),
     dockerSocketGid: () => 999,
-    host: TEST_HOST,
-    ...overrides,
+    ...rest,
   };
 }
 
