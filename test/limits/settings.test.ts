@@ -90,3 +90,11 @@ describe('the banner', () => {
     expect(limitsBannerLines(defaultLimits(HOST), false)).toHaveLength(1);
   });
 });
+
+describe('README', () => {
+  it('documents every limit variable in its Configuration table', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const v of LIMIT_VARIABLES) expect(readme).toMatch(new RegExp(`^\\| \`${v.name}\` \\|`, 'm'));
+  });
+});
