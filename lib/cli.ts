@@ -98,6 +98,36 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .addOption(jsonOption())
     .action((opts) => run(!!opts.json, async (ctx) => (await import('./commands/allowlist.js')).list(opts, ctx)));
 
+  for (const op of ['add', 'remove'] as const) {
+    allowlist
+      .command(op)
+      .description(op === 'add'
+        ? 'add entries to your list and apply it to the running sessions it affects, live'
+        : 'remove entries from your list and narrow the running sessions it affects, live')
+      .argument('<entry...>', 'allowlist entries: HOST, HOST:PORT, *.DOMAIN, http://HOST')
+      .option('--project <name>', 'the project list (default: the current directory name, sanitised)')
+      .option('--global', 'the global list, used by every project')
+      .addOption(jsonOption())
+      .action((entries: string[], opts) =>
+        run(!!opts.json, async (ctx) => (await import('./commands/allowlist-edit.js'))[op]({ ...opts, entries }, ctx)),
+      );
+  }
+
+  program
+    .command('ls')
+    .description('the running sessions: id, project, mode, age, refusals so far')
+    .addOption(jsonOption())
+    .action((opts) => run(!!opts.json, async (ctx) => (await import('./commands/ls.js')).ls(opts, ctx)));
+
+  program
+    .command('exec')
+    .description("run another command (default: a shell) in a running session's agent")
+    .argument('<session>', 'session id (see drydock ls)')
+    .argument('[cmd...]', 'command to run (after --)')
+    .action((session: string, cmd: string[]) =>
+      run(false, async (ctx) => (await import('./commands/exec.js')).exec({ session, cmd }, ctx)),
+    );
+
   const egress = program.command('egress').description('what the sidecar let through and what it refused');
   egress
     .command('log')

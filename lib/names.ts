@@ -47,6 +47,13 @@ export const NO_PROXY_FIXED = ['localhost', '127.0.0.1', '::1', '169.254.169.254
 export const SIDECAR_FILTER_PATH = '/etc/drydock/egress-filter';
 export const SIDECAR_CONF_PATH = '/etc/drydock/tinyproxy.conf';
 export const SIDECAR_HEALTHCHECK = '/usr/local/bin/drydock-egress-healthcheck';
+/**
+ * The session's egress files are one read-only DIRECTORY mount, not file mounts: a bind-mounted
+ * file keeps its old inode when the host renames a new one over it, a directory shows the rename.
+ */
+export const SIDECAR_CONF_DIR = '/etc/drydock';
+/** Applies and confirms a new filter in a running sidecar (`drydock allowlist add|remove`). */
+export const SIDECAR_RELOAD = '/usr/local/bin/drydock-egress-reload';
 export const SIDECAR_USER = '10001:10001';
 export const DOCKER_SOCKET = '/var/run/docker.sock';
 export const WORKSPACE = '/workspace';
@@ -56,8 +63,12 @@ export const FILE_NAMES = {
   base: 'docker-compose.yml',
   contain: 'docker-compose.contain.yml',
   dood: 'docker-compose.dood.yml',
+  /** The directory mounted at SIDECAR_CONF_DIR; the filter, config and refusal pages are in it. */
+  egressDir: 'egress',
   filter: 'egress-filter',
   tinyproxyConf: 'tinyproxy.conf',
+  /** What the live filter is: its generation and entries (`drydock allowlist add|remove`, `ls`). */
+  liveState: 'live.json',
 } as const;
 
 export function composeProjectName(sessionId: string): string {

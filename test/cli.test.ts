@@ -66,7 +66,7 @@ describe('built CLI', () => {
     const { code, stderr } = drydock(['render', '--project', 'demo', '--out', out]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress-filter', 'tinyproxy.conf']);
+    expect(readdirSync(out).sort()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress', 'live.json']);
     expect(existsSync(join(out, 'docker-compose.dood.yml'))).toBe(false);
   });
 

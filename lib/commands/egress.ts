@@ -15,6 +15,7 @@ import { processRunner, type CommandRunner } from '../docker/runner.js';
 import { DrydockError, ExitCode, ExternalError, NegativeAnswer, UsageError, formatDiagnostic } from '../errors.js';
 import { TinyproxyLogParser, formatDenialSummary, parseTinyproxyLog, summarizeDenials, type EgressEvent } from '../egress/log.js';
 import { formatSuggestion, suggestAllowlist, suggestionFor } from '../egress/suggest.js';
+import { allowCommand } from '../egress/refusal-pages.js';
 import { allowlistHintFiles, allowlistPathsFor, resolveSettings, sessionDirOf, type Settings } from '../settings.js';
 import { validateSessionId } from '../session/id.js';
 import { EGRESS_LOG_FILE, readSessionMetadata } from '../session/metadata.js';
@@ -183,7 +184,9 @@ async function follow(ctx: CommandContext, runner: CommandRunner, source: LogSou
       if (seen.has(key)) continue;
       seen.add(key);
       const suggestion = suggestionFor(req, { truncated: event.truncated === true });
-      ctx.out(`refused ${key}  ${suggestion.ok ? `to allow, add: ${suggestion.line}` : suggestion.text.replace(/^# /, '')}`);
+      // The same command the refusal page names, checked here: live sessions take it within seconds.
+      const command = source.project ? allowCommand(source.project, suggestion.ok ? suggestion.line : '') : `drydock allowlist add ${suggestion.ok ? suggestion.line : ''}`;
+      ctx.out(`refused ${key}  ${suggestion.ok ? `to allow it: ${command}` : suggestion.text.replace(/^# /, '')}`);
     }
   };
   ctx.err(`following ${source.container} (Ctrl-C to stop)`);

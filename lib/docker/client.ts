@@ -176,6 +176,24 @@ export class Docker {
     return result.code;
   }
 
+  /** Run a command in a container and capture what it printed (no terminal); never throws for its exit code. */
+  async execCaptured(container: string, cmd: readonly string[], options: { timeoutMs?: number } = {}): Promise<RunResult> {
+    return this.call(['docker', 'exec', container, ...cmd], { timeoutMs: options.timeoutMs });
+  }
+
+  /** A container's state (`running`, `exited`, `paused`…), or undefined when it does not exist. */
+  async containerState(container: string): Promise<string | undefined> {
+    const result = await this.call(['docker', 'container', 'inspect', '--format', '{{.State.Status}}', container]);
+    if (result.code === 0) return result.stdout.trim();
+    if (!isEngineUnreachable(result.stderr) && isNoSuchObject(result.stderr)) return undefined;
+    throw dockerFailure(`docker container inspect ${container}`, result);
+  }
+
+  /** Stop a container (it stays, for `stop`/`gc` to remove with its session). */
+  async stopContainer(container: string, options: { timeSeconds?: number } = {}): Promise<void> {
+    await this.checked(`docker stop ${container}`, ['docker', 'stop', '-t', String(options.timeSeconds ?? 2), container]);
+  }
+
   /** A container's stdout and stderr in the order written; undefined when the container is gone. */
   async logs(container: string): Promise<string | undefined> {
     const result = await this.call(['docker', 'logs', '--timestamps', container]);

@@ -19,6 +19,7 @@ import type { Protocol } from '../allowlist/types.js';
 import { describeRequest } from '../allowlist/match.js';
 import { HTTP_PORT, HTTPS_PORT } from '../names.js';
 import { suggestionFor } from './suggest.js';
+import { isCheckHost } from './check-host.js';
 
 export interface EgressEvent {
   time?: string;
@@ -95,6 +96,9 @@ const sameHost = (a: string | undefined, b: string, truncated: boolean): boolean
   return x === y || (truncated && (x.startsWith(y) || y.startsWith(x)));
 };
 
+/** A live reload's own probe (lib/egress/check-host.ts) is drydock's, never the agent's traffic. */
+const notCheckHost = (event: EgressEvent): boolean => !isCheckHost(event.host);
+
 /**
  * Incremental, so `egress log --follow` can feed it line by line. `push` returns the events that
  * line settled; `end` settles what is still open.
@@ -103,6 +107,10 @@ export class TinyproxyLogParser {
   private readonly open: Pending[] = [];
 
   push(rawLine: string): EgressEvent[] {
+    return this.read(rawLine).filter(notCheckHost);
+  }
+
+  private read(rawLine: string): EgressEvent[] {
     // Tolerate the RFC 3339 stamp `docker logs -t` puts in front, and a CR from a copied file.
     const line = rawLine.replace(/^\d{4}-\d\d-\d\dT\S+\s+/, '').replace(/\r$/, '');
     const match = LINE.exec(line);
@@ -160,7 +168,7 @@ export class TinyproxyLogParser {
   }
 
   end(): EgressEvent[] {
-    return this.open.splice(0).map((p) => this.unresolved(p));
+    return this.open.splice(0).map((p) => this.unresolved(p)).filter(notCheckHost);
   }
 
   private allowed(host: string, raw: string, time: string, reason: string): EgressEvent[] {

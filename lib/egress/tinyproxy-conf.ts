@@ -32,6 +32,13 @@ export interface TinyproxyConfOptions {
   /** MaxClients and Timeout (lib/limits/settings.ts says why the defaults are what they are). */
   maxClients?: number;
   idleTimeoutSeconds?: number;
+  /**
+   * The proxy's stats host: this filter generation's check name (lib/egress/session-egress.ts).
+   * A live reload is confirmed by the proxy answering it, which only the new config and filter do.
+   */
+  statHost?: string;
+  /** tinyproxy's own error page per status code (refusal pages that explain themselves). */
+  errorFiles?: ReadonlyArray<{ status: number; path: string }>;
 }
 
 export const DEFAULT_PROXY_PORT = PROXY_PORT;
@@ -86,6 +93,11 @@ export function renderTinyproxyConf(opts: TinyproxyConfOptions): string {
   if (opts.logFile !== undefined) lines.push(`LogFile ${quoted('log file', opts.logFile)}`);
   if (opts.pidFile !== undefined) lines.push(`PidFile ${quoted('pid file', opts.pidFile)}`);
   lines.push('DisableViaHeader Yes', 'XTinyproxy No');
+  if (opts.statHost !== undefined) lines.push(`StatHost ${quoted('stats host', opts.statHost)}`);
+  for (const page of opts.errorFiles ?? []) {
+    if (!Number.isInteger(page.status) || page.status < 100 || page.status > 599) throw new Error(`drydock: invalid error page status ${page.status}`);
+    lines.push(`ErrorFile ${page.status} ${quoted('error page path', page.path)}`);
+  }
 
   if (!opts.observe) {
     const compiled = opts.compiled!;
@@ -102,4 +114,18 @@ export function renderTinyproxyConf(opts: TinyproxyConfOptions): string {
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** MaxClients and Timeout of a rendered config, so a live change keeps the session's own limits. */
+export function proxyLimitsOf(confText: string): { maxClients?: number; idleTimeoutSeconds?: number } {
+  const value = (name: string): number | undefined => {
+    const m = new RegExp(`^${name}\\s+(\\d+)\\s*$`, 'im').exec(confText);
+    return m ? Number(m[1]) : undefined;
+  };
+  const limits: { maxClients?: number; idleTimeoutSeconds?: number } = {};
+  const maxClients = value('MaxClients');
+  const idle = value('Timeout');
+  if (maxClients !== undefined) limits.maxClients = maxClients;
+  if (idle !== undefined) limits.idleTimeoutSeconds = idle;
+  return limits;
 }

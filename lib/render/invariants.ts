@@ -19,8 +19,7 @@ import {
   NETWORK_LABEL_KEYS,
   NO_PROXY_VARIABLES,
   PROXY_VARIABLES,
-  SIDECAR_CONF_PATH,
-  SIDECAR_FILTER_PATH,
+  SIDECAR_CONF_DIR,
   SIDECAR_HEALTHCHECK,
   SIDECAR_USER,
   WORKSPACE,
@@ -182,8 +181,8 @@ export function checkContainedInvariants(doc: unknown): Violation[] {
   const health = block(sidecar.healthcheck) ?? {};
   c.require(health.disable !== true && sameSequence(strings(health.test), ['CMD', SIDECAR_HEALTHCHECK]), 'sidecar-healthcheck', `${EGRESS_SERVICE}: healthcheck must be ["CMD", "${SIDECAR_HEALTHCHECK}"] (it connects to the proxy port)`);
   const sidecarMounts = mounts(sidecar);
-  const expected = [SIDECAR_FILTER_PATH, SIDECAR_CONF_PATH];
-  c.require(sameSet(sidecarMounts.map((m) => m.target), expected) && sidecarMounts.every((m) => m.readOnly), 'sidecar-mounts', `${EGRESS_SERVICE}: must mount exactly ${expected.join(' and ')}, read-only`);
+  const expected = [SIDECAR_CONF_DIR];
+  c.require(sameSet(sidecarMounts.map((m) => m.target), expected) && sidecarMounts.every((m) => m.readOnly), 'sidecar-mounts', `${EGRESS_SERVICE}: must mount exactly the directory ${SIDECAR_CONF_DIR}, read-only`);
 
   for (const [name, service] of Object.entries(all)) {
     c.require(strings(block(service)?.ports).length === 0, 'ports', `${name}: must not publish ports`);

@@ -16,8 +16,7 @@ import {
   LABELS,
   NO_PROXY_VARIABLES,
   PROXY_VARIABLES,
-  SIDECAR_CONF_PATH,
-  SIDECAR_FILTER_PATH,
+  SIDECAR_CONF_DIR,
   SIDECAR_HEALTHCHECK,
   SIDECAR_USER,
   WORKSPACE,
@@ -130,10 +129,8 @@ function renderContainOverlay(spec: SessionSpec): ComposeFile {
     read_only: true,
     ...sidecarLimitFields(spec.limits.egress, spec.limits.logs),
     networks: [INTERNAL_NETWORK_KEY, EGRESS_NETWORK_KEY],
-    volumes: [
-      { type: 'bind', source: `./${FILE_NAMES.filter}`, target: SIDECAR_FILTER_PATH, read_only: true },
-      { type: 'bind', source: `./${FILE_NAMES.tinyproxyConf}`, target: SIDECAR_CONF_PATH, read_only: true },
-    ],
+    // A directory, so a live change renamed into it is seen (a file mount would keep the old inode).
+    volumes: [{ type: 'bind', source: `./${FILE_NAMES.egressDir}`, target: SIDECAR_CONF_DIR, read_only: true }],
     healthcheck: { test: ['CMD', SIDECAR_HEALTHCHECK], ...SIDECAR_HEALTHCHECK_TIMING },
   };
   return {

@@ -6,8 +6,9 @@
 import { chmodSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadAllowlistsOrThrow } from '../allowlist/sources.js';
-import { compileFilter } from '../allowlist/compile.js';
-import { renderTinyproxyConf } from '../egress/tinyproxy-conf.js';
+import { randomBytes } from 'node:crypto';
+import { checkSessionEgress, renderSessionEgress } from '../egress/session-egress.js';
+import { liveStateOf } from '../live/state.js';
 import { ExternalError, formatDiagnostic } from '../errors.js';
 import { writeFilesAtomic } from '../fs-atomic.js';
 import type { BindMount, ComposeFile } from './compose-types.js';
@@ -16,7 +17,6 @@ import { mergeCompose } from './merge.js';
 import type { Mode } from './mode.js';
 import {
   FILE_NAMES,
-  SIDECAR_FILTER_PATH,
   agentContainerName,
   composeProjectName,
   egressContainerName,
@@ -45,6 +45,8 @@ export interface RenderRequest {
   workspaceMounts?: BindMount[];
   /** dood: the gid of the host's docker.sock (default: stat'ed; injectable for tests). */
   dockerSocketGid?: (socketPath: string) => number | undefined;
+  /** The filter generation (hex; default: random), which a live reload confirms by. */
+  generation?: string;
 }
 
 export interface RenderedSession {
@@ -100,8 +102,8 @@ function header(req: RenderRequest, what: string): string {
 
 /** A directory rendered before in the other mode must not keep that mode's files next to this one's. */
 function removeStaleFiles(outDir: string, mode: Mode): void {
-  const stale = mode === 'contain' ? [FILE_NAMES.dood] : [FILE_NAMES.contain, FILE_NAMES.filter, FILE_NAMES.tinyproxyConf];
-  for (const name of stale) rmSync(join(outDir, name), { force: true });
+  const stale = mode === 'contain' ? [FILE_NAMES.dood] : [FILE_NAMES.contain, FILE_NAMES.egressDir, FILE_NAMES.liveState];
+  for (const name of stale) rmSync(join(outDir, name), { force: true, recursive: true });
 }
 
 export function renderSessionFiles(req: RenderRequest): RenderedSession {
@@ -160,19 +162,18 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
 
   if (contained && egress) {
     const loaded = loadAllowlistsOrThrow({ files: settings.allowlists });
-    const compiled = compileFilter(loaded.entries);
-    files.filter = join(outDir, FILE_NAMES.filter);
-    files.tinyproxyConf = join(outDir, FILE_NAMES.tinyproxyConf);
-    writes.push(
-      { path: files.filter, content: compiled.filter },
-      { path: files.tinyproxyConf, content: renderTinyproxyConf({
-        compiled,
-        filterPath: SIDECAR_FILTER_PATH,
-        observe: req.observe,
-        maxClients: limits.egress.maxClients,
-        idleTimeoutSeconds: limits.egress.idleTimeoutSeconds,
-      }) },
-    );
+    const egressFiles = renderSessionEgress({
+      sessionId: req.sessionId, project, entries: loaded.entries, observe: req.observe,
+      generation: req.generation ?? randomBytes(6).toString('hex'),
+      proxyLimits: { maxClients: limits.egress.maxClients, idleTimeoutSeconds: limits.egress.idleTimeoutSeconds },
+    });
+    const problems = checkSessionEgress(egressFiles, req.observe);
+    if (problems.length > 0) throw new ExternalError(`the compiled egress filter fails its checks: ${problems.join('; ')}`, { hint: 'this is a drydock bug: nothing was written; please report it' });
+    const egressDir = join(outDir, FILE_NAMES.egressDir);
+    files.filter = join(egressDir, FILE_NAMES.filter);
+    files.tinyproxyConf = join(egressDir, FILE_NAMES.tinyproxyConf);
+    for (const [name, content] of Object.entries(egressFiles.files)) writes.push({ path: join(egressDir, name), content });
+    writes.push({ path: join(outDir, FILE_NAMES.liveState), content: liveStateOf(egressFiles.generation, loaded.entries) });
     Object.assign(rendered, {
       egressContainer: egressContainerName(req.sessionId),
       internalNetwork: internalNetworkName(req.sessionId),
@@ -190,7 +191,8 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
   writeFilesAtomic(writes);
   // The sidecar reads its mounts as uid 10001, not as the file's owner: a restrictive umask
   // must not make them unreadable (the entrypoint would then refuse to start).
-  for (const path of [files.filter, files.tinyproxyConf]) if (path) chmodSync(path, 0o644);
+  for (const w of writes) if (w.path.startsWith(join(outDir, FILE_NAMES.egressDir))) chmodSync(w.path, 0o644);
+  if (files.filter) chmodSync(join(outDir, FILE_NAMES.egressDir), 0o755);
   removeStaleFiles(outDir, mode);
   return rendered;
 }

@@ -150,7 +150,10 @@ describe('egress log', () => {
     w.listAll().expect({ argv: ['docker', 'logs', '-f', 'drydock-myapp-0001-egress'], result: { stdout: `${FILTER_LOG.join('\n')}\n` } });
     const result = await log({ follow: true }, w.ctx, { runner: w.fake });
     expect(result.exitCode).toBe(0);
-    expect(w.out).toEqual(['refused xgithub.com:443  to allow, add: xgithub.com', 'refused http://deb.debian.org:80  to allow, add: http://deb.debian.org']);
+    expect(w.out).toEqual([
+      'refused xgithub.com:443  to allow it: drydock allowlist add --project myapp xgithub.com',
+      'refused http://deb.debian.org:80  to allow it: drydock allowlist add --project myapp http://deb.debian.org',
+    ]);
   });
 
   it('--follow with --json is a usage error', async () => {

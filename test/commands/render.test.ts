@@ -46,7 +46,7 @@ describe('drydock render', () => {
   it('renders a contained session into --out (relative to the working directory) and says where', async () => {
     const result = await render({ out: '../out', session: 'my-project-00ff' }, context());
     expect(result.exitCode).toBe(ExitCode.Ok);
-    expect(written()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress-filter', 'tinyproxy.conf']);
+    expect(written()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress', 'live.json']);
     expect(out.join('\n')).toContain(`rendered session my-project-00ff (contain) into ${join(root, 'out')}`);
     expect(out.join('\n')).toContain('docker compose -p drydock-my-project-00ff');
   });

@@ -98,3 +98,13 @@ describe('README', () => {
     for (const v of LIMIT_VARIABLES) expect(readme).toMatch(new RegExp(`^\\| \`${v.name}\` \\|`, 'm'));
   });
 });
+
+describe('a live change keeps the session’s own MaxClients and Timeout', () => {
+  it('reads them back from the rendered tinyproxy.conf', async () => {
+    const { proxyLimitsOf, renderTinyproxyConf } = await import('../../lib/egress/tinyproxy-conf.js');
+    const { compileFilter } = await import('../../lib/allowlist/compile.js');
+    const conf = renderTinyproxyConf({ compiled: compileFilter([]), filterPath: '/etc/drydock/egress-filter', maxClients: 250, idleTimeoutSeconds: 90 });
+    expect(proxyLimitsOf(conf)).toEqual({ maxClients: 250, idleTimeoutSeconds: 90 });
+    expect(proxyLimitsOf('Port 8888\n')).toEqual({});
+  });
+});

@@ -40,11 +40,12 @@ function request(overrides: RequestOverrides = {}): RenderRequest {
     sessionId: 'demo-1a2b',
     outDir: join(root, 'out'),
     dockerSocketGid: () => 999,
+    generation: '0123456789ab',
     ...rest,
   };
 }
 
-const outFiles = () => (existsSync(join(root, 'out')) ? readdirSync(join(root, 'out')).sort() : []);
+const outFiles = () => (existsSync(join(root, 'out')) ? (readdirSync(join(root, 'out'), { recursive: true }) as string[]).sort() : []);
 const normalise = (text: string) => text.split(projectDir).join('<PROJECT_DIR>');
 
 describe('renderSessionFiles: snapshots', () => {
@@ -54,11 +55,11 @@ describe('renderSessionFiles: snapshots', () => {
     ['dood', 'dood', false],
   ] as const)('%s', async (name, mode, observe) => {
     const rendered = renderSessionFiles(request({ mode, observe }));
-    for (const path of Object.values(rendered.files)) {
-      const file = path.split('/').pop()!;
-      await expect(normalise(readFileSync(path, 'utf8'))).toMatchFileSnapshot(`__snapshots__/${name}/${file}`);
+    const written = outFiles().filter((file) => !statSync(join(root, 'out', file)).isDirectory());
+    for (const file of written) {
+      await expect(normalise(readFileSync(join(root, 'out', file), 'utf8'))).toMatchFileSnapshot(`__snapshots__/${name}/${file}`);
     }
-    expect(outFiles()).toEqual(Object.values(rendered.files).map((p) => p.split('/').pop()).sort());
+    expect(Object.values(rendered.files).every((p) => written.includes(p.slice(join(root, 'out').length + 1)))).toBe(true);
   });
 });
 
@@ -140,7 +141,7 @@ describe('renderSessionFiles', () => {
     renderSessionFiles(request({ mode: 'dood' }));
     expect(outFiles()).toEqual(['docker-compose.dood.yml', 'docker-compose.yml']);
     renderSessionFiles(request());
-    expect(outFiles()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress-filter', 'tinyproxy.conf']);
+    expect(outFiles()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress', 'egress/egress-filter', 'egress/refused-403.html', 'egress/tinyproxy.conf', 'live.json']);
   });
 
   it('leaves the sidecar\'s mounts readable by its uid under a restrictive umask', () => {

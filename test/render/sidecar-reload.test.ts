@@ -1,0 +1,156 @@
+/**
+ * drydock-egress-reload with the REAL tinyproxy (loopback only; `ip` is a stub), started by the
+ * real entrypoint from rendered session files: a new generation swapped in by rename is reloaded
+ * (SIGUSR1) and confirmed by its check host; the refusal page explains itself; a generation the
+ * mounted config does not hold is refused before signalling; a filter tinyproxy cannot compile
+ * ends the proxy (closed), which the script reports as such. Skipped, visibly, without tinyproxy.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllowlist } from '../../lib/allowlist/parse.js';
+import { renderSessionEgress } from '../../lib/egress/session-egress.js';
+import { templatesDir } from '../../lib/paths.js';
+
+const haveTinyproxy = spawnSync('sh', ['-c', 'command -v tinyproxy'], { encoding: 'utf8' }).status === 0;
+if (!haveTinyproxy) console.warn('SKIPPED sidecar-reload tests: tinyproxy is not installed');
+
+const egressDir = join(templatesDir(), 'egress');
+// The "session network" is all of loopback (/8): the reload script's probe, like the healthcheck,
+// connects from 127.0.0.1 here (in a container it comes from the sidecar's own internal address).
+const LISTEN = '127.0.0.5';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+/** The proxy's whole answer to one request ('' if the connection failed). */
+function ask(port: number, request: string): Promise<string> {
+  return new Promise((done) => {
+    const socket = connect({ host: LISTEN, port, localAddress: '127.0.0.6' });
+    let data = '';
+    socket.setTimeout(3000, () => socket.destroy());
+    socket.on('connect', () => socket.write(request));
+    socket.on('data', (chunk) => void (data += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.on('close', () => done(data));
+  });
+}
+
+const connectTo = (port: number, hostPort: string) => ask(port, `CONNECT ${hostPort} HTTP/1.1\r\nHost: ${hostPort}\r\n\r\n`);
+
+describe.skipIf(!haveTinyproxy)('drydock-egress-reload + real tinyproxy', () => {
+  let dir: string;
+  let conf: string;
+  let port: number;
+  let proxy: ChildProcess | undefined;
+  let output = '';
+  const env = () => ({ PATH: '/usr/sbin:/usr/bin:/sbin:/bin', DRYDOCK_CONF_DIR: conf, DRYDOCK_RUN_DIR: join(dir, 'run'), DRYDOCK_PROXY_PORT: String(port) });
+
+  /** Writes a generation into the "mounted" directory the way drydock does: each file renamed in. */
+  function swapIn(generation: string, lines: string, filterOverride?: string): string {
+    const egress = renderSessionEgress({ sessionId: 'demo-1a2b', project: 'demo', entries: parseAllowlist(lines, 'x').entries, observe: false, generation });
+    for (const [name, content] of Object.entries(egress.files)) {
+      let text = content.replaceAll('/etc/drydock/', `${conf}/`);
+      if (name === 'tinyproxy.conf') text = text.replace(/^Port \d+$/m, `Port ${port}`);
+      if (name === 'egress-filter' && filterOverride !== undefined) text = filterOverride;
+      writeFileSync(join(conf, `.${name}.tmp`), text);
+      renameSync(join(conf, `.${name}.tmp`), join(conf, name));
+    }
+    return egress.checkHost;
+  }
+
+  /** Async, so this process keeps reading the proxy's output and can reap it if it exits. */
+  const reload = (checkHost: string) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+      const child = spawn('bash', [join(egressDir, 'drydock-egress-reload'), checkHost], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c) => (stdout += String(c)));
+      child.stderr.on('data', (c) => (stderr += String(c)));
+      child.on('close', (status) => done({ status, stdout, stderr }));
+    });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'drydock-reload-'));
+    conf = join(dir, 'conf');
+    for (const sub of ['bin', 'conf', 'run']) mkdirSync(join(dir, sub));
+    writeFileSync(join(dir, 'bin', 'ip'), `#!/bin/bash
+case " $* " in
+  *" route "*) echo "default via 127.0.0.1 dev eth0" ;;
+  *) printf '1: lo    inet 127.0.0.1/8 scope host lo\\n2: eth0    inet 127.0.0.1/8 scope global eth0\\n3: eth1    inet ${LISTEN}/8 scope global eth1\\n' ;;
+esac
+`);
+    chmodSync(join(dir, 'bin', 'ip'), 0o755);
+    port = await freePort();
+    swapIn('0000000a', 'allowed.test\n');
+    proxy = spawn('bash', [join(egressDir, 'drydock-egress-entrypoint')], {
+      env: { ...env(), PATH: `${join(dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    proxy.stdout!.on('data', (c) => (output += String(c)));
+    proxy.stderr!.on('data', (c) => (output += String(c)));
+    for (let i = 0; i < 50; i++) {
+      if (spawnSync('bash', [join(egressDir, 'drydock-egress-healthcheck')], { env: env() }).status === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`the sidecar never became healthy:\n${output}`);
+  });
+
+  afterAll(async () => {
+    if (proxy && proxy.exitCode === null) {
+      const exited = new Promise((r) => proxy!.once('exit', r));
+      proxy.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves the session\'s refusal page, and the stats page only for its own generation\'s check host', async () => {
+    const refused = await connectTo(port, 'blocked.test:443');
+    expect(refused).toMatch(/^HTTP\/1\.[01] 403 Filtered\r\n/);
+    expect(refused).toContain('drydock refused blocked.test:443 (403 Filtered)');
+    expect(refused).toContain('  drydock allowlist add --project demo blocked.test:443\n');
+    expect(await ask(port, 'GET http://drydock-reload-0000000a.invalid/ HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.[01] 200 /);
+    expect(await ask(port, 'GET http://drydock-reload-0000000b.invalid/ HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.[01] 403 /);
+  });
+
+  it('a new generation swapped in is reloaded and confirmed; the same proxy process now uses it', async () => {
+    const pid = readFileSync(join(dir, 'run', 'drydock-proxy.pid'), 'utf8').trim();
+    expect((await connectTo(port, 'blocked.test:8443')).split('\r\n')[0]).toMatch(/403 Access violation$/);
+    const check = swapIn('0000000b', 'allowed.test\nallowed.test:8443\n');
+    const r = await reload(check);
+    expect(r.status, `${r.stderr}\n${output}`).toBe(0);
+    expect(r.stdout).toBe(`drydock-egress-reload: confirmed ${check}\n`);
+    expect(output).toContain('Reloading config file finished');
+    expect(output).toContain('Re-reading filter file.');
+    // ConnectPort 8443 came with the new config: the refusal is now the filter's, not the port's.
+    expect((await connectTo(port, 'blocked.test:8443')).split('\r\n')[0]).toMatch(/403 Filtered$/);
+    expect(readFileSync(join(dir, 'run', 'drydock-proxy.pid'), 'utf8').trim()).toBe(pid);
+    expect(proxy!.exitCode).toBeNull();
+  });
+
+  it('refuses, before signalling, a check host the mounted config is not the generation of (exit 1)', async () => {
+    const r = await reload('drydock-reload-0000dead.invalid');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/is not the generation of drydock-reload-0000dead\.invalid/);
+    expect((await reload('evil; rm -rf /')).status).toBe(1);
+  });
+
+  it('a filter tinyproxy cannot compile ends the proxy: nothing gets through, and the script says so (exit 4)', async () => {
+    const check = swapIn('0000000c', 'allowed.test\n', '(unbalanced\n');
+    const r = await reload(check);
+    expect(r.status, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(/the proxy ended while reloading/);
+    await new Promise((done) => (proxy!.exitCode !== null ? done(null) : proxy!.once('exit', done)));
+    expect(output).toMatch(/Bad regex in .*egress-filter: line 1/);
+    expect(await connectTo(port, 'allowed.test:443')).toBe('');
+  });
+});
