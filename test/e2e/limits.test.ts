@@ -34,6 +34,8 @@ describeE2E('resource limits on a real engine', () => {
     await ensureSharedNetwork();
     // Two overrides, to show a variable reaches the engine; the rest are the defaults.
     sb = makeSandbox({ project: 'e2e-limits', allowlist: ['allowed.test'], env: { DRYDOCK_AGENT_MEMORY: '768m', DRYDOCK_AGENT_PIDS: '300', DRYDOCK_AGENT_CPUS: '1' } });
+    // A session of this project left by an earlier run on a kept engine must not be the one inspected.
+    await drydock(sb, ['stop', '--project', sb.project]);
     run = background(sb, ['run', '--project', sb.project, '--', 'sleep', 'infinity']);
     id = await waitForRunningAgent(sb, { run });
   });
