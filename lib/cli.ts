@@ -3,12 +3,18 @@
  * Each subcommand's module is imported only when that subcommand runs, so `--help` and the small
  * commands stay fast.
  */
+import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { processContext, type CommandContext, type CommandResult } from './context.js';
 import { DrydockError, ExitCode, formatDiagnostic } from './errors.js';
 import { errorDocument, formatJson, resultDocument } from './output.js';
 
 type Action = (ctx: CommandContext) => Promise<CommandResult>;
+
+/** package.json's version, read at run time: lib/cli.ts and dist/cli.js both sit one level below it. */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
 
 const modeOption = () =>
   new Option('--mode <mode>', 'contain (egress jail, the default) or dood (docker.sock, host network)');
@@ -19,7 +25,7 @@ const jsonOption = () => new Option('--json', 'print one JSON document on stdout
 function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Command {
   const program = new Command('drydock')
     .description('Run an AI coding agent in a container whose network egress is jailed.')
-    .version(process.env.DRYDOCK_VERSION ?? '0.1.0', '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .showSuggestionAfterError()
     .exitOverride();
 
@@ -58,6 +64,7 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .command('doctor')
     .description('diagnose the host and the egress setup')
     .addOption(projectOption())
+    .option('--session <id>', 'also run the jail self-test of this running session')
     .addOption(jsonOption())
     .action((opts) => run(!!opts.json, async (ctx) => (await import('./commands/doctor.js')).doctor(opts, ctx)));
 
@@ -134,7 +141,7 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .description('each denied host once, with a count and the allowlist line that would allow it')
     .argument('[session]', 'session id (default: the only live session)')
     .option('--follow', 'keep reading as the sidecar logs')
-    .addOption(jsonOption())
+    .addOption(new Option('--json', 'the decisions as JSON, one per line (allowed, denied or failed, why, and the allowlist entry)'))
     .action((session: string | undefined, opts) =>
       run(!!opts.json, async (ctx) => (await import('./commands/egress.js')).log({ ...opts, session }, ctx)),
     );
@@ -183,7 +190,7 @@ export async function main(argv: string[]): Promise<number> {
   const run = async (json: boolean, action: Action): Promise<void> => {
     try {
       const result = await action(processContext(json));
-      if (json) process.stdout.write(formatJson(resultDocument(result.exitCode, result.data)));
+      if (json && !result.streamed) process.stdout.write(formatJson(resultDocument(result.exitCode, result.data)));
       exitCode = result.exitCode;
     } catch (error) {
       exitCode = await reportError(error, json);

@@ -21,6 +21,8 @@ export interface CommandResult {
   exitCode: number;
   /** Printed as one JSON document on stdout when --json is set. */
   data?: unknown;
+  /** The command wrote its JSON to stdout itself, as it went (`egress log --json`): print nothing more. */
+  streamed?: boolean;
 }
 
 export function processContext(json: boolean): CommandContext {

@@ -58,6 +58,12 @@ export const SIDECAR_USER = '10001:10001';
 export const DOCKER_SOCKET = '/var/run/docker.sock';
 export const WORKSPACE = '/workspace';
 
+/**
+ * The start-up self-test's canary: a name no allowlist can contain (the parser refuses it and every
+ * wildcard over it), under `.invalid`, which never resolves (RFC 6761). The sidecar must refuse it.
+ */
+export const SELFTEST_CANARY_HOST = 'canary.drydock-selftest.invalid';
+
 /** File names inside a session directory. */
 export const FILE_NAMES = {
   base: 'docker-compose.yml',

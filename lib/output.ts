@@ -12,6 +12,7 @@
  * and warnings go to stderr, and so does the agent's own output in `run --json`.
  */
 import type { Diagnostic } from './errors.js';
+import { safeJsonStringify } from './terminal-text.js';
 
 export interface JsonError {
   kind: string;
@@ -36,5 +37,6 @@ export function errorDocument(exitCode: number, error: JsonError): JsonDocument 
 }
 
 export function formatJson(doc: JsonDocument): string {
-  return `${JSON.stringify(doc, null, 2)}\n`;
+  // Terminal-safe: a host name from the proxy log cannot smuggle C1 or bidi controls through `--json`.
+  return `${safeJsonStringify(doc, 2)}\n`;
 }

@@ -14,6 +14,7 @@ import { DrydockError, UsageError } from './errors.js';
 import { DOCKER_SOCKET } from './names.js';
 import { baselinePath, configDir, resolveProjectName, sessionsDir, stateDir, userAllowlistPaths } from './paths.js';
 import { DEFAULT_GRACE_MS } from './session/gc-plan.js';
+import { DEFAULT_LOG_CAP, DEFAULT_LOG_READ_MS, egressLogLimitsFrom, type EgressLogLimits } from './session/log-limits.js';
 import { DEFAULT_AGENT_IMAGE, DEFAULT_EGRESS_IMAGE, agentImage, egressImage, requirePinnedEgressImage, unpinnedEgressImageError } from './render/images.js';
 import { resolveMode, type Mode } from './render/mode.js';
 import { LimitError, defaultLimits, resolveLimits, type HostFacts, type ResourceLimits } from './limits/settings.js';
@@ -42,7 +43,7 @@ export interface ImageSettings {
 }
 
 /** The settings that can be malformed, each named so a command can require the ones it uses. */
-export type SettingName = 'mode' | 'agentImage' | 'egressImage' | 'requirePinned' | 'egressPinning' | 'gcGrace' | 'limits';
+export type SettingName = 'mode' | 'agentImage' | 'egressImage' | 'requirePinned' | 'egressPinning' | 'gcGrace' | 'egressLog' | 'limits';
 
 export interface SettingProblem {
   setting: SettingName;
@@ -79,6 +80,8 @@ export interface Settings {
   gcGraceMs: number;
   /** Memory, CPU, pids, init, log caps, tmpfs, MaxClients/Timeout (`DRYDOCK_AGENT_*`, `DRYDOCK_EGRESS_*`, `DRYDOCK_LOG_*`). */
   limits: ResourceLimits;
+  /** `DRYDOCK_EGRESS_LOG_MAX_MB`, `DRYDOCK_EGRESS_LOG_READ_SECONDS`: the saved log's cap and read time box. */
+  egressLog: EgressLogLimits;
   engine: {
     /** Which engine the CLI talks to, as the user configured it (for messages). */
     target: string;
@@ -162,6 +165,7 @@ export function resolveSettings(input: SettingsInput): Settings {
     problems.push({ setting: 'limits', variable: error.variable, error });
     limits = defaultLimits(host);
   }
+  const egressLog = read('egressLog', 'DRYDOCK_EGRESS_LOG_MAX_MB / DRYDOCK_EGRESS_LOG_READ_SECONDS', () => egressLogLimitsFrom(env), { maxBytes: DEFAULT_LOG_CAP, readMs: DEFAULT_LOG_READ_MS });
 
   const project = resolveProjectName(input.project, input.cwd);
   const [global, perProject] = userAllowlistPaths(env, project);
@@ -190,6 +194,7 @@ export function resolveSettings(input: SettingsInput): Settings {
     workspaceGuard: env.DRYDOCK_WORKSPACE_GUARD !== '0',
     gcGraceMs,
     limits,
+    egressLog,
     engine: { target: engineTarget(env), socket: hostDockerSocket(env) },
     problems,
   };

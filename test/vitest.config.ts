@@ -22,6 +22,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
+          setupFiles: ['test/helpers/setup.ts'],
           exclude: ['test/integration/**', 'test/e2e/**', 'node_modules/**'],
         },
       },

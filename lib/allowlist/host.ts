@@ -3,7 +3,8 @@
  * punycode) and validated strictly, because every accepted name ends up inside a regex the proxy
  * trusts. Pure; the public-suffix check loads tldts lazily (only for wildcard entries).
  */
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
+import { SELFTEST_CANARY_HOST } from '../names.js';
 import { isPublicSuffix } from './public-suffix.js';
 
 export interface Problem {
@@ -35,10 +36,9 @@ export function endsInNumber(host: string): boolean {
   return /^[0-9]+$/.test(last) || /^0x[0-9a-f]*$/i.test(last);
 }
 
-/** A quick look at whether text is an IP literal in any common spelling (for messages and `check`). */
-export function looksLikeIp(text: string): boolean {
-  const t = text.trim().replace(/\.$/, '');
-  return t.startsWith('[') || (t.match(/:/g)?.length ?? 0) > 1 || endsInNumber(t);
+function isValidPunycodeLabel(label: string): boolean {
+  const decoded = domainToUnicode(label);
+  return decoded !== '' && decoded !== label && domainToASCII(decoded) === label;
 }
 
 function toAscii(raw: string): string | undefined {
@@ -99,9 +99,14 @@ export function normalizeHost(raw: string, opts: { allowWildcard: boolean }): Ho
       ? fail(`\`${raw}\` is a wildcard over a whole top-level domain`, 'list the hosts you need, or `*.example.com` for one domain')
       : fail(`\`${host}\` is a single-label name; it would resolve to an intranet host`, 'write the fully qualified name, e.g. `example.com`');
   }
-  // Punycode labels must decode; domainToASCII returns '' (or another name) when they do not.
-  if (labels.some((l) => l.startsWith('xn--')) && domainToASCII(host) !== host) {
+  // Punycode labels must decode, and encode back to themselves. Node 20 and 22 answer an invalid
+  // one with '' from domainToASCII; Node 24 hands it back unchanged from both directions, so
+  // each label is decoded and re-encoded here (found by the unit tier on Node 24).
+  if (labels.some((l) => l.startsWith('xn--') && !isValidPunycodeLabel(l))) {
     return fail(`\`${host}\` contains an invalid punycode (\`xn--\`) label`, 'write the name in Unicode or check the punycode');
+  }
+  if (wildcard ? SELFTEST_CANARY_HOST.endsWith(`.${host}`) : host === SELFTEST_CANARY_HOST) {
+    return fail(`\`${raw}\` would allow drydock's self-test canary ${SELFTEST_CANARY_HOST}`, 'remove the line: every session start proves its jail by that name being refused');
   }
   if (wildcard && isPublicSuffix(host)) {
     return fail(

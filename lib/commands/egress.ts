@@ -4,18 +4,18 @@
  * was refused (with the allowlist line that would allow it) or turn what an --observe session
  * reached into an allowlist. The parsing and suggesting are pure (lib/egress/log.ts, suggest.ts).
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAllowlists } from '../allowlist/sources.js';
-import { describeRequest } from '../allowlist/match.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { Docker } from '../docker/client.js';
-import { dockerFailure, programMissing } from '../docker/failure.js';
 import { processRunner, type CommandRunner } from '../docker/runner.js';
 import { DrydockError, ExitCode, ExternalError, NegativeAnswer, UsageError, formatDiagnostic } from '../errors.js';
-import { TinyproxyLogParser, formatDenialSummary, parseTinyproxyLog, summarizeDenials, type EgressEvent } from '../egress/log.js';
-import { formatSuggestion, suggestAllowlist, suggestionFor } from '../egress/suggest.js';
-import { allowCommand } from '../egress/refusal-pages.js';
+import { requestOf } from '../egress/decision.js';
+import { EgressLogPipeline } from '../egress/log-pipeline.js';
+import { MAX_DESTINATIONS } from '../egress/refusals.js';
+import { formatSuggestion, suggestAllowlist, type ObservedDestination } from '../egress/suggest.js';
+import { logCommand, readThrough } from './egress-log.js';
 import { allowlistHintFiles, allowlistPathsFor, resolveSettings, sessionDirOf, type Settings } from '../settings.js';
 import { validateSessionId } from '../session/id.js';
 import { EGRESS_LOG_FILE, readSessionMetadata } from '../session/metadata.js';
@@ -41,7 +41,7 @@ export interface EgressDeps {
 }
 
 /** Where a session's proxy log is read from. */
-interface LogSource {
+export interface LogSource {
   session: string;
   project?: string;
   observe: boolean;
@@ -127,78 +127,13 @@ async function findSource(settings: Settings, docker: Docker, opts: { session?: 
   throw new NegativeAnswer(`the live session ${only.id} has no egress proxy (${only.mode === 'dood' ? 'dood mode: nothing is filtered' : 'no sidecar'})`);
 }
 
-/** The whole log: the sidecar's (stdout and stderr merged in order) or the saved file. */
-async function readLog(docker: Docker, source: LogSource): Promise<string> {
-  if (source.container) {
-    const text = await docker.logs(source.container);
-    if (text !== undefined) return text;
-  }
-  if (source.file) return readFileSync(source.file, 'utf8');
-  throw new NegativeAnswer(`the sidecar of ${source.session} disappeared before its log could be read`);
-}
-
-function denialsData(source: LogSource, events: readonly EgressEvent[]) {
-  return {
-    session: source.session,
-    source: source.container ? { container: source.container } : { file: source.file },
-    observe: source.observe,
-    allowed: events.filter((e) => e.action === 'allowed').length,
-    denials: summarizeDenials(events),
-  };
-}
-
+/** `egress log` (lib/commands/egress-log.ts): the refusal summary, or the decisions as JSON. */
 export async function log(opts: EgressLogOptions, ctx: CommandContext, deps: EgressDeps = {}): Promise<CommandResult> {
-  if (opts.follow && (opts.json || ctx.json)) {
-    throw new UsageError('--follow streams text and --json prints one document at the end: use one of them', {
-      hint: 'drydock egress log --follow, or drydock egress log --json',
-    });
-  }
   const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd });
   const runner = deps.runner ?? processRunner(settings.env);
   const docker = new Docker(runner);
   const source = await findSource(settings, docker, { session: opts.session });
-  if (opts.follow && source.container) return follow(ctx, runner, source, deps.signal);
-
-  const events = parseTinyproxyLog(await readLog(docker, source));
-  const data = denialsData(source, events);
-  if (!ctx.json) {
-    const from = source.container ? `sidecar ${source.container}` : source.file;
-    if (opts.follow) ctx.err(`${source.session} has ended; showing its saved log`);
-    ctx.err(`${source.session} (${from}): ${data.allowed} request(s) allowed${source.observe ? ' — OBSERVE mode, nothing was filtered' : ''}`);
-    ctx.out(formatDenialSummary(data.denials, allowlistHintFiles(settings, source.project)) || `the proxy refused nothing in ${source.session}`);
-  }
-  return { exitCode: ExitCode.Ok, data };
-}
-
-/** `docker logs -f`: print each denied destination the first time it is seen. */
-async function follow(ctx: CommandContext, runner: CommandRunner, source: LogSource, signal?: AbortSignal): Promise<CommandResult> {
-  const parser = new TinyproxyLogParser();
-  const events: EgressEvent[] = [];
-  const seen = new Set<string>();
-  const report = (batch: EgressEvent[]) => {
-    for (const event of batch) {
-      events.push(event);
-      if (event.action !== 'denied' || event.host === '') continue;
-      const req = { host: event.host.toLowerCase(), port: event.port ?? 443, protocol: event.protocol ?? 'connect' };
-      const key = describeRequest(req);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const suggestion = suggestionFor(req, { truncated: event.truncated === true });
-      // The same command the refusal page names, checked here: live sessions take it within seconds.
-      const command = source.project ? allowCommand(source.project, suggestion.ok ? suggestion.line : '') : `drydock allowlist add ${suggestion.ok ? suggestion.line : ''}`;
-      ctx.out(`refused ${key}  ${suggestion.ok ? `to allow it: ${command}` : suggestion.text.replace(/^# /, '')}`);
-    }
-  };
-  ctx.err(`following ${source.container} (Ctrl-C to stop)`);
-  let result;
-  try {
-    result = await runner.run(['docker', 'logs', '-f', source.container!], { onStdoutLine: (line) => report(parser.push(line)), signal });
-  } catch (error) {
-    throw programMissing(error) ?? error;
-  }
-  report(parser.end());
-  if (result.code !== 0 && !signal?.aborted) throw dockerFailure(`docker logs -f ${source.container}`, result);
-  return { exitCode: ExitCode.Ok, data: denialsData(source, events) };
+  return logCommand({ opts, ctx, settings, docker, source, signal: deps.signal });
 }
 
 export async function suggest(opts: EgressSuggestOptions, ctx: CommandContext, deps: EgressDeps = {}): Promise<CommandResult> {
@@ -207,7 +142,22 @@ export async function suggest(opts: EgressSuggestOptions, ctx: CommandContext, d
   const projectFilter = opts.project === undefined ? undefined : settings.project;
   const source = await findSource(settings, docker, { session: opts.session, project: projectFilter });
   const project = projectFilter ?? source.project ?? settings.project;
-  const events = parseTinyproxyLog(await readLog(docker, source)).filter((e) => e.host !== '' && e.port !== undefined && e.protocol !== undefined);
+  // Each destination once (bounded): the suggester needs destinations, not every request.
+  const destinations = new Map<string, ObservedDestination>();
+  let unlisted = 0;
+  const pipeline = new EgressLogPipeline({
+    onEvent: (event) => {
+      const req = requestOf(event);
+      if (!req) return;
+      const key = `${req.protocol} ${req.host.toLowerCase()} ${req.port} ${event.truncated === true}`;
+      if (destinations.has(key)) return;
+      if (destinations.size >= MAX_DESTINATIONS) unlisted += 1;
+      else destinations.set(key, { ...req, truncated: event.truncated === true });
+    },
+  });
+  await readThrough(docker, source, pipeline);
+  pipeline.end();
+  if (unlisted > 0) ctx.err(`warning: the log names more than ${MAX_DESTINATIONS} destinations; only the first ${MAX_DESTINATIONS} are considered`);
 
   const files = allowlistPathsFor(settings, project);
   const loaded = loadAllowlists({ files });
@@ -216,7 +166,7 @@ export async function suggest(opts: EgressSuggestOptions, ctx: CommandContext, d
     ctx.err(`warning: ${source.session} was not an --observe session: its log shows only what the filter refused and what it already allowed; \`drydock run --observe\` records every destination`);
   }
   const suggestion = suggestAllowlist(
-    events.map((e) => ({ host: e.host, port: e.port!, protocol: e.protocol!, truncated: e.truncated === true })),
+    [...destinations.values()],
     { collapse: opts.collapse === true, existing: loaded.entries },
   );
   const { global: globalList, project: projectList } = files;

@@ -7,7 +7,7 @@ import type { CommandContext, CommandResult } from '../context.js';
 import { Docker } from '../docker/client.js';
 import { processRunner, type CommandRunner } from '../docker/runner.js';
 import { DrydockError, ExitCode } from '../errors.js';
-import { parseTinyproxyLog } from '../egress/log.js';
+import { EgressLogPipeline } from '../egress/log-pipeline.js';
 import { groupSessions, type SessionView } from '../session/model.js';
 
 export interface LsOptions {
@@ -66,12 +66,17 @@ export function formatRows(rows: readonly SessionRow[]): string {
   return table.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
+/** How long `ls` reads one sidecar's log before counting what it has. */
+const LS_LOG_READ_MS = 10_000;
+
 async function refusalsOf(docker: Docker, view: SessionView): Promise<number | null> {
   if (!view.egress) return null;
   try {
-    const text = await docker.logs(view.egress.name);
-    if (text === undefined) return null;
-    return parseTinyproxyLog(text).filter((e) => e.action === 'denied').length;
+    // Streamed and time-boxed: a flooded sidecar's log is counted in bounded memory, and never holds `ls` up for long.
+    const pipeline = new EgressLogPipeline();
+    const read = await docker.streamLogs(view.egress.name, { onLine: (text, time) => pipeline.line(text, time), timeoutMs: LS_LOG_READ_MS });
+    if (read.outcome === 'gone') return null;
+    return pipeline.end(read.outcome === 'complete').refused;
   } catch (error) {
     if (error instanceof DrydockError) return null;
     throw error;

@@ -21,12 +21,18 @@ import { EGRESS_NETWORK, EGRESS_NETWORK_LABELS } from '../names.js';
 import { templatesDir } from '../paths.js';
 import { DEFAULT_EGRESS_IMAGE } from '../render/images.js';
 import { renderSessionFiles, type RenderedSession } from '../render/session-files.js';
-import { composeErrorLines, lastLines, sessionBanner, sidecarNeverHealthy, timingLines, type RunTiming } from '../session/banner.js';
+import { composeErrorLines, sessionBanner, sidecarNeverHealthy, timingLines, type RunTiming } from '../session/banner.js';
 import { Interrupted, SessionGuard } from '../session/guard.js';
 import { writeSessionMetadata, type SessionMetadata } from '../session/metadata.js';
 import { pickSessionId } from '../session/pick-id.js';
 import { SIGNAL_EXIT_CODE, processSignals, type SignalSource, type TerminationSignal } from '../session/signals.js';
 import { teardownSession, type TeardownResult } from '../session/teardown.js';
+import type { SelfTestReport } from '../selftest/checks.js';
+import { addUnsafeTestOverlay, runSelfTest, selfTestFailureLine, selfTestSessionOf } from '../selftest/session.js';
+import type { ComposeFile } from '../render/compose-types.js';
+import { decisionContext } from '../session/save-log.js';
+import { formatDenialSummary } from '../egress/refusals.js';
+import { escapeControls } from '../terminal-text.js';
 import { CONTAINED_SETTINGS, allowlistHintFiles, requireSettings, resolveSettings, sessionDirOf, type Settings } from '../settings.js';
 import { guardBannerLine, workspaceReportLines } from '../workspace/report.js';
 import {
@@ -54,6 +60,13 @@ export interface RunDeps {
   random?: () => string;
   hostname?: string;
   pid?: number;
+  /**
+   * TEST-ONLY SEAM, never set in production: an extra compose file merged over the rendered session
+   * AFTER its invariants were checked, so an e2e test can break the jail on purpose and see the
+   * start-up self-test refuse it. Reachable only by calling `run()` from code: lib/cli.ts passes no
+   * deps at all, and no flag or variable sets it.
+   */
+  unsafeTestOverlay?: ComposeFile;
 }
 
 /** The command to run in the agent: `-- CMD…`, else `DRYDOCK_AGENT_COMMAND` (settings.agentCommand), else `claude`. */
@@ -67,6 +80,7 @@ export type RunOutcome =
   | { kind: 'exited'; code: number }
   | { kind: 'interrupted'; signal: TerminationSignal }
   | { kind: 'start-failed'; output: string }
+  | { kind: 'self-test-failed'; report: SelfTestReport }
   | { kind: 'failed'; error: unknown };
 
 interface Session {
@@ -92,7 +106,7 @@ async function ensureEgressImage(docker: Docker, settings: Settings, ctx: Comman
 }
 
 function startFailure(rendered: RenderedSession, output: string, teardown: TeardownResult | undefined): ExternalError {
-  const logTail = lastLines(teardown?.egressLog.text).map((l) => `  ${l}`);
+  const logTail = (teardown?.egressLog.lastLines ?? []).filter((l) => l.trim() !== '').map((l) => `  ${escapeControls(l)}`);
   const details = composeErrorLines(output).map((l) => `  ${l}`);
   if (rendered.mode === 'contain' && sidecarNeverHealthy(output)) {
     return new ExternalError(
@@ -133,7 +147,7 @@ function assertTrustedPaths(settings: Settings): void {
 /** Phase 1: every setting the session needs, Compose, and the shared prerequisites; nothing of the session exists yet. */
 async function prepare(settings: Settings, docker: Docker, ctx: CommandContext): Promise<ComposeFlavour> {
   const contained = settings.mode === 'contain';
-  requireSettings(settings, 'mode', ...(contained ? CONTAINED_SETTINGS : []), 'agentImage', 'limits');
+  requireSettings(settings, 'mode', ...(contained ? CONTAINED_SETTINGS : []), 'agentImage', 'egressLog', 'limits');
   assertTrustedPaths(settings);
   const compose = await docker.compose();
   if (compose.kind === 'none') throw new ExternalError(`no Compose found: ${compose.reason}`, { hint: COMPOSE_HINT });
@@ -192,10 +206,11 @@ interface StartContext {
 }
 
 /** Phase 3: compose up (the agent only after a healthy sidecar), the banner, the command. */
-async function startAndRun(s: StartContext): Promise<{ outcome: RunOutcome; timing?: RunTiming }> {
+async function startAndRun(s: StartContext): Promise<{ outcome: RunOutcome; timing?: RunTiming; selfTest?: SelfTestReport }> {
   const { docker, session, guard, ctx } = s;
   const interrupted = (): RunOutcome | undefined => (guard.interruptedBy ? { kind: 'interrupted', signal: guard.interruptedBy } : undefined);
   let timing: RunTiming | undefined;
+  let selfTest: SelfTestReport | undefined;
   try {
     ctx.err(`drydock: starting session ${session.id} (${s.settings.mode}${session.rendered.observe ? ', observe' : ''})…`);
     const up = await docker.composeUp({ project: session.rendered.composeProject, files: session.rendered.composeFiles, cwd: session.dir, signal: guard.signal });
@@ -204,16 +219,27 @@ async function startAndRun(s: StartContext): Promise<{ outcome: RunOutcome; timi
     if (up.code !== 0) return { outcome: { kind: 'start-failed', output: `${up.stderr}\n${up.stdout}` } };
     for (const line of sessionBanner(session.rendered, { compose: describeCompose(s.compose) })) ctx.err(line);
     ctx.err(guardBannerLine({ enabled: session.workspace.enabled, protectedPaths: session.workspace.mounts.filter((m) => m.readOnly).map((m) => m.rel) }));
+    let selfTestMs: number | undefined;
+    if (session.rendered.mode === 'contain') {
+      // The jail proves itself before the command exists: any failed check and it never starts.
+      const t0 = s.clock.now();
+      selfTest = await runSelfTest(docker, selfTestSessionOf(session.rendered));
+      selfTestMs = s.clock.now() - t0;
+      const stopped = interrupted();
+      if (stopped) return { outcome: stopped, selfTest };
+      if (!selfTest.ok) return { outcome: { kind: 'self-test-failed', report: selfTest }, selfTest };
+      ctx.err(`drydock: jail self-test passed (${selfTest.checks.length} checks: no default route, canary refused, host and NAT bridge unreachable, proxy variables on this session's sidecar)`);
+    }
     if (s.settings.runTiming) {
-      timing = await startTiming(docker, session.rendered, s.clock.now() - s.started);
+      timing = { ...(await startTiming(docker, session.rendered, s.clock.now() - s.started)), selfTestMs };
       for (const line of timingLines(timing)) ctx.err(line);
     }
     // With --json the command's stdout goes to stderr: drydock's stdout is its one document.
     const code = await docker.exec(session.rendered.agentContainer, s.cmd, { tty: s.tty, signal: guard.signal, stdoutToStderr: ctx.json });
-    return { outcome: interrupted() ?? { kind: 'exited', code }, timing };
+    return { outcome: interrupted() ?? { kind: 'exited', code }, timing, selfTest };
   } catch (error) {
     if (error instanceof Interrupted) return { outcome: { kind: 'interrupted', signal: error.signal } };
-    return { outcome: interrupted() ?? { kind: 'failed', error }, timing };
+    return { outcome: interrupted() ?? { kind: 'failed', error }, timing, selfTest };
   }
 }
 
@@ -224,13 +250,17 @@ async function startTiming(docker: Docker, rendered: RenderedSession, toAgentMs:
 }
 
 /** Phase 4: on every way out. Each failure is reported; a drydock bug is the outcome's error if there was none. */
-async function tearDown(settings: Settings, docker: Docker, session: Session, ctx: CommandContext): Promise<{ teardown?: TeardownResult; bug?: unknown }> {
+async function tearDown(settings: Settings, docker: Docker, session: Session, ctx: CommandContext, hurry: AbortSignal): Promise<{ teardown?: TeardownResult; bug?: unknown }> {
   try {
+    const contained = settings.mode === 'contain';
     const teardown = await teardownSession({
-      docker, sessionId: session.id, sessionDir: session.dir, contained: settings.mode === 'contain',
+      docker, sessionId: session.id, sessionDir: session.dir, contained,
       allowlistFiles: allowlistHintFiles(settings, settings.project),
+      decisions: contained ? decisionContext(settings, { id: session.id, project: settings.project, observe: session.rendered.observe }) : undefined,
+      hurry, logCap: settings.egressLog.maxBytes, logReadMs: settings.egressLog.readMs,
     });
-    if (teardown.denials && !ctx.json) ctx.err(teardown.denials);
+    const summary = teardown.refusals ? formatDenialSummary(teardown.refusals.destinations, teardown.allowlistFiles, teardown.refusals) : '';
+    if (summary && !ctx.json) ctx.err(summary);
     if (session.rendered.observe && teardown.egressLog.path) {
       ctx.err(`drydock: observe log saved to ${teardown.egressLog.path}; turn it into an allowlist with: drydock egress suggest ${session.id}`);
     }
@@ -261,18 +291,22 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
   const compose = await prepare(settings, docker, ctx);
   const cmd = agentCommand(opts.cmd, settings.agentCommand);
   const session = await createSession(settings, docker, observe, deps, clock);
+  if (deps.unsafeTestOverlay) addUnsafeTestOverlay(session.rendered, deps.unsafeTestOverlay);
   for (const warning of session.rendered.warnings) ctx.err(`drydock: warning: ${warning}`);
 
-  const guard = new SessionGuard(deps.signals ?? processSignals, (signal) =>
-    ctx.err(`drydock: ${signal} received again; still tearing down session ${session.id}, please wait`),
-  );
+  // A second signal cuts the log reading short; the removal still happens.
+  const hurry = new AbortController();
+  const guard = new SessionGuard(deps.signals ?? processSignals, (signal) => {
+    ctx.err(`drydock: ${signal} received again; still tearing down session ${session.id}, please wait`);
+    hurry.abort();
+  });
   const output = ctx.json ? process.stderr : process.stdout;
   const tty = deps.tty ?? (!!process.stdin.isTTY && !!output.isTTY);
   let phase: Awaited<ReturnType<typeof startAndRun>>;
   let teardown: TeardownResult | undefined;
   try {
     phase = await startAndRun({ settings, docker, session, compose, guard, ctx, cmd, tty, clock, started });
-    const down = await tearDown(settings, docker, session, ctx);
+    const down = await tearDown(settings, docker, session, ctx, hurry.signal);
     teardown = down.teardown;
     // A signal that arrived during the teardown still decides the exit code.
     if (guard.interruptedBy && phase.outcome.kind !== 'interrupted') phase = { ...phase, outcome: { kind: 'interrupted', signal: guard.interruptedBy } };
@@ -283,7 +317,7 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
     guard.release();
   }
   const workspace = reportWorkspace(session, settings, ctx);
-  return finish({ ctx, session, outcome: phase.outcome, timing: phase.timing, teardown, clock, workspace });
+  return finish({ ctx, session, outcome: phase.outcome, timing: phase.timing, selfTest: phase.selfTest, teardown, clock, workspace });
 }
 
 /** After the teardown nothing can write the project any more: what did the session leave there? */
@@ -300,7 +334,7 @@ function reportWorkspace(session: Session, settings: Settings, ctx: CommandConte
 }
 
 /** Phase 5: session.json gets the end, and the one outcome becomes the result or the error. */
-function finish(f: { ctx: CommandContext; session: Session; outcome: RunOutcome; timing?: RunTiming; teardown?: TeardownResult; clock: Clock; workspace?: WorkspaceReport }): CommandResult {
+function finish(f: { ctx: CommandContext; session: Session; outcome: RunOutcome; timing?: RunTiming; selfTest?: SelfTestReport; teardown?: TeardownResult; clock: Clock; workspace?: WorkspaceReport }): CommandResult {
   const { ctx, session, outcome, teardown } = f;
   const exitCode = outcomeExitCode(outcome);
   if (outcome.kind === 'interrupted') ctx.err(`drydock: session ${session.id} stopped by ${outcome.signal}`);
@@ -311,14 +345,22 @@ function finish(f: { ctx: CommandContext; session: Session; outcome: RunOutcome;
   }
   if (outcome.kind === 'failed') throw outcome.error;
   if (outcome.kind === 'start-failed') throw startFailure(session.rendered, outcome.output, teardown);
+  if (outcome.kind === 'self-test-failed') {
+    throw new ExternalError(`the jail self-test failed, so the command was not started and session ${session.id} was torn down — ${selfTestFailureLine(outcome.report)}`, {
+      hint: 'the jail on this engine is not what drydock rendered: nothing of the session is left; check the engine with `drydock doctor`',
+    });
+  }
   return {
     exitCode,
     data: {
       sessionId: session.id, mode: session.rendered.mode, observe: session.rendered.observe, exitCode, sessionDir: session.dir,
       interruptedBy: outcome.kind === 'interrupted' ? outcome.signal : null,
       egressLog: teardown?.egressLog.path ?? null,
+      egressDecisions: teardown?.egressLog.decisionsPath ?? null,
+      refusals: teardown?.refusals ?? null,
       teardownFailures: teardown?.failures ?? [],
       timing: f.timing ?? null,
+      selfTest: f.selfTest ?? null,
       workspace: f.workspace ?? null,
     },
   };

@@ -10,9 +10,10 @@ import { processRunner, type CommandRunner } from '../docker/runner.js';
 import { ExitCode, NegativeAnswer, UsageError } from '../errors.js';
 import { validateSessionId } from '../session/id.js';
 import { containersOf, describeSession, groupSessions, type SessionView } from '../session/model.js';
-import { removeObjects } from '../session/removal.js';
-import { denialReport, saveEgressLog } from '../session/teardown.js';
-import { resolveSettings, sessionDirOf, type Settings } from '../settings.js';
+import { formatDenialSummary, type RefusalReport } from '../egress/refusals.js';
+import { removeObjects, type RemovalOutcome } from '../session/removal.js';
+import { decisionContext, saveEgressLog } from '../session/save-log.js';
+import { allowlistHintFiles, requireSettings, resolveSettings, sessionDirOf, type Settings } from '../settings.js';
 
 export interface StopOptions {
   session?: string;
@@ -54,25 +55,44 @@ export async function stop(opts: StopOptions, ctx: CommandContext, deps: StopDep
   if (opts.session !== undefined) validateSessionId(opts.session);
 
   const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd, project: opts.project });
+  requireSettings(settings, 'egressLog');
   const docker = new Docker(deps.runner ?? processRunner(settings.env));
   const selected = select(opts, settings, groupSessions(await docker.listSessionState()));
   const failures: string[] = [];
   const logs: Record<string, string> = {};
-  for (const view of selected) {
-    if (!view.egress) continue;
-    const dir = sessionDirOf(settings, view.id);
-    const saved = await saveEgressLog({ docker, container: view.egress.name, dir: existsSync(dir) ? dir : undefined });
-    if (saved.error) failures.push(saved.error);
-    if (saved.path) logs[view.id] = saved.path;
-    const denials = denialReport(saved.text);
-    if (denials && !ctx.json) ctx.err(`${view.id}:\n${denials}`);
+  const decisionLogs: Record<string, string> = {};
+  const refusals: Record<string, RefusalReport> = {};
+  // The agents go first, while the logs are read: none keeps its egress while a long log is read.
+  const sidecars = selected.flatMap((v) => (v.egress ? [v.egress] : []));
+  const agents = selected.flatMap(containersOf).filter((c) => !sidecars.some((s) => s.id === c.id));
+  const readLogs = async () => {
+    for (const view of selected) {
+      if (!view.egress) continue;
+      const dir = sessionDirOf(settings, view.id);
+      const saved = await saveEgressLog({
+        docker, container: view.egress.name, dir: existsSync(dir) ? dir : undefined,
+        decisions: view.project ? decisionContext(settings, { id: view.id, project: view.project, observe: view.observe }) : undefined,
+        maxBytes: settings.egressLog.maxBytes, timeoutMs: settings.egressLog.readMs,
+      });
+      if (saved.error) failures.push(saved.error);
+      if (saved.path) logs[view.id] = saved.path;
+      if (saved.decisionsPath) decisionLogs[view.id] = saved.decisionsPath;
+      if (saved.refusals) refusals[view.id] = saved.refusals;
+      const denials = saved.refusals ? formatDenialSummary(saved.refusals.destinations, allowlistHintFiles(settings, view.project), saved.refusals) : '';
+      if (denials && !ctx.json) ctx.err(`${view.id}:\n${denials}`);
+    }
+  };
+  let early: RemovalOutcome = { removedContainers: [], removedNetworks: [], failures: [] };
+  if (sidecars.length > 0) {
+    [early] = await Promise.all([removeObjects({ docker, containers: agents, networks: [] }), readLogs()]);
   }
   const removal = await removeObjects({
     docker,
-    containers: selected.flatMap(containersOf),
+    containers: sidecars.length > 0 ? sidecars : selected.flatMap(containersOf),
     networks: selected.flatMap((v) => v.networks),
   });
-  failures.push(...removal.failures);
+  removal.removedContainers.unshift(...early.removedContainers);
+  failures.push(...early.failures, ...removal.failures);
 
   if (!ctx.json) {
     for (const view of selected) {
@@ -88,6 +108,8 @@ export async function stop(opts: StopOptions, ctx: CommandContext, deps: StopDep
       stopped: selected.map((v) => v.id),
       removed: { containers: removal.removedContainers, networks: removal.removedNetworks },
       egressLogs: logs,
+      egressDecisions: decisionLogs,
+      refusals,
       failures,
     },
   };

@@ -7,13 +7,13 @@ import { DrydockError, ExternalError, errorMessage } from '../errors.js';
 import { composeArgv, detectCompose, type ComposeFlavour } from './compose.js';
 import { COMPOSE_HINT, dockerFailure, firstLine, isEngineUnreachable, isNoSuchObject, programMissing } from './failure.js';
 import {
-  mergeTimestampedStreams,
   parseContainerListing,
   parseNetworkListing,
   type ContainerRecord,
   type Labels,
   type NetworkRecord,
 } from './listing.js';
+import { streamContainerLogs, type LogStreamResult } from './log-stream.js';
 import type { CommandRunner, RunOptions, RunResult } from './runner.js';
 import { LABELS } from '../names.js';
 import { parseEngineInfo, parseHealthTimeline, type EngineInfo, type HealthTimeline } from './inspect.js';
@@ -132,8 +132,29 @@ export class Docker {
     return names.filter((n) => found.has(n));
   }
 
-  async containerExists(name: string): Promise<boolean> {
-    return (await this.existingContainers([name])).length > 0;
+  /**
+   * `docker inspect` of several objects of any kind (networks and containers) in ONE call: the
+   * parsed documents of those that exist. Missing ones are left out; an engine error throws.
+   */
+  async inspectObjects(names: readonly string[]): Promise<unknown[]> {
+    const result = await this.call(['docker', 'inspect', ...names]);
+    const unexplained = result.stderr.split('\n').filter((l) => l.trim() !== '' && !isNoSuchObject(l));
+    if (result.code !== 0 && (unexplained.length > 0 || isEngineUnreachable(result.stderr))) throw dockerFailure('docker inspect', result);
+    const docs = parsed('docker inspect', () => JSON.parse(result.stdout.trim() || '[]') as unknown);
+    return Array.isArray(docs) ? docs : [];
+  }
+
+  /**
+   * A throw-away container in another container's network namespace (`--network container:X`),
+   * unprivileged and read-only, labelled so teardown and gc find it if it outlives its run.
+   */
+  async runInNetworkOf(options: { container: string; image: string; user: string; labels: Labels; entrypoint: string; args: readonly string[]; timeoutMs: number }): Promise<RunResult> {
+    const labelArgs = Object.entries(options.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+    return this.call(
+      ['docker', 'run', '--rm', '--network', `container:${options.container}`, '--user', options.user, '--cap-drop', 'ALL',
+        '--security-opt', 'no-new-privileges:true', '--read-only', ...labelArgs, '--entrypoint', options.entrypoint, options.image, ...options.args],
+      { timeoutMs: options.timeoutMs },
+    );
   }
 
   /**
@@ -194,14 +215,15 @@ export class Docker {
     await this.checked(`docker stop ${container}`, ['docker', 'stop', '-t', String(options.timeSeconds ?? 2), container]);
   }
 
-  /** A container's stdout and stderr in the order written; undefined when the container is gone. */
-  async logs(container: string): Promise<string | undefined> {
-    const result = await this.call(['docker', 'logs', '--timestamps', container]);
-    if (result.code !== 0) {
-      if (!isEngineUnreachable(result.stderr) && isNoSuchObject(result.stderr)) return undefined;
-      throw dockerFailure(`docker logs ${container}`, result);
-    }
-    return mergeTimestampedStreams(result.stdout, result.stderr);
+  /**
+   * A container's stdout and stderr, line by line in the order written (docker's stamp passed
+   * along), never collected: `gone` when there is no such container.
+   */
+  streamLogs(
+    container: string,
+    options: { onLine: (text: string, time: string | undefined) => void; follow?: boolean; timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<LogStreamResult> {
+    return streamContainerLogs(this.runner, container, options);
   }
 
   async healthTimeline(container: string): Promise<HealthTimeline> {

@@ -107,31 +107,4 @@ export function parseNetworkListing(stdout: string): NetworkRecord[] {
   }));
 }
 
-/**
- * `docker logs --timestamps` writes the container's stdout and stderr to two streams; each line
- * starts with an RFC 3339 timestamp. Merge them back into the order they were written, then drop
- * the timestamps (tinyproxy's own lines carry their time).
- */
-export function mergeTimestampedStreams(stdout: string, stderr: string): string {
-  const tagged: Array<{ time: string; seq: number; text: string }> = [];
-  let seq = 0;
-  for (const stream of [stdout, stderr]) {
-    // A line without a timestamp keeps its place after the previous stamped line of its own stream.
-    let last = '';
-    for (const line of stream.split('\n')) {
-      if (line === '') continue;
-      const match = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ?(.*)$/.exec(line);
-      if (match) last = normaliseTime(match[1]!);
-      tagged.push({ time: last, seq: seq++, text: match ? match[2]! : line });
-    }
-  }
-  tagged.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.seq - b.seq));
-  return tagged.map((t) => `${t.text}\n`).join('');
-}
-
-/** Fixed-width fractional seconds so that string order is time order (docker trims trailing zeros). */
-function normaliseTime(time: string): string {
-  const match = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(.*)$/.exec(time);
-  if (!match) return time;
-  return `${match[1]}.${(match[2] ?? '').padEnd(9, '0')}${match[3]}`;
-}
+export { mergeTimestampedStreams } from './log-stream.js';

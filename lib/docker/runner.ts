@@ -10,8 +10,14 @@ export interface RunOptions {
    * stderr, so drydock's own stdout carries nothing but its `--json` document.
    */
   stdio?: 'pipe' | 'inherit' | 'inherit-stdout-to-stderr';
-  /** Called for each complete line of stdout as it arrives (for `docker logs -f`). */
+  /**
+   * Called for each line of stdout as it arrives (for `docker logs`). The stream is then NOT kept
+   * in the result (`stdout` is ''): a log of any length passes through in bounded memory. A line
+   * longer than MAX_STREAMED_LINE is cut there (the rest of it is dropped).
+   */
   onStdoutLine?: (line: string) => void;
+  /** The same for stderr. */
+  onStderrLine?: (line: string) => void;
   /** Kill the child after this many milliseconds (the result then has `timedOut: true`). */
   timeoutMs?: number;
   /** Extra environment on top of the runner's own. */
@@ -37,6 +43,44 @@ export interface CommandRunner {
   run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
 }
 
+/** The longest line handed to a line callback; tinyproxy's lines stop at 800 bytes. */
+export const MAX_STREAMED_LINE = 64 * 1024;
+
+/** Splits chunks into lines, holding at most MAX_STREAMED_LINE characters of an unfinished line. */
+export class LineSplitter {
+  private pending = '';
+  private dropping = false;
+
+  constructor(private readonly onLine: (line: string) => void, private readonly maxLine = MAX_STREAMED_LINE) {}
+
+  push(chunk: string): void {
+    let start = 0;
+    for (let nl = chunk.indexOf('\n'); nl !== -1; nl = chunk.indexOf('\n', start)) {
+      this.take(chunk.slice(start, nl));
+      if (!this.dropping) this.onLine(this.pending);
+      this.pending = '';
+      this.dropping = false;
+      start = nl + 1;
+    }
+    this.take(chunk.slice(start));
+  }
+
+  end(): void {
+    if (this.pending !== '' && !this.dropping) this.onLine(this.pending);
+    this.pending = '';
+  }
+
+  private take(piece: string): void {
+    if (this.dropping || piece === '') return;
+    this.pending += piece;
+    if (this.pending.length > this.maxLine) {
+      this.onLine(this.pending.slice(0, this.maxLine));
+      this.pending = '';
+      this.dropping = true;
+    }
+  }
+}
+
 /** Thrown by the real runner when the program itself cannot be started (ENOENT, EACCES). */
 export class ProgramNotFound extends Error {
   constructor(readonly program: string, cause: unknown) {
@@ -58,7 +102,6 @@ export function processRunner(baseEnv: Env = process.env): CommandRunner {
         });
         let stdout = '';
         let stderr = '';
-        let pending = '';
         let timedOut = false;
         const timer = options.timeoutMs
           ? setTimeout(() => {
@@ -66,17 +109,15 @@ export function processRunner(baseEnv: Env = process.env): CommandRunner {
               child.kill('SIGKILL');
             }, options.timeoutMs)
           : undefined;
+        const outLines = options.onStdoutLine ? new LineSplitter(options.onStdoutLine) : undefined;
+        const errLines = options.onStderrLine ? new LineSplitter(options.onStderrLine) : undefined;
         child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-          stdout += chunk;
-          if (options.onStdoutLine) {
-            pending += chunk;
-            const lines = pending.split('\n');
-            pending = lines.pop() ?? '';
-            for (const line of lines) options.onStdoutLine(line);
-          }
+          if (outLines) outLines.push(chunk);
+          else stdout += chunk;
         });
         child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-          stderr += chunk;
+          if (errLines) errLines.push(chunk);
+          else stderr += chunk;
         });
         if (child.stdin) {
           child.stdin.on('error', () => {}); // the child may exit before reading its input
@@ -90,7 +131,8 @@ export function processRunner(baseEnv: Env = process.env): CommandRunner {
         });
         child.on('close', (code, signal) => {
           if (timer) clearTimeout(timer);
-          if (options.onStdoutLine && pending) options.onStdoutLine(pending);
+          outLines?.end();
+          errLines?.end();
           resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr, signal, timedOut });
         });
       });

@@ -14,40 +14,40 @@
  *                       request is closed with no outcome, so a CONNECT that ends that way is
  *                       counted as refused; at LogLevel Info `Refused CONNECT method on port N`.
  * Log lines are cut at 800 bytes (798 plus the newline), which can lose the closing quote.
+ * A request line may hold any byte but LF, CR included: every pattern here matches across `\r`
+ * (the `s` flag), so such a line is counted like any other.
+ *
+ * The address floor (the sidecar's own resolver, dnsmasq with `stop-dns-rebind`) refuses a name
+ * whose answer is a private or local address and says so on its stderr while tinyproxy waits for
+ * the lookup, in its own words or in the sidecar's:
+ *   private_address     dnsmasq[12]: possible DNS-rebind attack detected: evil.test
+ *                       drydock-egress: refused evil.test: resolved to a private address (…)
+ *                       opensock: Could not retrieve address info for evil.test:443: …
+ * That line settles the open request for the name as `denied, private_address`, and tinyproxy's
+ * lookup failure that follows is not counted again; any other lookup failure is `failed,
+ * resolve_failed`. The resolver's line must start the log line (after the optional syslog stamp),
+ * so a request line quoting it cannot fake it.
  */
 import type { Protocol } from '../allowlist/types.js';
-import { describeRequest } from '../allowlist/match.js';
 import { HTTP_PORT, HTTPS_PORT } from '../names.js';
-import { suggestionFor } from './suggest.js';
+import { isIpLiteral, type EgressEvent } from './decision.js';
 import { isCheckHost } from './check-host.js';
 
-export interface EgressEvent {
-  time?: string;
-  action: 'denied' | 'allowed';
-  host: string;
-  port?: number;
-  protocol?: Protocol;
-  reason: string;
-  raw: string;
-  /** The host may be incomplete: its log line was cut at tinyproxy's 800-byte limit. */
-  truncated?: boolean;
-}
-
-export interface DenialSummary {
-  host: string;
-  port: number;
-  protocol: Protocol;
-  count: number;
-  /** The allowlist line that would allow it, or a `# cannot be allowed: …` comment saying why not. */
-  suggestion: string;
-}
+export type { EgressEvent } from './decision.js';
 
 /** tinyproxy's longest line, newline excluded (STRING_LENGTH 800 minus the NUL and the newline). */
 export const MAX_LOG_LINE = 798;
 const HTTPS = HTTPS_PORT;
 const HTTP = HTTP_PORT;
 
-const LINE = /^\s*([A-Z]+)\s+([A-Z][a-z]{2}\s+\d+\s+\d\d:\d\d:\d\d(?:\.\d+)?)\s+\[\d+\]:\s(.*)$/;
+const LINE = /^\s*([A-Z]+)\s+([A-Z][a-z]{2}\s+\d+\s+\d\d:\d\d:\d\d(?:\.\d+)?)\s+\[\d+\]:\s(.*)$/s;
+const DOCKER_STAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))\s/;
+const REBIND = /^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d )?dnsmasq(?:-[a-z]+)?(?:\[\d+\])?: possible DNS-rebind attack detected: (\S+)$/;
+const FLOOR_LINE = /^drydock-egress: refused (\S+): resolved to a private address\b/;
+/** Requests waiting for their outcome: bounded, whatever the log holds (tinyproxy serves ~100 at once). */
+export const MAX_OPEN_REQUESTS = 1024;
+/** Names the resolver refused, remembered until tinyproxy reports the failed lookup (bounded). */
+const MAX_REBIND_NAMES = 256;
 
 interface Target {
   host?: string;
@@ -100,52 +100,66 @@ const sameHost = (a: string | undefined, b: string, truncated: boolean): boolean
 const notCheckHost = (event: EgressEvent): boolean => !isCheckHost(event.host);
 
 /**
- * Incremental, so `egress log --follow` can feed it line by line. `push` returns the events that
- * line settled; `end` settles what is still open.
+ * Incremental, so a log is read line by line however long it is: `push` returns the events that
+ * line settled; `end` settles what is still open. What it holds between lines is bounded (at most
+ * MAX_OPEN_REQUESTS open requests and MAX_REBIND_NAMES refused names).
  */
 export class TinyproxyLogParser {
   private readonly open: Pending[] = [];
+  private readonly rebound = new Set<string>();
+  /** Lines read, and how many of them were tinyproxy's (counted also when they hold a `\r`). */
+  lines = 0;
+  proxyLines = 0;
 
-  push(rawLine: string): EgressEvent[] {
-    return this.read(rawLine).filter(notCheckHost);
+  push(rawLine: string, dockerTime?: string): EgressEvent[] {
+    this.lines += 1;
+    return this.read(rawLine, dockerTime).filter(notCheckHost);
   }
 
-  private read(rawLine: string): EgressEvent[] {
+  private read(rawLine: string, dockerTime?: string): EgressEvent[] {
     // Tolerate the RFC 3339 stamp `docker logs -t` puts in front, and a CR from a copied file.
-    const line = rawLine.replace(/^\d{4}-\d\d-\d\dT\S+\s+/, '').replace(/\r$/, '');
+    let line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+    const stamp = dockerTime === undefined ? DOCKER_STAMP.exec(line) : null;
+    if (stamp) line = line.slice(stamp[0].length);
+    const when = dockerTime ?? stamp?.[1];
+    const floor = line.startsWith('drydock-egress: refused ') ? FLOOR_LINE.exec(line) : line.includes('dnsmasq') ? REBIND.exec(line) : null;
+    if (floor) return this.refusedByFloor(floor[1]!, line, when);
     const match = LINE.exec(line);
     if (!match) return [];
-    const time = match[2]!;
+    this.proxyLines += 1;
+    const time = when ?? match[2]!;
     const message = match[3]!;
     const truncated = Buffer.byteLength(line) >= MAX_LOG_LINE;
     let m: RegExpExecArray | null;
 
     if ((m = /^Connect \(file descriptor (\d+)\):/.exec(message))) return this.closeFd(Number(m[1]));
-    if ((m = /^Request \(file descriptor (\d+)\): (.*)$/.exec(message))) {
+    if ((m = /^Request \(file descriptor (\d+)\): (.*)$/s.exec(message))) {
       const events = this.closeFd(Number(m[1]));
       const requestLine = m[2]!;
       const space = requestLine.indexOf(' ');
       const method = space === -1 ? requestLine : requestLine.slice(0, space);
       const target = space === -1 ? '' : (requestLine.slice(space).trimStart().split(' ', 1)[0] ?? '');
       this.open.push({ fd: Number(m[1]), method, raw: line, time, truncated, ...targetOf(target, method) });
+      if (this.open.length > MAX_OPEN_REQUESTS) events.push(this.unresolved(this.open.shift()!));
       return events;
     }
-    if ((m = /^process_request: trans (?:Host|IP) \S+ (\S+) for (\d+)$/.exec(message))) {
+    if ((m = /^process_request: trans (?:Host|IP) \S+ (\S+) for (\d+)$/s.exec(message))) {
       const request = this.open.find((p) => p.fd === Number(m![2]));
       if (request) Object.assign(request, targetOf(m[1]!, 'GET'));
       return [];
     }
-    if ((m = /^Proxying refused on filtered (url|domain) "(.*?)(?:"|$)/.exec(message))) {
+    if ((m = /^Proxying refused on filtered (url|domain) "(.*?)(?:"|$)/s.exec(message))) {
       const cut = truncated && !message.endsWith('"');
       const named = m[1] === 'url' ? targetOf(m[2]!) : { host: m[2]! };
       const request = this.take((p) => sameHost(p.host, named.host!, cut || p.truncated));
       const event: EgressEvent = {
         time,
         action: 'denied',
+        reason: isIpLiteral(named.host!) ? 'ip_literal' : 'not_allowlisted',
+        method: request?.method ?? (named.protocol === 'connect' ? 'CONNECT' : undefined),
         host: named.host!,
         port: named.port ?? request?.port ?? HTTPS,
         protocol: named.protocol ?? request?.protocol ?? 'connect',
-        reason: 'not in the allowlist',
         raw: line,
       };
       return [cut || request?.truncated ? { ...event, truncated: true } : event];
@@ -153,13 +167,17 @@ export class TinyproxyLogParser {
     if ((m = /^Refused CONNECT method on port (\d+)/.exec(message))) {
       const port = Number(m[1]);
       const request = this.take((p) => p.method === 'CONNECT' && p.port === port);
-      return [{ time, action: 'denied', host: request?.host ?? '', port, protocol: 'connect', reason: `CONNECT to port ${port} is not allowed`, raw: line }];
+      return [{ time, action: 'denied', reason: 'port_not_allowed', method: 'CONNECT', host: request?.host ?? '', port, protocol: 'connect', raw: line }];
     }
-    if ((m = /^Established connection to host "(.*?)"/.exec(message))) {
-      return this.allowed(m[1]!, line, time, 'connection established');
+    if ((m = /^Established connection to host "(.*?)"/s.exec(message))) {
+      return this.outcome(m[1]!, line, time, { action: 'allowed', reason: 'allowlisted' });
     }
-    if ((m = /^opensock: Could not (?:retrieve address info|establish a connection) (?:for|to) (.*?)(?::\d+)?(?::|$)/.exec(message))) {
-      return this.allowed(m[1]!, line, time, `allowed, but the upstream was unreachable (${message.replace(/^opensock: /, '')})`);
+    if ((m = /^opensock: Could not (retrieve address info|establish a connection) (?:for|to) (.*?)(?::\d+)?(?::|$)/s.exec(message))) {
+      const host = m[2]!;
+      const detail = message.replace(/^opensock: /, '');
+      if (m[1] === 'establish a connection') return this.outcome(host, line, time, { action: 'failed', reason: 'upstream_failed', detail });
+      if (this.rebound.delete(host.toLowerCase())) return []; // already reported as the floor's refusal
+      return this.outcome(host, line, time, { action: 'failed', reason: 'resolve_failed', detail });
     }
     if ((m = /^(?:process_request: Bad Request on file descriptor|transparent: destination IP \S+ is local on socket fd) (\d+)/.exec(message))) {
       this.take((p) => p.fd === Number(m![1])); // malformed, never left the proxy: not egress
@@ -171,11 +189,26 @@ export class TinyproxyLogParser {
     return this.open.splice(0).map((p) => this.unresolved(p)).filter(notCheckHost);
   }
 
-  private allowed(host: string, raw: string, time: string, reason: string): EgressEvent[] {
+  /** The resolver refused every address of `name`: the request waiting for it is denied. */
+  private refusedByFloor(name: string, raw: string, when: string | undefined): EgressEvent[] {
+    const host = name.toLowerCase().replace(/\.$/, '');
+    const request = this.take((p) => p.host !== undefined && p.host.toLowerCase() === host);
+    if (!request && this.rebound.has(host)) return []; // its A and AAAA answers, one request
+    this.rebound.add(host);
+    if (this.rebound.size > MAX_REBIND_NAMES) this.rebound.delete(this.rebound.values().next().value!);
+    const event: EgressEvent = { action: 'denied', reason: 'private_address', host, raw };
+    const time = when ?? request?.time;
+    if (time !== undefined) event.time = time;
+    if (request) Object.assign(event, { method: request.method, port: request.port, protocol: request.protocol });
+    return [event];
+  }
+
+  private outcome(host: string, raw: string, time: string, verdict: Pick<EgressEvent, 'action' | 'reason' | 'detail'>): EgressEvent[] {
     const request = this.take((p) => sameHost(p.host, host, p.truncated));
     const protocol = request?.protocol ?? (request ? 'http' : undefined);
     const port = request?.port ?? (request && protocol === 'http' ? HTTP : undefined);
-    const event: EgressEvent = { time, action: 'allowed', host, reason, raw };
+    const event: EgressEvent = { time, ...verdict, host, raw };
+    if (request) event.method = request.method;
     if (port !== undefined) event.port = port;
     if (protocol !== undefined) event.protocol = protocol;
     return [event];
@@ -197,11 +230,11 @@ export class TinyproxyLogParser {
 
   /** A request that ended with no outcome line: a CONNECT refused by ConnectPort (see the header). */
   private unresolved(p: Pending): EgressEvent {
-    const base = { time: p.time, host: p.host ?? '', port: p.port, protocol: p.protocol, raw: p.raw, ...(p.truncated ? { truncated: true } : {}) };
+    const base = { time: p.time, method: p.method, host: p.host ?? '', port: p.port, protocol: p.protocol, raw: p.raw, ...(p.truncated ? { truncated: true } : {}) };
     if (p.method === 'CONNECT' && p.protocol === 'connect') {
-      return { ...base, action: 'denied', reason: `CONNECT to port ${p.port} is not allowed (no connection followed the request)` };
+      return { ...base, action: 'denied', reason: 'port_not_allowed', detail: 'no connection followed the request' };
     }
-    return { ...base, action: 'allowed', reason: 'request (no outcome logged)' };
+    return { ...base, action: 'allowed', reason: 'no_outcome' };
   }
 }
 
@@ -211,56 +244,4 @@ export function parseTinyproxyLog(text: string): EgressEvent[] {
   return [...events, ...parser.end()];
 }
 
-/** Denials that name a host, folded per host (case-insensitive) + port + protocol. */
-export function summarizeDenials(events: readonly EgressEvent[]): DenialSummary[] {
-  const byKey = new Map<string, DenialSummary>();
-  for (const event of events) {
-    if (event.action !== 'denied' || event.host === '') continue;
-    const host = event.host.toLowerCase();
-    const port = event.port ?? HTTPS;
-    const protocol = event.protocol ?? 'connect';
-    const key = `${protocol} ${host} ${port}`;
-    const seen = byKey.get(key);
-    if (seen) {
-      seen.count += 1;
-      continue;
-    }
-    const suggestion = suggestionFor({ host, port, protocol }, { truncated: event.truncated === true });
-    byKey.set(key, { host, port, protocol, count: 1, suggestion: suggestion.text });
-  }
-  return [...byKey.values()].sort(
-    (a, b) => b.count - a.count || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0) || a.port - b.port || a.protocol.localeCompare(b.protocol),
-  );
-}
-
-/** What to do about one refused destination: the line to add, or why none can allow it. */
-export function denialAction(summary: DenialSummary): string {
-  return summary.suggestion.startsWith('#') ? summary.suggestion.replace(/^#\s*/, '') : `to allow, add: ${summary.suggestion}`;
-}
-
-/** The human summary printed after a session and by `drydock egress log`; '' when nothing was refused. */
-export interface AllowlistFiles {
-  /** The list that applies to every project, e.g. ~/.config/drydock/egress-allowlist. */
-  global: string;
-  /** The session's project list, e.g. ~/.config/drydock/egress-allowlist-myapp. */
-  project?: string;
-}
-
-export function formatDenialSummary(summaries: readonly DenialSummary[], files?: AllowlistFiles): string {
-  if (summaries.length === 0) return '';
-  const shown = summaries.map((s) => ({ s, what: describeRequest(s) }));
-  const width = Math.min(60, Math.max(...shown.map((x) => x.what.length)));
-  const n = summaries.length;
-  const lines = [`The egress proxy refused ${n} destination${n === 1 ? '' : 's'} (403):`];
-  for (const { s, what } of shown) {
-    const count = `${s.count}×`.padStart(5);
-    lines.push(`  ${what.padEnd(width)} ${count}  ${denialAction(s)}`);
-  }
-  lines.push(
-    files
-      ? `Add a line to ${files.project ?? `${files.global}-<project>`} (this project) or ${files.global} (every project),`
-      : 'Add a line to ~/.config/drydock/egress-allowlist (every project) or egress-allowlist-<project> (one project),',
-    'then start a new session. `drydock allowlist check HOST[:PORT]` tells whether a host is allowed, and by which line.',
-  );
-  return `${lines.join('\n')}\n`;
-}
+export { denialAction, formatDenialSummary, summarizeDenials, type AllowlistFiles, type DenialSummary } from './refusals.js';

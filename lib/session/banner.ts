@@ -56,6 +56,8 @@ export interface RunTiming {
   createToHealthyMs?: number;
   createToStartMs?: number;
   approximate?: boolean;
+  /** The jail self-test, from inside the agent's namespace (part of toAgentMs). */
+  selfTestMs?: number;
 }
 
 export function timingLines(timing: RunTiming): string[] {
@@ -68,5 +70,6 @@ export function timingLines(timing: RunTiming): string[] {
     const bound = timing.approximate ? ' (upper bound: docker keeps the last 5 checks only)' : '';
     lines.push(`drydock: timing: sidecar create → healthy: ${Math.round(timing.createToHealthyMs)} ms${split}${bound}`);
   }
+  if (timing.selfTestMs !== undefined) lines.push(`drydock: timing: jail self-test: ${Math.round(timing.selfTestMs)} ms`);
   return lines;
 }

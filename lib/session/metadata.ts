@@ -8,6 +8,8 @@ import { writeFileAtomic } from '../fs-atomic.js';
 
 export const METADATA_FILE = 'session.json';
 export const EGRESS_LOG_FILE = 'egress.log';
+/** The same log as one JSON decision per line (lib/egress/decision.ts). */
+export const EGRESS_DECISIONS_FILE = 'egress-decisions.jsonl';
 
 export interface SessionMetadata {
   id: string;

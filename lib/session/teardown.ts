@@ -1,58 +1,28 @@
 /**
- * Tearing a session down: keep the sidecar's log, then remove everything carrying the session's
- * label. Every step is attempted even when an earlier one failed; each failure is reported with
+ * Tearing a session down: remove the agent, keep the sidecar's log (streamed, capped, time-boxed),
+ * then remove everything else carrying the session's label. Every step is attempted even when an
+ * earlier one failed — removal happens whatever reading the log did; each failure is reported with
  * the command that finishes the job by hand.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Docker } from '../docker/client.js';
 import type { ContainerRecord, NetworkRecord } from '../docker/listing.js';
-import { formatDenialSummary, parseTinyproxyLog, summarizeDenials, type AllowlistFiles } from '../egress/log.js';
+import type { DecisionContext } from '../egress/decision.js';
+import type { AllowlistFiles, RefusalReport } from '../egress/refusals.js';
 import { DrydockError } from '../errors.js';
-import { writeFileAtomic } from '../fs-atomic.js';
 import { agentContainerName, egressContainerName, internalNetworkName } from '../names.js';
-import { EGRESS_LOG_FILE } from './metadata.js';
 import { containersOf, groupSessions } from './model.js';
 import { removeObjects, type RemovalOutcome } from './removal.js';
+import { saveEgressLog, type SavedLog } from './save-log.js';
+
+export { saveEgressLog, type SavedLog } from './save-log.js';
 
 const message = (error: unknown): string => (error instanceof Error ? error.message.split('\n')[0]! : String(error));
 
-export interface SavedLog {
-  /** The sidecar's log text, when the sidecar still existed. */
-  text?: string;
-  path?: string;
-  error?: string;
-}
-
-/** `docker logs` of the sidecar into `<dir>/egress.log` (only when the session dir exists). */
-export async function saveEgressLog(options: { docker: Docker; container: string; dir?: string }): Promise<SavedLog> {
-  let text: string | undefined;
-  try {
-    text = await options.docker.logs(options.container);
-  } catch (error) {
-    if (!(error instanceof DrydockError)) throw error;
-    return { error: `could not read the sidecar's log (${options.container}): ${message(error)}` };
-  }
-  if (text === undefined) return {};
-  if (!options.dir || !existsSync(options.dir)) return { text };
-  const path = join(options.dir, EGRESS_LOG_FILE);
-  try {
-    writeFileAtomic(path, text);
-    return { text, path };
-  } catch (error) {
-    return { text, error: `could not save the sidecar's log to ${path}: ${message(error)}` };
-  }
-}
-
-/** The human summary of what the sidecar refused; '' when nothing was. */
-export function denialReport(logText: string | undefined, files?: AllowlistFiles): string {
-  if (!logText) return '';
-  return formatDenialSummary(summarizeDenials(parseTinyproxyLog(logText)), files);
-}
-
 export interface TeardownResult extends RemovalOutcome {
   egressLog: SavedLog;
-  denials: string;
+  /** What the sidecar refused, typed: the caller renders it (formatDenialSummary) or returns it as data. */
+  refusals?: RefusalReport;
+  allowlistFiles?: AllowlistFiles;
 }
 
 /**
@@ -66,6 +36,12 @@ export async function teardownSession(options: {
   contained: boolean;
   /** Named in the denial summary's "add a line to …" hint. */
   allowlistFiles?: AllowlistFiles;
+  /** For the saved decisions file (allowlist entries, the project list). */
+  decisions?: DecisionContext;
+  /** Ends the log reading early (removal still follows). */
+  hurry?: AbortSignal;
+  logCap?: number;
+  logReadMs?: number;
 }): Promise<TeardownResult> {
   const { docker, sessionId } = options;
   const failures: string[] = [];
@@ -85,8 +61,33 @@ export async function teardownSession(options: {
     networks = options.contained ? [byName(internalNetworkName(sessionId))] : [];
   }
 
-  const egressLog = egressName ? await saveEgressLog({ docker, container: egressName, dir: options.sessionDir }) : {};
+  let egressLog: SavedLog = { lastLines: [] };
+  let removal: RemovalOutcome;
+  if (egressName) {
+    // The agent goes first, while the log is read: it loses its egress the moment the session
+    // ends, however long a flooded log takes to read (and that reading is time-boxed).
+    const sidecar = containers.filter((c) => c.name === egressName);
+    const agents = containers.filter((c) => c.name !== egressName);
+    let readerBug: unknown;
+    const [early, saved] = await Promise.all([
+      removeObjects({ docker, containers: agents, networks: [] }),
+      saveEgressLog({ docker, container: egressName, dir: options.sessionDir, decisions: options.decisions, signal: options.hurry, maxBytes: options.logCap, timeoutMs: options.logReadMs })
+        .catch((error: unknown): SavedLog => {
+          readerBug = error; // a bug in the reader: removal first, then it surfaces
+          return { lastLines: [], error: `reading the sidecar's log failed: ${message(error)}` };
+        }),
+    ]);
+    egressLog = saved;
+    const rest = await removeObjects({ docker, containers: sidecar, networks });
+    if (readerBug !== undefined) throw readerBug;
+    removal = {
+      removedContainers: [...early.removedContainers, ...rest.removedContainers],
+      removedNetworks: rest.removedNetworks,
+      failures: [...early.failures, ...rest.failures],
+    };
+  } else {
+    removal = await removeObjects({ docker, containers, networks });
+  }
   if (egressLog.error) failures.push(egressLog.error);
-  const removal = await removeObjects({ docker, containers, networks });
-  return { ...removal, failures: [...failures, ...removal.failures], egressLog, denials: denialReport(egressLog.text, options.allowlistFiles) };
+  return { ...removal, failures: [...failures, ...removal.failures], egressLog, refusals: egressLog.refusals, allowlistFiles: options.allowlistFiles };
 }

@@ -5,6 +5,7 @@ import type { CompileFigures } from './compile-bench.js';
 import type { GcFigures } from './gc-bench.js';
 import { formatMachine, type MachineInfo } from './machine.js';
 import type { ProxyFigures } from './proxy-bench.js';
+import type { SelfTestFigures } from './selftest-bench.js';
 import type { StartupResult } from './startup.js';
 import { startTable, type StartFigures } from './start-bench.js';
 import { fmt, fmtRatio, ratio, textTable } from './stats.js';
@@ -17,6 +18,7 @@ export interface BenchReport {
   startup?: { runs: number; results: StartupResult[] };
   gc?: GcFigures[];
   start?: StartFigures;
+  selftest?: SelfTestFigures;
   targets: Target[];
   /** Sections that could not run here (e.g. the proxy section without root), with why. */
   failures: Array<{ section: string; message: string }>;
@@ -57,6 +59,16 @@ export function proxyTargets(scenarios: readonly ProxyFigures[]): Target[] {
     targets.push({ name: '100,000 entries: tinyproxy starts and answers', value: ok ? `yes (started in ${fmt(hundredK.startMs, 0)} ms)` : 'no', target: 'yes', met: ok });
   }
   return targets;
+}
+
+/** The jail self-test's share of `drydock run` → the agent's command, medians of the same runs. */
+export function selfTestTarget(f: SelfTestFigures): Target {
+  return {
+    name: `jail self-test: share of drydock run → agent command (${f.runs} runs)`,
+    value: `${fmt(100 * f.share, 1)}% (${fmt(f.medianSelfTestMs, 0)} of ${fmt(f.medianStartMs, 0)} ms)`,
+    target: '< 10%',
+    met: f.share < 0.1,
+  };
 }
 
 export function compileTargets(figures: readonly CompileFigures[], linearity: number): Target[] {

@@ -4,7 +4,7 @@
  *
  *   --json            one JSON document on stdout instead of the table
  *   --quick           fewer requests and runs (a smoke run of the bench itself, not for quoting)
- *   --only=a,b        any of proxy, compile, startup, gc, start (default: all; start needs root and
+ *   --only=a,b        any of proxy, compile, startup, gc, selftest, start (default: all; start needs root and
  *                     starts a Docker engine in its own network namespace: test/e2e/engine.sh)
  *   --seed=N          the allowlist generator's seed (default 7)
  */
@@ -19,12 +19,12 @@ import { generateAllowlist, naiveFilter } from './gen-allowlist.js';
 import { filterRules } from './last-host.js';
 import { machineInfo } from './machine.js';
 import { benchDirect, benchProxyScenarios, stopAllProxies, type ProxyBenchOptions, type ProxyScenario } from './proxy-bench.js';
-import { compileTargets, formatReport, gcTargets, proxyTargets, startupTargets, type BenchReport } from './report.js';
+import { compileTargets, formatReport, gcTargets, proxyTargets, selfTestTarget, startupTargets, type BenchReport } from './report.js';
 import { benchStartup } from './startup.js';
 import { ensureTinyproxyInstalled } from './tinyproxy-proc.js';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SECTIONS = ['proxy', 'compile', 'startup', 'gc', 'start'] as const;
+const SECTIONS = ['proxy', 'compile', 'startup', 'gc', 'selftest', 'start'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args {
@@ -156,6 +156,12 @@ async function main(): Promise<number> {
     await section('proxy', async () => {
       report.proxy = await proxySection(args);
       report.targets.push(...proxyTargets(report.proxy.scenarios));
+    });
+    await section('selftest', async () => {
+      // Lazily, and last: it needs a real engine (the e2e tier's), which the others do not.
+      const { benchSelfTest } = await import('./selftest-bench.js');
+      report.selftest = await benchSelfTest({ packageRoot, runs: args.quick ? 2 : 5, log });
+      report.targets.push(selfTestTarget(report.selftest));
     });
   } finally {
     rmSync(scratch, { recursive: true, force: true });

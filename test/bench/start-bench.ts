@@ -27,7 +27,7 @@ export interface StartPhases {
   healthyMs: number;
   /** → the agent container is started. */
   agentMs: number;
-  /** → the command's exec ended (banner, `docker exec … true`). */
+  /** → the command's exec ended (the jail self-test's execs, the banner, `docker exec … true`). */
   execMs: number;
   /** → the process exited (log saved, containers and network removed). */
   teardownMs: number;
@@ -89,8 +89,8 @@ function eventsBetween(env: NodeJS.ProcessEnv, sinceNs: number, untilNs: number)
 }
 
 function phasesOf(events: readonly EngineEvent[], session: string, startNs: number, endNs: number): StartPhases {
-  const at = (fits: (e: EngineEvent) => boolean, what: string): number => {
-    const e = events.find(fits);
+  const at = (fits: (e: EngineEvent) => boolean, what: string, last = false): number => {
+    const e = last ? [...events].reverse().find(fits) : events.find(fits);
     if (!e) throw new Error(`no engine event for ${what} of session ${session}`);
     return e.timeNano;
   };
@@ -99,7 +99,7 @@ function phasesOf(events: readonly EngineEvent[], session: string, startNs: numb
   const sidecarStart = at((e) => e.Type === 'container' && e.Action === 'start' && name(e) === `drydock-${session}-egress`, 'the sidecar start');
   const healthy = at((e) => e.Type === 'container' && e.Action === 'health_status: healthy' && name(e) === `drydock-${session}-egress`, 'healthy');
   const agentStart = at((e) => e.Type === 'container' && e.Action === 'start' && name(e) === `drydock-${session}`, 'the agent start');
-  const execEnd = at((e) => e.Type === 'container' && e.Action.startsWith('exec_die') && name(e) === `drydock-${session}`, 'the exec end');
+  const execEnd = at((e) => e.Type === 'container' && e.Action.startsWith('exec_die') && name(e) === `drydock-${session}`, 'the exec end', true);
   const ms = (a: number, b: number) => (b - a) / 1e6;
   return {
     prepareMs: ms(startNs, network),
@@ -208,7 +208,7 @@ export function startTable(f: StartFigures): string {
     ['  create: network, sidecar', fmt(p.createMs, 0), ''],
     ['  healthy: sidecar start → first pass', fmt(p.healthyMs, 0), ''],
     ['  agent: healthy → agent started', fmt(p.agentMs, 0), ''],
-    ['  exec: banner, docker exec … true', fmt(p.execMs, 0), ''],
+    ['  exec: self-test, banner, docker exec … true', fmt(p.execMs, 0), ''],
     ['  teardown: log, remove containers + network', fmt(p.teardownMs, 0), ''],
     ['docker-compose up / exec / down -t 0, no drydock', fmt(f.composeUpMs + f.composeExecMs + f.composeDownMs, 0), fmtRatio(ratio(f.composeUpMs + f.composeExecMs + f.composeDownMs, f.dockerRunMs))],
     ['  up -d (both services, healthy wait)', fmt(f.composeUpMs, 0), ''],

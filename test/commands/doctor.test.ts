@@ -6,7 +6,8 @@ import { doctor } from '../../lib/commands/doctor.js';
 import type { Section } from '../../lib/doctor/checks.js';
 import { ProgramNotFound } from '../../lib/docker/runner.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
-import { captureContext, listings, netLine, NET_ALL, PS_ALL, type SessionFixture } from '../session/fixtures.js';
+import { captureContext, listings, netFor, netLine, NET_ALL, psFor, PS_ALL, type SessionFixture } from '../session/fixtures.js';
+import { ROUTE4_WITH_DEFAULT, inspectDocs, probeOutput } from '../selftest/fixtures.js';
 
 const INFO = ['docker', 'info', '--format', '{{json .}}'];
 const NO_ENGINE = 'Cannot connect to the Docker daemon at unix:///nope.sock. Is the docker daemon running?\n';
@@ -215,5 +216,43 @@ describe('doctor', () => {
     expect(stdout()).toMatch(/^ENGINE\n  ok    docker CLI: present\n  FAIL  engine: unreachable/);
     expect(stdout()).toMatch(/fix: is the engine running\?/);
     expect(stdout()).toMatch(/check\(s\) failed/);
+  });
+
+  describe('--session ID: the jail self-test of a running session', () => {
+    const ID = 'app-0001';
+    const withSession = (probe: string) => {
+      const fake = healthyEngine({ sessions: [{ id: ID }] });
+      const l = listings([{ id: ID }]);
+      fake.expect({ argv: psFor(ID), result: { stdout: l.ps } }).expect({ argv: netFor(ID), result: { stdout: l.networks } });
+      fake.expect({ argv: ['docker', 'inspect', `drydock-${ID}`, `drydock_internal_${ID}`, 'drydock_egress', 'bridge'], result: { stdout: JSON.stringify(inspectDocs(ID)) } });
+      fake.expect({ argv: (a) => a[1] === 'run' && a.includes(`container:drydock-${ID}`) && a.includes('drydock-egress:latest'), result: { stdout: probe } });
+      return fake;
+    };
+
+    it('passes an intact jail, one check per self-test check', async () => {
+      const { ctx } = setup();
+      const fake = withSession(probeOutput(ID));
+      const result = await doctor({ session: ID }, ctx, { pathExists: () => true, runner: fake });
+      const section = (result.data as { sections: Section[] }).sections.find((s) => s.name === `SELF-TEST ${ID}`)!;
+      expect(section.checks.map((c) => c.status).every((s) => s === 'pass')).toBe(true);
+      expect(section.checks.map((c) => c.name)).toContain('canary-refused');
+      expect(result.exitCode).toBe(0);
+      expect(fake.unmet()).toEqual([]);
+    });
+
+    it('fails doctor (exit 1) when the jail is broken, naming the check', async () => {
+      const { ctx } = setup();
+      const result = await doctor({ session: ID }, ctx, { pathExists: () => true, runner: withSession(probeOutput(ID, { route4: ROUTE4_WITH_DEFAULT })) });
+      expect(find(result.data, 'ipv4-default-route')[0]).toMatchObject({ status: 'fail', detail: expect.stringMatching(/IPv4 default route/) });
+      expect(result.exitCode).toBe(1);
+    });
+
+    it('a session that is not running is a failed check, not a crash', async () => {
+      const { ctx } = setup();
+      const fake = healthyEngine();
+      fake.expect({ argv: psFor('app-9999'), result: { stdout: '' } }).expect({ argv: netFor('app-9999'), result: { stdout: '' } });
+      const result = await doctor({ session: 'app-9999' }, ctx, { pathExists: () => true, runner: fake });
+      expect(find(result.data, 'session')[0]).toMatchObject({ status: 'fail', detail: 'no session app-9999' });
+    });
   });
 });

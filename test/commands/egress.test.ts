@@ -145,9 +145,9 @@ describe('egress log', () => {
     expect(w.fake.calls).toEqual([]);
   });
 
-  it('--follow streams `docker logs -f` and prints each denied destination the first time only', async () => {
+  it('--follow streams `docker logs --follow` and prints each denied destination the first time only', async () => {
     const w = world([{ id: 'myapp-0001' }]);
-    w.listAll().expect({ argv: ['docker', 'logs', '-f', 'drydock-myapp-0001-egress'], result: { stdout: `${FILTER_LOG.join('\n')}\n` } });
+    w.listAll().expect({ argv: ['docker', 'logs', '--timestamps', '--follow', 'drydock-myapp-0001-egress'], result: { stdout: stamped(FILTER_LOG) } });
     const result = await log({ follow: true }, w.ctx, { runner: w.fake });
     expect(result.exitCode).toBe(0);
     expect(w.out).toEqual([
@@ -156,9 +156,46 @@ describe('egress log', () => {
     ]);
   });
 
-  it('--follow with --json is a usage error', async () => {
-    const w = world([]);
-    await expect(log({ follow: true, json: true }, w.ctx, { runner: w.fake })).rejects.toBeInstanceOf(UsageError);
+  it('--json prints one document of the contract, written as it is read: data.decisions one per line, then the summary', async () => {
+    const w = world([{ id: 'myapp-0001' }]);
+    w.listAll().expect({ argv: ['docker', 'logs', '--timestamps', 'drydock-myapp-0001-egress'], result: { stdout: stamped(FILTER_LOG) } });
+    const result = await log({ json: true }, w.ctx, { runner: w.fake });
+    expect(result).toEqual({ exitCode: 0, streamed: true });
+    const doc = JSON.parse(w.out.join('\n'));
+    expect(doc).toMatchObject({ ok: true, exitCode: 0, error: null, data: { session: 'myapp-0001', allowed: 1, denials: [{ host: 'xgithub.com', count: 2 }, { host: 'deb.debian.org' }] } });
+    // Each decision on a line of its own.
+    expect(w.out.filter((l) => l.startsWith('{"time"'))).toHaveLength(4);
+    const decisions = doc.data.decisions as Array<Record<string, unknown>>;
+    expect(decisions.map((d) => [d.action, d.reason, d.method, d.host, d.port])).toEqual([
+      ['denied', 'not_allowlisted', 'CONNECT', 'xgithub.com', 443],
+      ['denied', 'not_allowlisted', 'CONNECT', 'xgithub.com', 443],
+      ['denied', 'not_allowlisted', 'GET', 'deb.debian.org', 80],
+      ['allowed', 'allowlisted', 'CONNECT', 'api.anthropic.com', 443],
+    ]);
+    expect(decisions[0]).toMatchObject({
+      time: '2024-05-01T10:00:01.000000000Z', session: 'myapp-0001', protocol: 'connect', allowedBy: null,
+      wouldAllow: { entry: 'xgithub.com', file: join(w.root, 'config', 'egress-allowlist-myapp') }, cannotAllow: null, truncated: false,
+    });
+    expect(decisions[3]!.allowedBy).toEqual({ entry: 'api.anthropic.com', file: join(w.root, 'baseline.conf'), line: 1 });
+    expect(decisions[3]!.wouldAllow).toBeNull();
+  });
+
+  it('--json closes the document with the error when reading fails after it began', async () => {
+    const w = world([{ id: 'myapp-0001' }]);
+    w.listAll().expect({ argv: ['docker', 'logs', '--timestamps', 'drydock-myapp-0001-egress'], result: { stdout: stamped(FILTER_LOG.slice(0, 2)), code: 1, stderr: 'Cannot connect to the Docker daemon at unix:///x.sock\n' } });
+    const result = await log({ json: true }, w.ctx, { runner: w.fake });
+    expect(result).toEqual({ exitCode: 3, streamed: true });
+    const doc = JSON.parse(w.out.join('\n'));
+    expect(doc).toMatchObject({ ok: false, exitCode: 3, error: { kind: 'ExternalError', message: expect.stringMatching(/docker logs/) } });
+    expect(doc.data.decisions).toHaveLength(1);
+    expect(doc.data.refusals.complete).toBe(false);
+  });
+
+  it('--follow --json streams the decisions as the sidecar writes them', async () => {
+    const w = world([{ id: 'myapp-0001' }]);
+    w.listAll().expect({ argv: ['docker', 'logs', '--timestamps', '--follow', 'drydock-myapp-0001-egress'], result: { stdout: stamped(FILTER_LOG) } });
+    expect(await log({ follow: true, json: true }, w.ctx, { runner: w.fake })).toEqual({ exitCode: 0, streamed: true });
+    expect(w.out.map((l) => JSON.parse(l).host)).toEqual(['xgithub.com', 'xgithub.com', 'deb.debian.org', 'api.anthropic.com']);
   });
 });
 

@@ -6,6 +6,7 @@ import { agentCommand, run } from '../../lib/commands/run.js';
 import { ExternalError } from '../../lib/errors.js';
 import { readSessionMetadata } from '../../lib/session/metadata.js';
 import { runWorld, scriptSession, suffixes } from '../session/run-fixture.js';
+import { ROUTE4_WITH_DEFAULT, probeOutput } from '../selftest/fixtures.js';
 
 const ID = 'myapp-aaaa';
 
@@ -28,7 +29,8 @@ describe('run', () => {
     expect(err).toMatch(/refused 1 destination[\s\S]*blocked\.test/);
     expect(err).not.toMatch(/NOT A JAIL/);
     const dir = w.sessionDir(ID);
-    expect(readFileSync(join(dir, 'egress.log'), 'utf8')).toMatch(/^CONNECT .*blocked\.test:443[\s\S]*Proxying refused/);
+    // Each line keeps docker's timestamp (a full date and zone, unlike tinyproxy's own stamp).
+    expect(readFileSync(join(dir, 'egress.log'), 'utf8')).toMatch(/^2024-05-01T10:00:01\.000000001Z CONNECT .*blocked\.test:443[\s\S]*Proxying refused/);
     expect(readSessionMetadata(dir)).toMatchObject({ id: ID, project: 'myapp', mode: 'contain', observe: false, pid: 4242, exitCode: 7 });
     expect(readSessionMetadata(dir)?.endedAt).toBeDefined();
     expect(w.signals.listenerCount()).toBe(0);
@@ -178,6 +180,31 @@ describe('run', () => {
     const result = await run({ cmd: ['x'], json: true }, ctx, deps(w));
     expect(result.exitCode).toBe(0);
     expect(w.fake.unmet()).toEqual([]);
+  });
+
+  it('a failed jail self-test: the command is never started, the session is torn down, exit 3 naming the check', async () => {
+    const w = runWorld();
+    scriptSession(w.fake, w.sessionDir, { id: ID, selfTest: { result: { stdout: probeOutput(ID, { route4: ROUTE4_WITH_DEFAULT }) } } });
+    const error = (await run({ cmd: ['x'] }, w.ctx, deps(w)).catch((e: unknown) => e)) as ExternalError;
+    expect(error).toBeInstanceOf(ExternalError);
+    expect(error.exitCode).toBe(3);
+    expect(error.message).toMatch(/jail self-test failed, so the command was not started and session myapp-aaaa was torn down — ipv4-default-route: the agent has an IPv4 default route/);
+    expect(w.fake.calls.some((c) => c[1] === 'exec')).toBe(false);
+    expect(w.fake.unmet()).toEqual([]); // the teardown's listing, logs, rm and network rm all ran
+    expect(readSessionMetadata(w.sessionDir(ID))?.exitCode).toBe(3);
+    expect(w.signals.listenerCount()).toBe(0);
+  });
+
+  it('the self-test runs from the sidecar image inside the agent\'s network namespace, unprivileged', async () => {
+    const w = runWorld();
+    scriptSession(w.fake, w.sessionDir, { id: ID, exec: { result: { code: 0 } } });
+    const result = await run({ cmd: ['x'] }, w.ctx, deps(w));
+    const probe = w.fake.calls.find((c) => c[1] === 'run')!;
+    expect(probe.slice(0, 13)).toEqual(['docker', 'run', '--rm', '--network', `container:drydock-${ID}`, '--user', '10001:10001', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges:true', '--read-only', '--label']);
+    expect(probe).toContain('drydock-egress:latest');
+    expect(w.fake.calls.findIndex((c) => c[1] === 'run')).toBeLessThan(w.fake.calls.findIndex((c) => c[1] === 'exec'));
+    expect((result.data as { selfTest: { ok: boolean } }).selfTest.ok).toBe(true);
+    expect(w.stderr()).toMatch(/jail self-test passed/);
   });
 
   it('passes -i -t when it has a terminal', async () => {

@@ -25,13 +25,14 @@ describe('stop', () => {
     await expect(stop({ session: 'not an id' }, ctx, { runner: new FakeRunner() })).rejects.toBeInstanceOf(UsageError);
   });
 
-  it('stops one session: saves the sidecar log into its dir, removes agent, sidecar and network', async () => {
+  it('stops one session: removes the agent first, saves the sidecar log into its dir, then removes sidecar and network', async () => {
     const { state, fake, ctx, stdout, stderr } = world([{ id: 'myapp-0001' }, { id: 'other-0002' }]);
     const dir = join(state, 'sessions', 'myapp-0001');
     mkdirSync(dir, { recursive: true });
     fake
       .expect({ argv: ['docker', 'logs', '--timestamps', 'drydock-myapp-0001-egress'], result: { stderr: DENIAL_LOG } })
-      .expect({ argv: ['docker', 'rm', '-f', 'a-myapp-0001', 'e-myapp-0001'], result: { stdout: 'a-myapp-0001\ne-myapp-0001\n' } })
+      .expect({ argv: ['docker', 'rm', '-f', 'a-myapp-0001'], result: { stdout: 'a-myapp-0001\n' } })
+      .expect({ argv: ['docker', 'rm', '-f', 'e-myapp-0001'], result: { stdout: 'e-myapp-0001\n' } })
       .expect({ argv: ['docker', 'network', 'rm', 'n-myapp-0001'], result: { stdout: 'n-myapp-0001\n' } });
     const result = await stop({ session: 'myapp-0001' }, ctx, { runner: fake });
     expect(result.exitCode).toBe(0);
@@ -39,6 +40,23 @@ describe('stop', () => {
     expect(readFileSync(join(dir, 'egress.log'), 'utf8')).toContain('blocked.test');
     expect(stdout()).toBe('stopped myapp-0001 (drydock-myapp-0001, drydock-myapp-0001-egress, drydock_internal_myapp-0001)');
     expect(stderr()).toMatch(/blocked\.test/);
+  });
+
+  it('--json reports each session\'s refusals typed (and prints no summary text)', async () => {
+    const { state, fake, ctx, stderr } = world([{ id: 'myapp-0001' }]);
+    ctx.json = true;
+    mkdirSync(join(state, 'sessions', 'myapp-0001'), { recursive: true });
+    fake
+      .expect({ argv: ['docker', 'logs', '--timestamps', 'drydock-myapp-0001-egress'], result: { stderr: DENIAL_LOG } })
+      .expect({ argv: ['docker', 'rm', '-f', 'a-myapp-0001'], result: { stdout: 'a-myapp-0001\n' } })
+      .expect({ argv: ['docker', 'rm', '-f', 'e-myapp-0001'], result: { stdout: 'e-myapp-0001\n' } })
+      .expect({ argv: ['docker', 'network', 'rm', 'n-myapp-0001'], result: { stdout: 'n-myapp-0001\n' } });
+    const result = await stop({ session: 'myapp-0001', json: true }, ctx, { runner: fake });
+    expect(result.data).toMatchObject({
+      refusals: { 'myapp-0001': { destinations: [{ host: 'blocked.test', port: 443, count: 1, reason: 'not_allowlisted', suggestion: 'blocked.test' }], refused: 1, complete: true } },
+      egressDecisions: { 'myapp-0001': expect.stringMatching(/egress-decisions\.jsonl$/) },
+    });
+    expect(stderr()).toBe('');
   });
 
   it('stops a session whose sidecar is already gone, and a dood session, in one removal call', async () => {
@@ -87,7 +105,8 @@ describe('stop', () => {
     const { state, fake, ctx } = world([{ id: 'myapp-0001' }]);
     fake
       .expect({ argv: ['docker', 'logs', '--timestamps', 'drydock-myapp-0001-egress'], result: { stdout: '' } })
-      .expect({ argv: ['docker', 'rm', '-f', 'a-myapp-0001', 'e-myapp-0001'], result: { stdout: 'a-myapp-0001\ne-myapp-0001\n' } })
+      .expect({ argv: ['docker', 'rm', '-f', 'a-myapp-0001'], result: { stdout: 'a-myapp-0001\n' } })
+      .expect({ argv: ['docker', 'rm', '-f', 'e-myapp-0001'], result: { stdout: 'e-myapp-0001\n' } })
       .expect({ argv: ['docker', 'network', 'rm', 'n-myapp-0001'], result: { stdout: 'n-myapp-0001\n' } });
     await stop({ all: true }, ctx, { runner: fake });
     expect(existsSync(join(state, 'sessions', 'myapp-0001'))).toBe(false);

@@ -63,9 +63,11 @@ describe('Docker adapter', () => {
     expect(await docker.exec('c', ['sh'], { tty: true })).toBe(0);
   });
 
-  it('returns undefined logs for a container that is already gone', async () => {
+  it('streams no log for a container that is already gone', async () => {
     const fake = new FakeRunner().expect({ argv: ['docker', 'logs', '--timestamps', 'x'], result: { code: 1, stderr: 'Error: No such container: x\n' } });
-    expect(await new Docker(fake).logs('x')).toBeUndefined();
+    const lines: string[] = [];
+    expect(await new Docker(fake).streamLogs('x', { onLine: (l) => lines.push(l) })).toEqual({ outcome: 'gone', lines: 0 });
+    expect(lines).toEqual([]);
   });
 
   it('detects compose once per instance', async () => {

@@ -32,7 +32,7 @@ describe('parseTinyproxyLog', () => {
       ['denied', 'evil.test', 80, 'http'],
       ['denied', 'evil.test', 8080, 'http'],
     ]);
-    expect(events[0]).toMatchObject({ time: 'Nov 22 18:52:38.817', reason: 'not in the allowlist', raw: refused('xgithub.com:443') });
+    expect(events[0]).toMatchObject({ time: 'Nov 22 18:52:38.817', reason: 'not_allowlisted', method: 'CONNECT', raw: refused('xgithub.com:443') });
   });
 
   it('reads allowed requests from `Established connection`, pairing by host across interleaved threads', () => {
@@ -49,12 +49,14 @@ describe('parseTinyproxyLog', () => {
     ]);
   });
 
-  it('counts a request the proxy let through but could not connect as allowed', () => {
+  it('a request the filter let through but that could not connect is `failed`: resolve_failed or upstream_failed', () => {
     const events = parseTinyproxyLog(
       [conn(5), req(5, 'CONNECT gone.example:443 HTTP/1.1'),
         at('ERROR', 'opensock: Could not retrieve address info for gone.example:443: Name or service not known')].join('\n'),
     );
-    expect(events).toEqual([expect.objectContaining({ action: 'allowed', host: 'gone.example', port: 443, reason: expect.stringMatching(/unreachable/) })]);
+    expect(events).toEqual([expect.objectContaining({ action: 'failed', host: 'gone.example', port: 443, reason: 'resolve_failed', detail: expect.stringMatching(/Name or service not known/) })]);
+    const refusedUpstream = parseTinyproxyLog([conn(5), req(5, 'GET http://127.0.0.1:1/ HTTP/1.1'), at('ERROR', 'opensock: Could not establish a connection to 127.0.0.1:1')].join('\n'));
+    expect(refusedUpstream).toEqual([expect.objectContaining({ action: 'failed', reason: 'upstream_failed', method: 'GET', host: '127.0.0.1', port: 1 })]);
   });
 
   it('a CONNECT with no outcome line was refused by ConnectPort (LogLevel Connect hides that refusal)', () => {
@@ -63,7 +65,7 @@ describe('parseTinyproxyLog', () => {
       ['denied', 'github.com', 22],
       ['allowed', 'github.com', 443],
     ]);
-    expect(events[0]!.reason).toMatch(/port 22 is not allowed/);
+    expect(events[0]).toMatchObject({ reason: 'port_not_allowed', method: 'CONNECT' });
   });
 
   it('pairs `Refused CONNECT method on port N` (LogLevel Info) with the request of that port', () => {
@@ -171,7 +173,7 @@ describe('summarizeDenials / formatDenialSummary', () => {
 });
 
 describe('formatDenialSummary names the files to edit', () => {
-  const summary = [{ host: 'evil.test', port: 443, protocol: 'connect' as const, count: 2, suggestion: 'evil.test' }];
+  const summary = [{ host: 'evil.test', port: 443, protocol: 'connect' as const, count: 2, reason: 'not_allowlisted' as const, suggestion: 'evil.test' }];
   it('uses the real config dir and project file when they are known', () => {
     const text = formatDenialSummary(summary, { global: '/cfg/egress-allowlist', project: '/cfg/egress-allowlist-app' });
     expect(text).toContain('Add a line to /cfg/egress-allowlist-app (this project) or /cfg/egress-allowlist (every project)');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeRunner, UnexpectedCall } from './fake-runner.js';
+import { FakeRunner, UnexpectedCall, verifyFakeRunners } from './fake-runner.js';
 
 describe('FakeRunner', () => {
   it('answers an expected call once and records it', async () => {
@@ -19,5 +19,12 @@ describe('FakeRunner', () => {
   it('reports expectations that were never used', () => {
     const fake = new FakeRunner().expect({ argv: ['docker', 'info'] });
     expect(fake.unmet()).toEqual(['["docker","info"]']);
+    expect(() => verifyFakeRunners()).toThrow(/expected docker call\(s\) that never happened:\n {2}runner 1: \["docker","info"\]/);
+  });
+
+  it('after each test, a runner whose expected calls all happened (or may happen any number of times) passes by itself', async () => {
+    const fake = new FakeRunner().expect({ argv: ['docker', 'ps'] }).expect({ argv: ['docker', 'logs'], times: Infinity });
+    await fake.run(['docker', 'ps']);
+    expect(() => verifyFakeRunners()).not.toThrow();
   });
 });

@@ -12,13 +12,22 @@ export interface Expectation {
 
 export class UnexpectedCall extends Error {}
 
+/** Every FakeRunner made during the current test; test/helpers/setup.ts verifies them after each. */
+const live = new Set<FakeRunner>();
+
 /**
  * A fake docker CLI for unit tests. It answers only the calls it was told to expect and throws on
- * anything else, so a code path can never fall through to a real binary or pass by accident.
+ * anything else, so a code path can never fall through to a real binary or pass by accident; and
+ * after each test (test/helpers/setup.ts) every expectation with a finite count must have been
+ * used, so a call the code stopped making cannot go unnoticed either.
  */
 export class FakeRunner implements CommandRunner {
   readonly calls: string[][] = [];
   private readonly expectations: Array<Expectation & { used: number }> = [];
+
+  constructor() {
+    live.add(this);
+  }
 
   expect(expectation: Expectation): this {
     this.expectations.push({ ...expectation, used: 0 });
@@ -34,10 +43,17 @@ export class FakeRunner implements CommandRunner {
     match.used += 1;
     if (match.throws) throw match.throws;
     const partial = typeof match.result === 'function' ? match.result(argv, options) : (match.result ?? {});
-    if (options?.onStdoutLine && partial.stdout) {
-      for (const line of partial.stdout.split('\n')) if (line) options.onStdoutLine(line);
+    // Like the real runner: a stream handed to a line callback is not also returned.
+    const result = { code: 0, stdout: '', stderr: '', ...partial };
+    if (options?.onStdoutLine) {
+      for (const line of result.stdout.split('\n')) if (line) options.onStdoutLine(line);
+      result.stdout = '';
     }
-    return { code: 0, stdout: '', stderr: '', ...partial };
+    if (options?.onStderrLine) {
+      for (const line of result.stderr.split('\n')) if (line) options.onStderrLine(line);
+      result.stderr = '';
+    }
+    return result;
   }
 
   /** Expectations that were declared with a finite count and not used up. */
@@ -51,6 +67,16 @@ export class FakeRunner implements CommandRunner {
     const pending = this.expectations.filter((e) => e.used < (e.times ?? 1));
     return pending.length ? pending.map((e) => `  ${describe(e.argv)}`).join('\n') : '  (none)';
   }
+}
+
+/**
+ * Called after every unit test: throws, listing them, if any FakeRunner of that test still has
+ * expected calls that never happened. Forgets the test's runners either way.
+ */
+export function verifyFakeRunners(): void {
+  const problems = [...live].flatMap((runner, i) => runner.unmet().map((argv) => `  runner ${i + 1}: ${argv}`));
+  live.clear();
+  if (problems.length > 0) throw new Error(`expected docker call(s) that never happened:\n${problems.join('\n')}`);
 }
 
 function matches(expected: Expectation['argv'], argv: readonly string[]): boolean {

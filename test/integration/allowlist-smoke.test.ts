@@ -14,6 +14,7 @@ import { findAllowingEntry } from '../../lib/allowlist/match.js';
 import { parseAllowlist } from '../../lib/allowlist/parse.js';
 import type { AllowEntry, EgressRequest } from '../../lib/allowlist/types.js';
 import { renderTinyproxyConf } from '../../lib/egress/tinyproxy-conf.js';
+import { describeIf } from '../helpers/requires.js';
 
 function available(): boolean {
   try {
@@ -102,7 +103,7 @@ function compiled(text: string): { entries: AllowEntry[]; conf: string; filter: 
   };
 }
 
-describe.skipIf(!available())('compiled filter in the real tinyproxy', () => {
+describeIf(available(), 'root, tinyproxy and unshare', 'compiled filter in the real tinyproxy', () => {
   it('allows exactly what the entries say, and refuses the look-alikes', async () => {
     const list = compiled('allowed.test\n*.wild.test\nallowed.test:22\nhttp://plain.test\nhttp://alt.test:8080\n');
     // [raw request, expected verdict, the request as findAllowingEntry sees it (when it is one)]

@@ -8,6 +8,9 @@ import { findAllowingEntry } from '../../lib/allowlist/match.js';
 import { parseAllowlist } from '../../lib/allowlist/parse.js';
 import { formatDenialSummary, parseTinyproxyLog, summarizeDenials, type EgressEvent } from '../../lib/egress/log.js';
 import { formatSuggestion, suggestAllowlist } from '../../lib/egress/suggest.js';
+import { decide, type Decision } from '../../lib/egress/decision.js';
+import { formatRefusal } from '../../lib/egress/refusals.js';
+import { safeJsonStringify } from '../../lib/terminal-text.js';
 import { pickLoopbackBlock } from './harness/loopback.js';
 import { rawRequest } from './harness/raw-client.js';
 import { renderProxyFiles } from './harness/session.js';
@@ -147,7 +150,7 @@ describe('on an observe session (no filter: every destination logged)', () => {
     ]));
   });
 
-  it('sees every destination as allowed, including one that did not resolve', () => {
+  it('sees every destination as allowed; one that did not resolve is `failed` (resolve_failed), not refused', () => {
     expect(events.map(key)).toEqual([
       'allowed connect:allowed.test:443',
       'allowed connect:a.wild.test:443',
@@ -155,8 +158,9 @@ describe('on an observe session (no filter: every destination logged)', () => {
       'allowed connect:raw.githubusercontent.com:443',
       'allowed connect:evil.test:22',
       'allowed http:plain.test:80',
-      'allowed connect:gone.invalid:443',
+      'failed connect:gone.invalid:443',
     ]);
+    expect(events[6]!.reason).toBe('resolve_failed');
   });
 
   it('turns them into an allowlist that parses cleanly and allows each of them (and folds with --collapse)', () => {
@@ -171,5 +175,63 @@ describe('on an observe session (no filter: every destination logged)', () => {
       expect(text).toMatch(/^http:\/\/plain\.test$/m);
       expect(/^\*\.wild\.test$/m.test(text)).toBe(collapse);
     }
+  });
+});
+
+describe('typed decisions on real tinyproxy output (issue #15: egress log --json)', () => {
+  const allowlist = 'allowed.test\nhttp://plain.test\n';
+  const entries = parseAllowlist(allowlist, '/cfg/egress-allowlist-attack').entries;
+  const ctx = { session: 'attack-0a0a', entries, projectList: '/cfg/egress-allowlist-attack', observe: false };
+  let decisions: Decision[];
+  let log: string;
+
+  beforeAll(async () => {
+    let events: EgressEvent[];
+    ({ log, events } = await drive(false, [
+      'CONNECT allowed.test:443 HTTP/1.1\r\n\r\n',
+      'CONNECT evil.test:443 HTTP/1.1\r\n\r\n',
+      'CONNECT allowed.test:8443 HTTP/1.1\r\n\r\n',
+      'CONNECT allowed.test:22 HTTP/1.1\r\n\r\n',
+      'GET http://allowed.test/x HTTP/1.1\r\n\r\n',
+      `CONNECT ${block.ip(2)}:443 HTTP/1.1\r\n\r\n`,
+      'GET http://plain.test/x HTTP/1.1\r\n\r\n',
+      // Hostile targets: a CR (logged, once missing from the summary), window title, colour, OSC 8.
+      'CONNECT ev\ril.test:443 HTTP/1.1\r\n\r\n',
+      'CONNECT ev\ril.test:443 HTTP/1.1\r\n\r\n',
+      'CONNECT \x1b]0;pwned\x07.test:443 HTTP/1.1\r\n\r\n',
+      'CONNECT \x1b[31mred.test:443 HTTP/1.1\r\n\r\n',
+      'CONNECT \x1b]8;;x\x1b\\link.test:443 HTTP/1.1\r\n\r\n',
+    ]));
+    decisions = events.map((e) => decide(e, ctx));
+  });
+
+  it('gives each request its action, reason, method and the entry (file:line) that allowed it or would', () => {
+    expect(decisions.slice(0, 7).map((d) => [d.action, d.reason, d.method, d.protocol, d.host, d.port])).toEqual([
+      ['allowed', 'allowlisted', 'CONNECT', 'connect', 'allowed.test', 443],
+      ['denied', 'not_allowlisted', 'CONNECT', 'connect', 'evil.test', 443],
+      ['denied', 'port_not_allowed', 'CONNECT', 'connect', 'allowed.test', 8443],
+      ['denied', 'port_not_allowed', 'CONNECT', 'connect', 'allowed.test', 22],
+      ['denied', 'port_not_allowed', 'GET', 'http', 'allowed.test', 80],
+      ['denied', 'ip_literal', 'CONNECT', 'connect', block.ip(2), 443],
+      ['allowed', 'allowlisted', 'GET', 'http', 'plain.test', 80],
+    ]);
+    expect(decisions[0]!.allowedBy).toEqual({ entry: 'allowed.test', file: '/cfg/egress-allowlist-attack', line: 1 });
+    expect(decisions[6]!.allowedBy).toEqual({ entry: 'http://plain.test', file: '/cfg/egress-allowlist-attack', line: 2 });
+    expect(decisions[1]!.wouldAllow).toEqual({ entry: 'evil.test', file: '/cfg/egress-allowlist-attack' });
+    expect(decisions[3]).toMatchObject({ hostListedBy: { entry: 'allowed.test', line: 1 }, wouldAllow: { entry: 'allowed.test:22' } });
+    expect(decisions[5]).toMatchObject({ wouldAllow: null, cannotAllow: expect.stringMatching(/IP address/) });
+  });
+
+  it('counts the CR target every time it was logged (2 logged, 2 reported) and prints every hostile target escaped', () => {
+    expect(log.match(/refused on filtered url "ev\ril\.test:443"/g)).toHaveLength(2);
+    const summary = summarizeDenials(parseTinyproxyLog(log));
+    expect(summary.find((s) => s.host === 'ev\ril.test')?.count).toBe(2);
+    const text = formatDenialSummary(summary);
+    expect(text).toContain('ev\\ril.test:443');
+    expect(text).toContain('\\x1b]0;pwned\\x07.test:443');
+    expect(text).toContain('\\x1b[31mred.test:443');
+    expect(text).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    for (const d of decisions) expect(formatRefusal(d)).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
+    for (const d of decisions) expect(safeJsonStringify(d)).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
   });
 });

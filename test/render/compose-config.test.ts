@@ -13,6 +13,7 @@ import { parse } from 'yaml';
 import { checkContainedInvariants, checkDoodInvariants } from '../../lib/render/invariants.js';
 import { renderSessionFiles } from '../../lib/render/session-files.js';
 import { resolveSettings } from '../../lib/settings.js';
+import { describeIf } from '../helpers/requires.js';
 
 const haveCompose = spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0;
 if (!haveCompose) console.warn('SKIPPED compose-config tests: docker-compose is not installed');
@@ -37,7 +38,7 @@ function composeConfig(files: string[]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-describe.skipIf(!haveCompose)('docker-compose config on the rendered files', () => {
+describeIf(haveCompose, 'docker-compose', 'docker-compose config on the rendered files', () => {
   it.each([
     ['contain', false],
     ['contain', true],

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { templatesDir } from '../../lib/paths.js';
+import { describeIf } from '../helpers/requires.js';
 
 const haveTinyproxy = spawnSync('sh', ['-c', 'command -v tinyproxy'], { encoding: 'utf8' }).status === 0;
 if (!haveTinyproxy) console.warn('SKIPPED sidecar-tinyproxy tests: tinyproxy is not installed');
@@ -44,7 +45,7 @@ function connectThrough(from: string, to: string, port: number): Promise<string>
   });
 }
 
-describe.skipIf(!haveTinyproxy)('entrypoint + real tinyproxy', () => {
+describeIf(haveTinyproxy, 'tinyproxy', 'entrypoint + real tinyproxy', () => {
   let dir: string;
   let port: number;
   let proxy: ChildProcess | undefined;

@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { archiveSessionLogs, archiveText, planArchivePrune, tailBytes } from '../../lib/session/archive.js';
+import { archiveFileText, archiveSessionLogs, archiveText, planArchivePrune, tailBytes } from '../../lib/session/archive.js';
 
 describe('tailBytes', () => {
   it('keeps the end, starting at a whole line', () => {
@@ -40,8 +40,27 @@ describe('archiveText', () => {
     expect(text).toContain('# refused evil.test:443 ×1 — to allow, add: evil.test'); // …but not what it said
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(4096);
   });
+  it('escapes control bytes a refused target carried into the header (it came from the agent)', () => {
+    const refusal = 'NOTICE    Nov 22 18:52:38.817 [3356]: Proxying refused on filtered url "\x1b]0;pwned\x07.test:443"';
+    const text = archiveText({ session: 'a-0001', egressLog: refusal })!;
+    const header = text.split('\n').filter((l) => l.startsWith('# refused ') && l.includes('×'));
+    expect(header).toEqual([expect.stringContaining('\\x1b]0;pwned\\x07.test:443 ×1')]);
+  });
   it('has nothing to archive for a dir without logs or metadata', () => {
     expect(archiveText({ session: 'a-0001' })).toBeUndefined();
+  });
+});
+
+describe('archiveFileText', () => {
+  it('streams a saved log: the summary of all of it, the tail within the cap', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drydock-archive-'));
+    const refusal = 'NOTICE    Nov 22 18:52:38.817 [3356]: Proxying refused on filtered url "evil.test:443"';
+    const noise = Array.from({ length: 50_000 }, (_, i) => `CONNECT   Nov 22 18:53:00.000 [3356]: Connect (file descriptor 5): 172.20.0.3 #${i}`);
+    writeFileSync(join(dir, 'egress.log'), `${[refusal, ...noise].join('\n')}\n`);
+    const text = archiveFileText({ session: 'a-0001', egressLogPath: join(dir, 'egress.log'), cap: 8192 })!;
+    expect(text).toContain('# refused evil.test:443 ×1 — to allow, add: evil.test');
+    expect(text.endsWith('#49999\n')).toBe(true);
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(8192);
   });
 });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Expectation } from '../helpers/fake-runner.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
+import { inspectDocs, probeOutput } from '../selftest/fixtures.js';
 import { captureContext, FakeSignals, netFor, psFor, sessionLines, type SessionFixture } from './fixtures.js';
 
 export const DENIAL_LOG =
@@ -35,6 +36,8 @@ export interface ScriptOptions {
   collisions?: string[];
   imagePresent?: boolean;
   up?: Step;
+  /** The jail self-test's probe container (contained mode; default: a passing probe). */
+  selfTest?: Step;
   exec?: Step;
   execArgv?: string[];
   /** What the session-labelled listing shows at teardown (default: everything it made). */
@@ -67,6 +70,10 @@ export function scriptSession(fake: FakeRunner, dirOf: (id: string) => string, o
     argv: ['docker', 'compose', '-p', `drydock-${o.id}`, '-f', join(dir, 'docker-compose.yml'), '-f', join(dir, overlay), 'up', '-d'],
     ...(o.up ?? {}),
   });
+  if (mode === 'contain' && (o.exec !== undefined || o.execArgv || o.selfTest !== undefined)) {
+    fake.expect({ argv: ['docker', 'inspect', `drydock-${o.id}`, `drydock_internal_${o.id}`, 'drydock_egress', 'bridge'], result: { stdout: JSON.stringify(inspectDocs(o.id)) } });
+    fake.expect({ argv: (a) => a[1] === 'run' && a.includes(`container:drydock-${o.id}`), ...(o.selfTest ?? { result: { stdout: probeOutput(o.id) } }) });
+  }
   if (o.exec !== undefined || o.execArgv) {
     fake.expect({ argv: o.execArgv ?? ((a) => a[1] === 'exec'), ...(o.exec ?? { result: { code: 0 } }) });
   }
@@ -76,7 +83,11 @@ export function scriptSession(fake: FakeRunner, dirOf: (id: string) => string, o
   const hasEgress = lines.containers.some((l) => l.includes('"drydock.role=egress') || l.includes('drydock.role=egress'));
   if (hasEgress) fake.expect({ argv: ['docker', 'logs', '--timestamps', `drydock-${o.id}-egress`], ...(o.logs ?? { result: { stdout: '', stderr: DENIAL_LOG } }) });
   const ids = lines.containers.map((l) => (JSON.parse(l) as { ID: string }).ID);
-  if (ids.length) fake.expect({ argv: ['docker', 'rm', '-f', ...ids], ...(o.rm ?? { result: { stdout: ids.join('\n') } }) });
+  // With a sidecar, the agent is removed first (while the log is read), then the sidecar.
+  const batches = hasEgress ? [ids.filter((id) => id !== `e-${o.id}`), [`e-${o.id}`]].filter((b) => b.length > 0) : [ids];
+  for (const batch of batches) {
+    if (batch.length) fake.expect({ argv: ['docker', 'rm', '-f', ...batch], ...(o.rm ?? { result: { stdout: batch.join('\n') } }) });
+  }
   const nets = lines.networks.map((l) => (JSON.parse(l) as { ID: string }).ID);
   if (nets.length) fake.expect({ argv: ['docker', 'network', 'rm', ...nets], ...(o.networkRm ?? { result: { stdout: nets.join('\n') } }) });
 }

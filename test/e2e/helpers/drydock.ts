@@ -125,7 +125,9 @@ export async function networksOf(filter: { project?: string; session?: string })
 
 /**
  * The session of a running `drydock run` in this project, once its agent is up. Pass the run to
- * fail at once, with what it said, when it ends before its agent is up.
+ * fail at once, with what it said, when it ends before its agent is up — and to wait, too, until
+ * the run is handing the agent its command: the agent container runs before the jail self-test,
+ * and the command only after it (the sandbox's DRYDOCK_RUN_TIMING=1 line marks that moment).
  */
 export async function waitForRunningAgent(sb: Sandbox, options: { known?: ReadonlySet<string>; run?: Background; timeoutMs?: number } = {}): Promise<string> {
   const known = options.known ?? new Set<string>();
@@ -134,7 +136,9 @@ export async function waitForRunningAgent(sb: Sandbox, options: { known?: Readon
       throw new Error(`drydock run ended (${options.run.child.exitCode ?? options.run.child.signalCode}) before its agent was up:\n${options.run.stderr()}`);
     }
     const agents = (await containersOf({ project: sb.project })).filter((c) => c.role === 'agent' && c.state === 'running' && !known.has(c.session));
-    return agents[0]?.session;
+    const session = agents[0]?.session;
+    if (session && options.run && sb.env.DRYDOCK_RUN_TIMING === '1' && !options.run.stderr().includes('timing: run start → agent command start')) return undefined;
+    return session;
   }, options.timeoutMs ?? 300_000);
 }
 

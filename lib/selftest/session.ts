@@ -1,0 +1,173 @@
+/**
+ * The start-up self-test of a contained session (`run`, before the agent's command; `doctor
+ * --session ID`, for a running one). One `docker inspect` gathers the addresses, one throw-away
+ * container runs the probe inside the AGENT's network namespace (`--network container:<agent>`)
+ * from drydock's own sidecar image, and checks.ts decides.
+ *
+ * Why a throw-away container with the sidecar image and not `docker exec` into the agent: the agent
+ * image is the user's, may lack bash, and may be hostile (a fake `cat` could report no default
+ * route). The sidecar image is drydock's own (digest-pinned when the policy says so), and the probe
+ * sees exactly the agent's interfaces, routes, resolver and reachability. No packet leaves: the
+ * routes are read from /proc, the canary goes to the sidecar only, and the unreachable addresses
+ * are the host's and the sidecar's own.
+ */
+import { join } from 'node:path';
+import type { Docker } from '../docker/client.js';
+import { writeFileAtomic } from '../fs-atomic.js';
+import type { ComposeFile } from '../render/compose-types.js';
+import type { RenderedSession } from '../render/session-files.js';
+import { composeYaml } from '../render/yaml.js';
+import { LABELS, PROXY_PORT, SELFTEST_CANARY_HOST, SIDECAR_USER } from '../names.js';
+import {
+  canaryCheck,
+  classifyConnect,
+  ipv4DefaultRouteCheck,
+  ipv6DefaultRouteCheck,
+  proxyAddressCheck,
+  proxyVariablesCheck,
+  report,
+  unreachableCheck,
+  type SelfTestCheck,
+  type SelfTestReport,
+} from './checks.js';
+import { PROBE_SCRIPT, parseProbeOutput, probeArgs, type ProbeTarget } from './probe.js';
+
+export interface SelfTestSession {
+  sessionId: string;
+  agentContainer: string;
+  egressContainer: string;
+  internalNetwork: string;
+  egressNetwork: string;
+  /** The sidecar's image: the probe runs from it. */
+  egressImage: string;
+  /** Observe mode lets every destination through: the canary check does not apply (and is not run). */
+  observe: boolean;
+}
+
+/** An on-link address nobody owns waits for ARP; one that is owned answers in well under a millisecond. */
+const CONNECT_TIMEOUT_S = 0.5;
+const PROBE_TIMEOUT_MS = 20_000;
+/** The port the host and sidecar addresses are probed on: any answer (even a refusal) is a hole. */
+const HOST_PROBE_PORT = 80;
+
+interface Inspected {
+  agentEnv: Record<string, string>;
+  /** The sidecar's address on the session network (where the agent reaches the proxy). */
+  sidecarInternalIp?: string;
+  /** The session network's gateway address (owned by no one: inhibit_ipv4). */
+  sessionGateway?: string;
+  targets: ProbeTarget[];
+}
+
+const record = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' ? (v as Record<string, unknown>) : {});
+const ipOnly = (cidr: unknown): string | undefined => (typeof cidr === 'string' && cidr.includes('.') ? cidr.split('/')[0] : undefined);
+
+/** What the inspect documents say: the agent's configured env, and every address that must be unreachable. */
+export function inspectedFacts(docs: readonly unknown[], s: SelfTestSession): Inspected {
+  const byName = new Map<string, Record<string, unknown>>();
+  for (const doc of docs) {
+    const r = record(doc);
+    const name = String(r.Name ?? '').replace(/^\//, '');
+    byName.set(name, r);
+  }
+  const agentEnv: Record<string, string> = {};
+  const env = record(byName.get(s.agentContainer)?.Config).Env;
+  for (const entry of Array.isArray(env) ? env : []) {
+    const text = String(entry);
+    const eq = text.indexOf('=');
+    if (eq > 0) agentEnv[text.slice(0, eq)] = text.slice(eq + 1);
+  }
+  const gateways = (network: Record<string, unknown> | undefined): string[] => {
+    const config = record(network?.IPAM).Config;
+    return (Array.isArray(config) ? config : []).map((c) => record(c).Gateway).filter((g): g is string => typeof g === 'string' && g.includes('.'));
+  };
+  const endpointIp = (network: Record<string, unknown> | undefined, container: string): string | undefined => {
+    for (const endpoint of Object.values(record(network?.Containers))) {
+      if (record(endpoint).Name === container) return ipOnly(record(endpoint).IPv4Address);
+    }
+    return undefined;
+  };
+  const internal = byName.get(s.internalNetwork);
+  const egress = byName.get(s.egressNetwork);
+  const targets: ProbeTarget[] = [];
+  const sidecarNat = endpointIp(egress, s.egressContainer);
+  if (sidecarNat) targets.push({ what: 'sidecar-nat-address', ip: sidecarNat, port: PROXY_PORT });
+  for (const ip of gateways(egress)) targets.push({ what: 'host-nat-gateway', ip, port: HOST_PROBE_PORT });
+  for (const ip of gateways(internal)) targets.push({ what: 'host-session-gateway', ip, port: HOST_PROBE_PORT });
+  for (const ip of gateways(byName.get('bridge'))) targets.push({ what: 'host-docker0', ip, port: HOST_PROBE_PORT });
+  return { agentEnv, sidecarInternalIp: endpointIp(internal, s.egressContainer), sessionGateway: gateways(internal)[0], targets };
+}
+
+/** Every check, from the inspected facts and the probe's output. Pure. */
+export function decideSelfTest(facts: Inspected, probeStdout: string, s: SelfTestSession): SelfTestReport {
+  const out = parseProbeOutput(probeStdout);
+  const checks: SelfTestCheck[] = [];
+  if (!out.complete) {
+    checks.push({ name: 'probe', ok: false, detail: `the probe did not run to its end: ${probeStdout.trim().split('\n').slice(-3).join(' | ').slice(0, 300) || 'no output'}` });
+    return report(checks);
+  }
+  checks.push(ipv4DefaultRouteCheck(out.route4, facts.sessionGateway), ipv6DefaultRouteCheck(out.route6));
+  checks.push(proxyVariablesCheck(facts.agentEnv, s.egressContainer));
+  checks.push(proxyAddressCheck(out.resolve, s.egressContainer, facts.sidecarInternalIp));
+  if (!s.observe) checks.push(canaryCheck(out.canary, SELFTEST_CANARY_HOST));
+  // The NAT bridge always has a gateway (the host) and the sidecar an address on it; the session
+  // network's gateway must be tested whenever a default route goes through it.
+  const required = ['sidecar-nat-address', 'host-nat-gateway', ...(facts.sessionGateway ? ['host-session-gateway'] : [])];
+  for (const what of required) {
+    if (!facts.targets.some((t) => t.what === what)) checks.push({ name: `unreachable:${what}`, ok: false, detail: `the engine did not say what the ${what} is` });
+  }
+  for (const target of facts.targets) {
+    const seen = out.connects.get(target.what + '@' + target.ip) ?? out.connects.get(target.what);
+    checks.push(unreachableCheck(target.what, `${target.ip}:${target.port}`, seen && classifyConnect(seen.exit, seen.message)));
+  }
+  return report(checks);
+}
+
+export async function runSelfTest(docker: Docker, s: SelfTestSession): Promise<SelfTestReport> {
+  const docs = await docker.inspectObjects([s.agentContainer, s.internalNetwork, s.egressNetwork, 'bridge']);
+  const facts = inspectedFacts(docs, s);
+  // Each target is named WHAT@IP in the probe, so two gateways of one kind stay apart.
+  const targets = facts.targets.map((t) => ({ ...t, what: `${t.what}@${t.ip}` }));
+  const result = await docker.runInNetworkOf({
+    container: s.agentContainer,
+    image: s.egressImage,
+    user: SIDECAR_USER,
+    labels: { [LABELS.session]: s.sessionId, [LABELS.role]: 'selftest' },
+    entrypoint: 'bash',
+    args: ['-c', PROBE_SCRIPT, ...probeArgs({ proxyHost: s.egressContainer, proxyPort: PROXY_PORT, canary: SELFTEST_CANARY_HOST, targets, connectTimeout: CONNECT_TIMEOUT_S })],
+    timeoutMs: PROBE_TIMEOUT_MS,
+  });
+  if (result.timedOut) return report([{ name: 'probe', ok: false, detail: `the probe container did not finish within ${PROBE_TIMEOUT_MS / 1000} s` }]);
+  if (result.code !== 0 && !result.stdout.includes('@end')) {
+    return report([{ name: 'probe', ok: false, detail: `the probe container failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` }]);
+  }
+  return decideSelfTest(facts, result.stdout, s);
+}
+
+/** What the self-test needs of a rendered contained session. */
+export function selfTestSessionOf(rendered: RenderedSession): SelfTestSession {
+  return {
+    sessionId: rendered.sessionId,
+    agentContainer: rendered.agentContainer,
+    egressContainer: rendered.egressContainer!,
+    internalNetwork: rendered.internalNetwork!,
+    egressNetwork: rendered.egressNetwork!,
+    egressImage: rendered.egressImage!,
+    observe: rendered.observe,
+  };
+}
+
+/**
+ * The test-only seam (RunDeps.unsafeTestOverlay): one more `-f` file, after the checked ones, so
+ * an e2e test can break the jail on purpose. Lives here, next to what it exists to test.
+ */
+export function addUnsafeTestOverlay(rendered: RenderedSession, overlay: ComposeFile): void {
+  const path = join(rendered.outDir, 'docker-compose.unsafe-test.yml');
+  writeFileAtomic(path, composeYaml(overlay, 'TEST ONLY: breaks the jail on purpose (RunDeps.unsafeTestOverlay)'));
+  rendered.composeFiles.push(path);
+}
+
+/** The one line a refused start ends with. */
+export function selfTestFailureLine(r: SelfTestReport): string {
+  return r.failed ? `${r.failed.name}: ${r.failed.detail}` : 'all checks passed';
+}
