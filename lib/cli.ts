@@ -21,6 +21,8 @@ const modeOption = () =>
 const projectOption = () =>
   new Option('--project <name>', 'project name (default: the current directory name, sanitised)');
 const jsonOption = () => new Option('--json', 'print one JSON document on stdout');
+const targetOption = () =>
+  new Option('--target <target>', 'compose (the local Docker engine, the default) or kubernetes (kubectl\'s current context)').choices(['compose', 'kubernetes']);
 
 function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Command {
   const program = new Command('drydock')
@@ -36,6 +38,10 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .addOption(modeOption())
     .option('--observe', 'let everything through but log every destination (NOT a jail)')
     .option('--no-workspace-guard', 'let the agent rewrite .git/config, .git/hooks and auto-run files (.envrc, .vscode/, …)')
+    .option('--no-persist', "give the agent a fresh home for this session only (its state is not kept)")
+    .option('--ssh-agent', 'forward your ssh-agent into the agent (it can use every key in it)')
+    .option('--allow-root', 'permit DRYDOCK_AGENT_USER=0 (a root agent; not recommended)')
+    .addOption(targetOption())
     .addOption(jsonOption())
     .argument('[cmd...]', 'command to run in the agent container (after --)')
     .action((cmd: string[], opts) =>
@@ -48,6 +54,7 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .argument('[session]', 'session id')
     .addOption(projectOption())
     .option('--all', 'stop every drydock session')
+    .addOption(targetOption())
     .addOption(jsonOption())
     .action((session: string | undefined, opts) =>
       run(!!opts.json, async (ctx) => (await import('./commands/stop.js')).stop({ ...opts, session }, ctx)),
@@ -57,6 +64,7 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .command('gc')
     .description('reap what crashed sessions left behind')
     .option('--dry-run', 'print the plan, change nothing')
+    .addOption(targetOption())
     .addOption(jsonOption())
     .action((opts) => run(!!opts.json, async (ctx) => (await import('./commands/gc.js')).gc(opts, ctx)));
 
@@ -75,9 +83,36 @@ function buildProgram(run: (json: boolean, action: Action) => Promise<void>): Co
     .addOption(projectOption())
     .option('--session <id>', 'session id (default: <project>-<4 hex>, generated)')
     .option('--observe', 'render the observe-mode proxy config (allows everything, logs it)')
+    .option('--no-persist', 'render a per-session home instead of the persistent agent state')
+    .option('--allow-root', 'permit DRYDOCK_AGENT_USER=0 (a root agent; not recommended)')
     .requiredOption('--out <dir>', 'directory to write into')
+    .addOption(targetOption())
+    .option('--proxy-ip <address>', 'kubernetes: the proxy Service\'s ClusterIP, to render the agent and probe Pods too')
     .addOption(jsonOption())
     .action((opts) => run(!!opts.json, async (ctx) => (await import('./commands/render.js')).render(opts, ctx)));
+
+  program
+    .command('build')
+    .description('(re)build the default agent image drydock-agent:latest with your uid/gid')
+    .option('--claude-code-version <version>', 'the Claude Code version to install (npm version or tag; default latest)')
+    .option('--codex-version <version>', 'also install Codex (@openai/codex) at this version')
+    .option('--no-cache', 'build from scratch (fetch the newest "latest")')
+    .addOption(jsonOption())
+    .action((opts) => run(!!opts.json, async (ctx) => (await import('./commands/build.js')).build(opts, ctx)));
+
+  const state = program.command('state').description("the agent's persistent per-project state (its home)");
+  state
+    .command('path')
+    .description("where the project's agent state lives")
+    .addOption(projectOption())
+    .addOption(jsonOption())
+    .action((opts) => run(!!opts.json, async (ctx) => (await import('./commands/state.js')).path(opts, ctx)));
+  state
+    .command('clear')
+    .description("delete the project's agent state (login, history, settings); the next session starts fresh")
+    .addOption(projectOption())
+    .addOption(jsonOption())
+    .action((opts) => run(!!opts.json, async (ctx) => (await import('./commands/state.js')).clear(opts, ctx)));
 
   const allowlist = program.command('allowlist').description('compile, check and list the egress allowlist');
   allowlist

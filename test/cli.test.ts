@@ -4,7 +4,7 @@
  * No engine is involved: DOCKER_HOST points at a socket path that does not exist.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,8 @@ const env = {
   DRYDOCK_STATE_DIR: join(home, 'state'),
   DOCKER_HOST: `unix://${join(home, 'no-such-dir', 'docker.sock')}`,
   DOCKER_CONFIG: join(home, 'docker-config'),
+  // As a non-root user would: no "drydock runs as root" warning on stderr when the tests run as root.
+  DRYDOCK_AGENT_USER: '1000:1000',
 };
 
 function drydock(args: string[], cwd = home) {
@@ -35,7 +37,7 @@ describe('built CLI', () => {
   it('--help lists every command', () => {
     const { code, stdout } = drydock(['--help']);
     expect(code).toBe(0);
-    for (const command of ['run', 'stop', 'gc', 'doctor', 'render', 'allowlist', 'egress']) {
+    for (const command of ['run', 'stop', 'gc', 'doctor', 'render', 'build', 'state', 'allowlist', 'egress']) {
       expect(stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     }
   });
@@ -66,8 +68,35 @@ describe('built CLI', () => {
     const { code, stderr } = drydock(['render', '--project', 'demo', '--out', out]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress', 'live.json']);
+    expect(readdirSync(out).sort()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress', 'live.json', 'ssh_config']);
     expect(existsSync(join(out, 'docker-compose.dood.yml'))).toBe(false);
+  });
+
+  it('render --target kubernetes writes the manifests; an unknown --target is a usage error', () => {
+    const out = join(home, 'rendered-k8s');
+    const { code, stderr } = drydock(['render', '--target', 'kubernetes', '--project', 'demo', '--out', out, '--proxy-ip', '10.96.0.42']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['kubernetes-agent.yaml', 'kubernetes-probe.yaml', 'kubernetes-proxy.yaml']);
+    expect(drydock(['render', '--target', 'nomad', '--out', out]).code).toBe(2);
+  });
+
+  it('compose commands never load the kubernetes modules (start-up stays as fast as before)', () => {
+    // A loader hook records every module file the built CLI loads.
+    const hooks = mkdtempSync(join(tmpdir(), 'drydock-hooks-'));
+    writeFileSync(join(hooks, 'hooks.mjs'), "import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(process.env.DRYDOCK_LOAD_LOG, url + '\\n'); return next(url, context); }\n");
+    writeFileSync(join(hooks, 'register.mjs'), "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n");
+    const loaded = (args: string[], name: string) => {
+      const log = join(hooks, `${name}.log`);
+      const r = spawnSync(process.execPath, ['--import', join(hooks, 'register.mjs'), bin, ...args], { cwd: home, env: { ...env, DRYDOCK_LOAD_LOG: log }, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return readFileSync(log, 'utf8').split('\n').filter((u) => u.startsWith('file:') && u.includes('/dist/')).map((u) => readFileSync(fileURLToPath(u), 'utf8'));
+    };
+    const kubernetesCode = (files: string[]) => files.some((text) => text.includes('pod-security.kubernetes.io/enforce'));
+    const compose = loaded(['render', '--project', 'demo', '--out', join(home, 'lazy-compose')], 'compose');
+    expect(compose.some((text) => text.includes('not a valid compose file')), 'the hook saw the compose render load').toBe(true);
+    expect(kubernetesCode(compose)).toBe(false);
+    expect(kubernetesCode(loaded(['render', '--target', 'kubernetes', '--project', 'demo', '--out', join(home, 'lazy-k8s')], 'k8s'))).toBe(true);
   });
 
   it('the allowlist check fast path answers exactly as the full CLI does', () => {

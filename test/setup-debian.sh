@@ -13,6 +13,11 @@ command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+# The agent tier: the interactive Claude Code session runs under tmux; the test CA and the SSH
+# client key are made with openssl and ssh-keygen.
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 if [ "${#need[@]}" -eq 0 ]; then
   echo "setup-debian: all test packages present"
   exit 0

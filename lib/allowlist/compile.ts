@@ -7,7 +7,7 @@
  *   absolute HTTP    the URL as sent:                   http://deb.debian.org/x, http://h:8080/
  *   relative HTTP    built from the Host header:        http://deb.debian.org:80/x
  * tinyproxy takes the destination host as everything before the first `/`, minus any `user@`,
- * minus `:port`. So every line is anchored at `^`, and the host must be followed by nothing but an
+ * minus `:port`. So every line is anchored at the start, and the host must be followed by nothing but an
  * optional trailing dot and the port (CONNECT: then the end; HTTP: then `/` or the end): that
  * rules out `github.com@evil.test:443`, `github.com.evil.test`, `:80@evil.test`, `?`, `#`, `\`.
  * One residue no filter line can tell apart: a relative request with `Host: deb.debian.org/x.evil`
@@ -15,13 +15,18 @@
  * then resolves the literal name `deb.debian.org/x.evil`; glibc (verified, 2.36) and musl refuse
  * such a name without sending a DNS query, so the request fails with 500.
  *
- * Lines are packed: many hosts per alternation, grouped by last label, each line under 500 bytes
- * (tinyproxy reads filter lines into a 512-byte buffer and silently splits longer ones), because
- * every request is matched against every line in turn. The regexes use only `^ $ ( ) | ? +`, `\.`
- * and one bracket expression, which mean the same in POSIX ERE and JavaScript.
+ * Lines are packed: many hosts per alternation, grouped by last label and written as a trie of
+ * their shared prefixes (pack.ts), each line under 500 bytes (tinyproxy reads filter lines into a
+ * 512-byte buffer and silently splits longer ones), because every request is matched against every
+ * line in turn. The regexes use only GNU's buffer anchors `` \` `` and `\'`, `( ) | ? +`, `\.` and
+ * bracket expressions of name characters, which mean the same in glibc's ERE and (with the anchors
+ * read as ^ and $) JavaScript.
  */
 import { effectiveRules, type RuleGroup } from './effective.js';
+import { packHosts } from './pack.js';
 import { HTTP_PORT, type AllowEntry, type Protocol } from './types.js';
+
+export { packHosts };
 
 export interface CompiledFilter {
   /** The filter file: `#` comment lines (tinyproxy skips them) and one regex per other line. */
@@ -47,6 +52,15 @@ export interface CompiledFilter {
  */
 export const BUFFER_START = '\\`';
 
+/**
+ * Every line ends with GNU regex's end-of-buffer anchor, not `$`: under REG_NEWLINE `$` also
+ * matches before any newline, so `Host: plain.test<LF> x.evil.test` (an obs-fold with a bare LF)
+ * made the subject `http://plain.test<LF> x.evil.test:80/` pass an `http://plain.test` line and
+ * fail only at name resolution. `\'` matches at the very end only. Stricter than `$`: it can only
+ * deny more. Tests that evaluate lines as JavaScript read it as `$` without the `m` flag.
+ */
+export const BUFFER_END = "\\'";
+
 /** Bytes per regex line, newline excluded; tinyproxy's limit is 511. */
 export const MAX_FILTER_LINE = 499;
 /** One or more subdomain labels in front of a wildcard's base (never empty, never `@`/`:`/`/`). */
@@ -56,46 +70,9 @@ const VALID_HOST = /^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/;
 /** The fixed parts around one line's alternation for a group of rules. */
 export function lineFrame(g: { protocol: Protocol; port: number; wildcard: boolean }): { head: string; tail: string } {
   const sub = g.wildcard ? SUBDOMAINS : '';
-  if (g.protocol === 'connect') return { head: `${BUFFER_START}${sub}(`, tail: `)\\.?:${g.port}$` };
+  if (g.protocol === 'connect') return { head: `${BUFFER_START}${sub}(`, tail: `)\\.?:${g.port}${BUFFER_END}` };
   const port = g.port === HTTP_PORT ? '(:80)?' : `:${g.port}`;
-  return { head: `${BUFFER_START}http://${sub}(`, tail: `)\\.?${port}(/|$)` };
-}
-
-const escapeName = (name: string): string => name.replaceAll('.', '\\.');
-
-/**
- * Packs sorted hosts into alternation bodies of at most `budget` bytes, factoring out the last
- * label: `github\.com|gitlab\.com` becomes `(github|gitlab)\.com`.
- */
-export function packHosts(hosts: readonly string[], budget: number): string[] {
-  const bodies: string[] = [];
-  let groups: Array<{ tld: string; members: string[] }> = [];
-  let length = 0;
-  const flush = () => {
-    if (groups.length === 0) return;
-    bodies.push(groups.map((g) => (g.members.length === 1 ? g.members[0]! : `(${g.members.join('|')})`) + `\\.${g.tld}`).join('|'));
-    groups = [];
-    length = 0;
-  };
-  const cost = (member: string, tld: string): number => {
-    const last = groups[groups.length - 1];
-    if (last?.tld === tld) return member.length + (last.members.length === 1 ? 3 : 1);
-    return (groups.length > 0 ? 1 : 0) + member.length + 2 + tld.length;
-  };
-  for (const host of hosts) {
-    const dot = host.lastIndexOf('.');
-    const member = escapeName(host.slice(0, dot));
-    const tld = host.slice(dot + 1);
-    if (length + cost(member, tld) > budget) flush();
-    const delta = cost(member, tld);
-    if (delta > budget) throw new Error(`drydock: host too long for one filter line: ${host}`);
-    const last = groups[groups.length - 1];
-    if (last?.tld === tld) last.members.push(member);
-    else groups.push({ tld, members: [member] });
-    length += delta;
-  }
-  flush();
-  return bodies;
+  return { head: `${BUFFER_START}http://${sub}(`, tail: `)\\.?${port}(/|${BUFFER_END})` };
 }
 
 function assertCompilable(group: RuleGroup): void {

@@ -10,6 +10,7 @@ import { processRunner, type CommandRunner } from '../docker/runner.js';
 import { NegativeAnswer } from '../errors.js';
 import { validateSessionId } from '../session/id.js';
 import { groupSessions } from '../session/model.js';
+import { passedEnvNames } from '../agent/credentials.js';
 
 export interface ExecOptions {
   session: string;
@@ -34,8 +35,10 @@ export async function exec(opts: ExecOptions, ctx: CommandContext, deps: ExecDep
   if (view.agent.state !== 'running') {
     throw new NegativeAnswer(`the agent of ${session} is ${view.agent.state}, not running`, { hint: `end it with drydock stop ${session}` });
   }
+  // The same credentials as `run`, by name only (lib/agent/credentials.ts).
+  const passEnv = passedEnvNames(ctx.env);
   const cmd = opts.cmd.length > 0 ? opts.cmd : DEFAULT_SHELL;
   const tty = deps.tty ?? (!!process.stdin.isTTY && !!process.stdout.isTTY);
-  const code = await docker.exec(view.agent.name, cmd, { tty });
+  const code = await docker.exec(view.agent.name, cmd, { tty, passEnv });
   return { exitCode: code, data: { session, container: view.agent.name, exitCode: code } };
 }

@@ -19,6 +19,8 @@ import { finishCrashedGuard, type CrashedGuardReport } from '../workspace/gc-fin
 export interface GcOptions {
   dryRun?: boolean;
   json?: boolean;
+  /** compose (the default) or kubernetes. */
+  target?: string;
 }
 
 export interface GcDeps {
@@ -42,6 +44,7 @@ export function formatPlan(plan: GcPlan): string {
 }
 
 export async function gc(opts: GcOptions, ctx: CommandContext, deps: GcDeps = {}): Promise<CommandResult> {
+  if (opts.target === 'kubernetes') return (await import('../kubernetes/gc.js')).gcKubernetes(opts, ctx, deps);
   const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd });
   requireSettings(settings, 'gcGrace');
   const grace = settings.gcGraceMs;

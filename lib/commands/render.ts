@@ -1,17 +1,22 @@
 import { resolve } from 'node:path';
 import type { CommandContext, CommandResult } from '../context.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { requireSettings, resolveSettings } from '../settings.js';
 import { renderSessionFiles } from '../render/session-files.js';
 import { newSessionId, validateSessionId } from '../session/id.js';
+import { prepareAgent, type AgentDeps, type AgentFlags } from '../agent/session.js';
 
-export interface RenderOptions {
+export interface RenderOptions extends AgentFlags {
   mode?: string;
   project?: string;
   session?: string;
   out: string;
   observe?: boolean;
   json?: boolean;
+  /** compose (the default) or kubernetes. */
+  target?: string;
+  /** kubernetes: the proxy Service's ClusterIP, to render the agent and probe Pods too. */
+  proxyIp?: string;
 }
 
 /** For the copy-pasteable hint only; nothing is ever run through a shell. */
@@ -20,13 +25,17 @@ function shellQuote(word: string): string {
 }
 
 /** `drydock render --out DIR`: the files `run` would use, written for inspection or by hand use. */
-export async function render(opts: RenderOptions, ctx: CommandContext): Promise<CommandResult> {
+export async function render(opts: RenderOptions, ctx: CommandContext, deps: AgentDeps = {}): Promise<CommandResult> {
+  if (opts.target === 'kubernetes') return (await import('../kubernetes/render-command.js')).renderKubernetes(opts, ctx);
+  if (opts.proxyIp !== undefined) throw new UsageError('--proxy-ip is for --target kubernetes only');
   const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd, mode: opts.mode, project: opts.project });
   requireSettings(settings, 'mode');
   const { mode, project } = settings;
   const sessionId = opts.session !== undefined ? validateSessionId(opts.session) : newSessionId(project);
+  const agent = await prepareAgent({ env: ctx.env, cwd: ctx.cwd, project, mode, flags: opts, deps });
   const rendered = renderSessionFiles({
     settings,
+    agent: agent.request,
     observe: !!opts.observe,
     sessionId,
     outDir: resolve(ctx.cwd, opts.out),

@@ -40,8 +40,12 @@ import {
   type WorkspaceGuardStart, type WorkspaceReport,
 } from '../workspace/session-guard.js';
 import { trustedPathsOf, untrustedPaths } from '../workspace/trusted-paths.js';
+import { agentBannerLines } from '../agent/banner.js';
+import { ensureAgentImage } from '../agent/image.js';
+import { prepareAgent, type AgentDeps, type AgentFlags, type PreparedAgent } from '../agent/session.js';
+import { ensureAgentHome } from '../agent/state.js';
 
-export interface RunOptions {
+export interface RunOptions extends AgentFlags {
   project?: string;
   mode?: string;
   observe?: boolean;
@@ -49,9 +53,11 @@ export interface RunOptions {
   /** false: `--no-workspace-guard` (the agent may rewrite .git/config, hooks and auto-run files). */
   workspaceGuard?: boolean;
   cmd: string[];
+  /** compose (the default) or kubernetes. */
+  target?: string;
 }
 
-export interface RunDeps {
+export interface RunDeps extends AgentDeps {
   runner?: CommandRunner;
   signals?: SignalSource;
   clock?: Clock;
@@ -161,7 +167,7 @@ async function prepare(settings: Settings, docker: Docker, ctx: CommandContext):
 }
 
 /** Phase 2: a session id no one uses, its files rendered all-or-nothing, and session.json. */
-async function createSession(settings: Settings, docker: Docker, observe: boolean, deps: RunDeps, clock: Clock): Promise<Session> {
+async function createSession(settings: Settings, docker: Docker, observe: boolean, deps: RunDeps, clock: Clock, agent: PreparedAgent): Promise<Session> {
   const id = await pickSessionId({
     project: settings.project,
     existingContainers: (names) => docker.existingContainers(names),
@@ -175,7 +181,8 @@ async function createSession(settings: Settings, docker: Docker, observe: boolea
   const workspace = startWorkspaceGuard({ projectDir: settings.cwd, enabled: settings.workspaceGuard, nowMs: Date.now() });
   try {
     const workspaceMounts = guardBindMounts(workspace, { projectDir: resolve(settings.cwd), sessionDir: dir });
-    rendered = renderSessionFiles({ settings, observe, sessionId: id, outDir: dir, workspaceMounts });
+    rendered = renderSessionFiles({ settings, observe, sessionId: id, outDir: dir, workspaceMounts, agent: agent.request });
+    if (rendered.agentHome) ensureAgentHome(rendered.agentHome, rendered.agentUser, { uid: deps.hostIds?.uid ?? process.getuid?.() ?? 0 });
   } catch (error) {
     // Nothing was written (the render is all-or-nothing): give back the reserved, empty directory.
     rmSync(dir, { recursive: true, force: true });
@@ -200,6 +207,8 @@ interface StartContext {
   guard: SessionGuard;
   ctx: CommandContext;
   cmd: string[];
+  /** Credential names handed to `docker exec -e NAME` (never values). */
+  passEnv: string[];
   tty: boolean;
   clock: Clock;
   started: number;
@@ -218,6 +227,7 @@ async function startAndRun(s: StartContext): Promise<{ outcome: RunOutcome; timi
     if (stopped) return { outcome: stopped };
     if (up.code !== 0) return { outcome: { kind: 'start-failed', output: `${up.stderr}\n${up.stdout}` } };
     for (const line of sessionBanner(session.rendered, { compose: describeCompose(s.compose) })) ctx.err(line);
+    for (const line of agentBannerLines(session.rendered, s.passEnv)) ctx.err(line);
     ctx.err(guardBannerLine({ enabled: session.workspace.enabled, protectedPaths: session.workspace.mounts.filter((m) => m.readOnly).map((m) => m.rel) }));
     let selfTestMs: number | undefined;
     if (session.rendered.mode === 'contain') {
@@ -235,7 +245,7 @@ async function startAndRun(s: StartContext): Promise<{ outcome: RunOutcome; timi
       for (const line of timingLines(timing)) ctx.err(line);
     }
     // With --json the command's stdout goes to stderr: drydock's stdout is its one document.
-    const code = await docker.exec(session.rendered.agentContainer, s.cmd, { tty: s.tty, signal: guard.signal, stdoutToStderr: ctx.json });
+    const code = await docker.exec(session.rendered.agentContainer, s.cmd, { tty: s.tty, signal: guard.signal, stdoutToStderr: ctx.json, passEnv: s.passEnv });
     return { outcome: interrupted() ?? { kind: 'exited', code }, timing, selfTest };
   } catch (error) {
     if (error instanceof Interrupted) return { outcome: { kind: 'interrupted', signal: error.signal } };
@@ -282,15 +292,18 @@ export function outcomeExitCode(outcome: RunOutcome): number {
 }
 
 export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps = {}): Promise<CommandResult> {
+  if (opts.target === 'kubernetes') return (await import('../kubernetes/run.js')).runKubernetes(opts, ctx, deps);
   const clock = deps.clock ?? systemClock;
   const started = clock.now();
   const resolved = resolveSettings({ env: ctx.env, cwd: ctx.cwd, mode: opts.mode, project: opts.project });
   const settings: Settings = opts.workspaceGuard === false ? { ...resolved, workspaceGuard: false } : resolved;
   const observe = !!opts.observe;
+  const agent = await prepareAgent({ env: settings.env, cwd: settings.cwd, project: settings.project, mode: settings.mode, flags: opts, deps });
   const docker = new Docker(deps.runner ?? processRunner(settings.env));
   const compose = await prepare(settings, docker, ctx);
+  await ensureAgentImage(docker, settings.images.agentIsDefault, agent.build, ctx.err);
   const cmd = agentCommand(opts.cmd, settings.agentCommand);
-  const session = await createSession(settings, docker, observe, deps, clock);
+  const session = await createSession(settings, docker, observe, deps, clock, agent);
   if (deps.unsafeTestOverlay) addUnsafeTestOverlay(session.rendered, deps.unsafeTestOverlay);
   for (const warning of session.rendered.warnings) ctx.err(`drydock: warning: ${warning}`);
 
@@ -305,7 +318,7 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
   let phase: Awaited<ReturnType<typeof startAndRun>>;
   let teardown: TeardownResult | undefined;
   try {
-    phase = await startAndRun({ settings, docker, session, compose, guard, ctx, cmd, tty, clock, started });
+    phase = await startAndRun({ settings, docker, session, compose, guard, ctx, cmd, passEnv: agent.passEnv, tty, clock, started });
     const down = await tearDown(settings, docker, session, ctx, hurry.signal);
     teardown = down.teardown;
     // A signal that arrived during the teardown still decides the exit code.

@@ -20,6 +20,8 @@ export interface StopOptions {
   project?: string;
   all?: boolean;
   json?: boolean;
+  /** compose (the default) or kubernetes. */
+  target?: string;
 }
 
 export interface StopDeps {
@@ -46,6 +48,7 @@ function select(opts: StopOptions, settings: Settings, sessions: SessionView[]):
 }
 
 export async function stop(opts: StopOptions, ctx: CommandContext, deps: StopDeps = {}): Promise<CommandResult> {
+  if (opts.target === 'kubernetes') return (await import('../kubernetes/stop.js')).stopKubernetes(opts, ctx, deps);
   const given = [opts.session !== undefined, opts.project !== undefined, !!opts.all].filter(Boolean).length;
   if (given !== 1) {
     throw new UsageError('say which sessions to stop: exactly one of SESSION, --project NAME or --all', {

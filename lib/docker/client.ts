@@ -101,8 +101,17 @@ export class Docker {
     throw dockerFailure(`docker image inspect ${ref}`, result);
   }
 
-  async buildImage(options: { tag: string; contextDir: string; buildArgs?: Record<string, string>; signal?: AbortSignal }): Promise<void> {
+  /** One label of an image: its value ('' when unset), or undefined when there is no such image. */
+  async imageLabel(ref: string, label: string): Promise<string | undefined> {
+    const result = await this.call(['docker', 'image', 'inspect', '--format', `{{index .Config.Labels ${JSON.stringify(label)}}}`, ref]);
+    if (result.code === 0) return result.stdout.trim().replace(/^<no value>$/, '');
+    if (!isEngineUnreachable(result.stderr) && isNoSuchObject(result.stderr)) return undefined;
+    throw dockerFailure(`docker image inspect ${ref}`, result);
+  }
+
+  async buildImage(options: { tag: string; contextDir: string; buildArgs?: Record<string, string>; signal?: AbortSignal; noCache?: boolean }): Promise<void> {
     const args = Object.entries(options.buildArgs ?? {}).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
+    if (options.noCache) args.unshift('--no-cache');
     const result = await this.call(['docker', 'build', '-t', options.tag, ...args, options.contextDir], { signal: options.signal });
     if (result.code !== 0) {
       const tail = `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-15).join('\n');
@@ -189,11 +198,16 @@ export class Docker {
   }
 
   /** Run a command in a container with the terminal handed over; resolves to the command's exit code. */
-  /** `stdoutToStderr`: the command's stdout goes to drydock's stderr (`run --json`). */
-  async exec(container: string, cmd: readonly string[], options: { tty: boolean; signal?: AbortSignal; stdoutToStderr?: boolean }): Promise<number> {
+  /**
+   * `stdoutToStderr`: the command's stdout goes to drydock's stderr (`run --json`).
+   * `passEnv` are NAMES: `-e NAME` makes the docker CLI take the value from its own environment
+   * (drydock's), so a credential's value is never in an argv (lib/agent/credentials.ts).
+   */
+  async exec(container: string, cmd: readonly string[], options: { tty: boolean; signal?: AbortSignal; stdoutToStderr?: boolean; passEnv?: readonly string[] }): Promise<number> {
     const flags = options.tty ? ['-i', '-t'] : ['-i'];
+    const env = (options.passEnv ?? []).flatMap((name) => ['-e', name]);
     const stdio = options.stdoutToStderr ? 'inherit-stdout-to-stderr' : 'inherit';
-    const result = await this.call(['docker', 'exec', ...flags, container, ...cmd], { stdio, signal: options.signal });
+    const result = await this.call(['docker', 'exec', ...flags, ...env, container, ...cmd], { stdio, signal: options.signal });
     return result.code;
   }
 

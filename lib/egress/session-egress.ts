@@ -9,7 +9,7 @@
  * That is how a live reload is confirmed (templates/egress/drydock-egress-reload). The agent can
  * reach that name too; all it gets is tinyproxy's counters page. `.invalid` never resolves.
  */
-import { compileFilter, BUFFER_START, MAX_FILTER_LINE, type CompiledFilter } from '../allowlist/compile.js';
+import { compileFilter, BUFFER_END, BUFFER_START, MAX_FILTER_LINE, type CompiledFilter } from '../allowlist/compile.js';
 import type { AllowEntry } from '../allowlist/types.js';
 import { FILE_NAMES, SIDECAR_CONF_DIR } from '../names.js';
 import { checkHostOf } from './check-host.js';
@@ -76,7 +76,7 @@ export function checkSessionEgress(egress: SessionEgressFiles, observe: boolean)
   lines.forEach((line, index) => {
     if (Buffer.byteLength(line) > MAX_FILTER_LINE) problems.push(`filter line ${index + 1} is ${Buffer.byteLength(line)} bytes (tinyproxy reads at most 511)`);
     try {
-      regexes.push(new RegExp(line.replaceAll(BUFFER_START, '^'), 'i'));
+      regexes.push(new RegExp(line.replaceAll(BUFFER_START, '^').replaceAll(BUFFER_END, '$'), 'i'));
     } catch (error) {
       problems.push(`filter line ${index + 1} is not a regular expression: ${String(error)}`);
     }

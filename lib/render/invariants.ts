@@ -28,6 +28,7 @@ import {
   proxyUrlFor,
 } from '../names.js';
 import { agentLimitViolations, sidecarLimitViolations } from '../limits/invariants.js';
+import { AGENT_MOUNT_TARGETS } from '../agent/runtime.js';
 import { AGENT_CAPABILITIES, INHIBIT_IPV4, NO_NEW_PRIVILEGES, TELEMETRY_DEFAULTS } from './overlay.js';
 
 export interface Violation {
@@ -111,9 +112,22 @@ function checkLabels(c: Collector, subject: string, labels: unknown, role: strin
   c.require(session === undefined || map[LABELS.session] === session, 'labels', `${subject}: ${LABELS.session} differs from the agent's`);
 }
 
+/** What the caller asked for explicitly, so an invariant can tell an opt-out from a bug. */
+export interface InvariantExpectations {
+  /** --allow-root with DRYDOCK_AGENT_USER=0. */
+  rootAgent?: boolean;
+  /** false with DRYDOCK_TELEMETRY=on. */
+  telemetryDefaults?: boolean;
+}
+
 /** Hardening every agent container has, in either mode. */
-function checkAgentHardening(c: Collector, agent: Block): void {
+function checkAgentHardening(c: Collector, agent: Block, expect: InvariantExpectations): void {
   c.require(strings(agent.cap_drop).includes('ALL'), 'agent-cap-drop', `${AGENT_SERVICE}: cap_drop must include ALL`);
+  const user = /^(\d+):(\d+)$/.exec(String(agent.user ?? ''));
+  c.require(user !== null, 'agent-user', `${AGENT_SERVICE}: user must be an explicit numeric uid:gid (the image's USER may be root)`);
+  const root = user !== null && Number(user[1]) === 0;
+  c.require(!root || expect.rootAgent === true, 'agent-root', `${AGENT_SERVICE}: runs as uid 0 without --allow-root`);
+  c.require(root || strings(agent.cap_add).length === 0, 'agent-nonroot-cap-add', `${AGENT_SERVICE}: a non-root agent adds no capabilities`);
   const extra = strings(agent.cap_add).filter((cap) => !AGENT_CAPABILITIES.includes(cap));
   c.require(extra.length === 0, 'agent-cap-add', `${AGENT_SERVICE}: cap_add has ${extra.join(', ')}, beyond ${AGENT_CAPABILITIES.join(', ')}`);
   c.require(strings(agent.security_opt).includes(NO_NEW_PRIVILEGES), 'agent-no-new-privileges', `${AGENT_SERVICE}: security_opt must include ${NO_NEW_PRIVILEGES}`);
@@ -126,7 +140,7 @@ function services(doc: unknown): Block {
   return block(block(doc)?.services) ?? {};
 }
 
-export function checkContainedInvariants(doc: unknown): Violation[] {
+export function checkContainedInvariants(doc: unknown, expect: InvariantExpectations = {}): Violation[] {
   const c = new Collector();
   const all = services(doc);
   const agent = block(all[AGENT_SERVICE]) ?? {};
@@ -152,10 +166,10 @@ export function checkContainedInvariants(doc: unknown): Violation[] {
   c.require(sidecar.network_mode === undefined && sameSet(networkNames(sidecar), [INTERNAL_NETWORK_KEY, EGRESS_NETWORK_KEY]), 'sidecar-networks', `${EGRESS_SERVICE}: must be on ${INTERNAL_NETWORK_KEY} and ${EGRESS_NETWORK_KEY}`);
 
   // The agent.
-  checkAgentHardening(c, agent);
+  checkAgentHardening(c, agent, expect);
   const agentMounts = mounts(agent);
-  const stray = agentMounts.filter((m) => !workspaceMount(m, agentMounts));
-  c.require(stray.length === 0, 'agent-mounts', `${AGENT_SERVICE}: mounts ${stray.map((m) => m.target).join(', ')} besides ${WORKSPACE} and the workspace guard's mounts under it (no docker.sock in contained mode)`);
+  const stray = agentMounts.filter((m) => !workspaceMount(m, agentMounts) && !AGENT_MOUNT_TARGETS.includes(m.target));
+  c.require(stray.length === 0, 'agent-mounts', `${AGENT_SERVICE}: mounts ${stray.map((m) => m.target).join(', ')} besides ${WORKSPACE}, the workspace guard's mounts under it and the agent's own (no docker.sock in contained mode)`);
   const dependsOn = block(block(agent.depends_on)?.[EGRESS_SERVICE]);
   c.require(dependsOn?.condition === 'service_healthy', 'agent-depends-on', `${AGENT_SERVICE}: depends_on ${EGRESS_SERVICE} must have condition service_healthy`);
   const env = keyValues(agent.environment);
@@ -166,7 +180,7 @@ export function checkContainedInvariants(doc: unknown): Violation[] {
   const wrongNoProxy = NO_PROXY_VARIABLES.filter((name) => !(env[name] ?? '').split(',').every((h) => allowedBypass.includes(h)));
   c.require(wrongNoProxy.length === 0, 'agent-no-proxy', `${AGENT_SERVICE}: ${wrongNoProxy.join(', ')} may list only ${allowedBypass.join(',')}`);
   const noTelemetry = Object.keys(TELEMETRY_DEFAULTS).filter((name) => !(name in env));
-  c.require(noTelemetry.length === 0, 'agent-telemetry-defaults', `${AGENT_SERVICE}: ${noTelemetry.join(', ')} not set`);
+  c.require(noTelemetry.length === 0 || expect.telemetryDefaults === false, 'agent-telemetry-defaults', `${AGENT_SERVICE}: ${noTelemetry.join(', ')} not set`);
 
   // The sidecar: unprivileged, immutable, and healthy only when its port answers.
   c.require(strings(sidecar.cap_add).length === 0, 'sidecar-cap-add', `${EGRESS_SERVICE}: must not add capabilities`);
@@ -197,7 +211,7 @@ function sameSequence(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-export function checkDoodInvariants(doc: unknown): Violation[] {
+export function checkDoodInvariants(doc: unknown, expect: InvariantExpectations = {}): Violation[] {
   const c = new Collector();
   const all = services(doc);
   const agent = block(all[AGENT_SERVICE]) ?? {};
@@ -212,7 +226,7 @@ export function checkDoodInvariants(doc: unknown): Violation[] {
   c.require(proxyVars.length === 0, 'dood-proxy-env', `${AGENT_SERVICE}: ${proxyVars.join(', ')} must not be set in dood mode`);
   const telemetry = Object.keys(TELEMETRY_DEFAULTS).filter((name) => name in env);
   c.require(telemetry.length === 0, 'dood-telemetry', `${AGENT_SERVICE}: ${telemetry.join(', ')} must not be defaulted in dood mode`);
-  checkAgentHardening(c, agent);
+  checkAgentHardening(c, agent, expect);
   c.require(strings(agent.ports).length === 0, 'ports', `${AGENT_SERVICE}: must not publish ports`);
   checkLabels(c, AGENT_SERVICE, agent.labels, 'agent', CONTAINER_LABELS, undefined);
   return c.violations;

@@ -29,6 +29,7 @@ import {
 import { SIDECAR_HEALTHCHECK_TIMING } from '../egress/healthcheck.js';
 import { agentLimitFields, sidecarLimitFields } from '../limits/compose.js';
 import type { ResourceLimits } from '../limits/settings.js';
+import { agentPieces, sshConfigMount, type AgentRuntime } from '../agent/runtime.js';
 
 export interface SessionSpec {
   sessionId: string;
@@ -48,6 +49,8 @@ export interface SessionSpec {
   workspaceMounts?: BindMount[];
   /** Memory, CPU, pids, init, log caps, tmpfs sizes (settings.limits; lib/limits/settings.ts). */
   limits: ResourceLimits;
+  /** Who the agent runs as, its home, CA, git identity, telemetry (lib/agent/runtime.ts). */
+  agent: AgentRuntime;
 }
 
 export interface RenderedCompose {
@@ -56,7 +59,10 @@ export interface RenderedCompose {
   overlayFileName: string;
 }
 
-/** Capabilities the agent keeps: enough for package managers to chown/setuid in its own files. */
+/**
+ * Capabilities a ROOT agent keeps (only with --allow-root): enough for package managers to
+ * chown/setuid in its own files. A non-root agent gets none: it could not use them anyway.
+ */
 export const AGENT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'];
 export const NO_NEW_PRIVILEGES = 'no-new-privileges:true';
 /** Defaults that keep the agent's optional phone-home traffic off; each yields to the user's own value. */
@@ -84,6 +90,7 @@ export function sessionLabels(spec: SessionSpec, role: 'agent' | 'egress' | 'net
 
 function renderBase(spec: SessionSpec): ComposeFile {
   const workspace: BindMount = { type: 'bind', source: escapeInterpolation(spec.projectDir), target: WORKSPACE };
+  const pieces = agentPieces(spec.agent);
   const agent: ComposeService = {
     image: spec.agentImage,
     container_name: agentContainerName(spec.sessionId),
@@ -91,13 +98,17 @@ function renderBase(spec: SessionSpec): ComposeFile {
     // A keepalive: `run` execs the user's command into it, so the agent's start is measurable
     // and the container outlives one command (the devcontainers pattern).
     command: ['sleep', 'infinity'],
+    // Whatever USER the image names: a root image must not make a root agent.
+    user: pieces.user,
     working_dir: WORKSPACE,
-    volumes: [workspace, ...(spec.workspaceMounts ?? []).map((m) => ({ ...m, source: escapeInterpolation(m.source) }))],
+    volumes: [workspace, ...[...(spec.workspaceMounts ?? []), ...pieces.volumes].map((m) => ({ ...m, source: escapeInterpolation(m.source) }))],
+    environment: pieces.environment,
     cap_drop: ['ALL'],
-    cap_add: [...AGENT_CAPABILITIES],
     security_opt: [NO_NEW_PRIVILEGES],
     ...agentLimitFields(spec.limits.agent, spec.limits.logs),
   };
+  if (spec.agent.root) agent.cap_add = [...AGENT_CAPABILITIES];
+  if (pieces.tmpfs.length > 0) agent.tmpfs = pieces.tmpfs;
   return { services: { [AGENT_SERVICE]: agent } };
 }
 
@@ -106,7 +117,7 @@ function agentEnvironment(spec: SessionSpec): Record<string, string> {
   for (const name of PROXY_VARIABLES) env[name] = proxyUrl(spec.sessionId);
   const noProxy = noProxyHosts(egressContainerName(spec.sessionId)).join(',');
   for (const name of NO_PROXY_VARIABLES) env[name] = noProxy;
-  for (const [name, value] of Object.entries(TELEMETRY_DEFAULTS)) {
+  for (const [name, value] of Object.entries(spec.agent.telemetryDefaults ? TELEMETRY_DEFAULTS : {})) {
     const own = spec.userEnv[name];
     env[name] = escapeInterpolation(own === undefined ? value : own);
   }
@@ -117,6 +128,7 @@ function renderContainOverlay(spec: SessionSpec): ComposeFile {
   const agent: ComposeService = {
     networks: [INTERNAL_NETWORK_KEY],
     environment: agentEnvironment(spec),
+    volumes: [sshConfigMount()],
     depends_on: { [EGRESS_SERVICE]: { condition: 'service_healthy' } },
   };
   const sidecar: ComposeService = {

@@ -22,12 +22,16 @@ import {
   egressContainerName,
   internalNetworkName,
   EGRESS_NETWORK,
+  PROXY_PORT,
 } from '../names.js';
 import { renderOverlay, type SessionSpec } from './overlay.js';
 import { validateCompose } from './validate.js';
 import type { ResourceLimits } from '../limits/settings.js';
 import { composeYaml } from './yaml.js';
 import { CONTAINED_SETTINGS, requireSettings, type Settings } from '../settings.js';
+import { agentSetup, type AgentRequest } from '../agent/setup.js';
+import { AGENT_FILE_NAMES } from '../agent/runtime.js';
+import type { InvariantExpectations } from './invariants.js';
 
 export interface RenderRequest {
   /** Mode, project, project directory (bind-mounted at /workspace), images, allowlists, socket. */
@@ -47,6 +51,8 @@ export interface RenderRequest {
   dockerSocketGid?: (socketPath: string) => number | undefined;
   /** The filter generation (hex; default: random), which a live reload confirms by. */
   generation?: string;
+  /** The agent's user, home, git identity and flags (lib/agent/setup.ts). */
+  agent?: AgentRequest;
 }
 
 export interface RenderedSession {
@@ -55,7 +61,7 @@ export interface RenderedSession {
   mode: Mode;
   observe: boolean;
   outDir: string;
-  files: { base: string; overlay: string; filter?: string; tinyproxyConf?: string };
+  files: { base: string; overlay: string; filter?: string; tinyproxyConf?: string } & Partial<Record<keyof typeof AGENT_FILE_NAMES, string>>;
   composeFiles: string[];
   composeProject: string;
   agentContainer: string;
@@ -73,6 +79,10 @@ export interface RenderedSession {
   warnings: string[];
   /** The limits the compose files and tinyproxy.conf carry (the banner shows them). */
   limits: ResourceLimits;
+  /** Who the agent runs as, and its persistent home on the host (undefined: a per-session tmpfs). */
+  agentUser: { uid: number; gid: number; source: string; root: boolean };
+  agentHome?: string;
+  extraCa?: string;
 }
 
 
@@ -84,8 +94,8 @@ function socketGid(path: string): number | undefined {
   }
 }
 
-function assertInvariants(merged: ComposeFile, mode: Mode): void {
-  const violations = mode === 'contain' ? checkContainedInvariants(merged) : checkDoodInvariants(merged);
+function assertInvariants(merged: ComposeFile, mode: Mode, expect: InvariantExpectations): void {
+  const violations = mode === 'contain' ? checkContainedInvariants(merged, expect) : checkDoodInvariants(merged, expect);
   if (violations.length > 0) {
     throw new ExternalError(`the rendered ${mode} session breaks its invariants: ${violations.map((v) => v.message).join('; ')}`, {
       hint: 'this is a drydock bug: nothing was written; please report it',
@@ -101,8 +111,9 @@ function header(req: RenderRequest, what: string): string {
 }
 
 /** A directory rendered before in the other mode must not keep that mode's files next to this one's. */
-function removeStaleFiles(outDir: string, mode: Mode): void {
-  const stale = mode === 'contain' ? [FILE_NAMES.dood] : [FILE_NAMES.contain, FILE_NAMES.egressDir, FILE_NAMES.liveState];
+function removeStaleFiles(outDir: string, mode: Mode, written: ReadonlySet<string>): void {
+  const stale: string[] = mode === 'contain' ? [FILE_NAMES.dood] : [FILE_NAMES.contain, FILE_NAMES.egressDir, FILE_NAMES.liveState];
+  for (const name of Object.values(AGENT_FILE_NAMES)) if (!written.has(name)) stale.push(name);
   for (const name of stale) rmSync(join(outDir, name), { force: true, recursive: true });
 }
 
@@ -116,16 +127,22 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
   const agent = settings.images.agent;
   const egress = contained ? { image: settings.images.egress, pinned: settings.images.egressPinned } : undefined;
 
+  const projectDir = resolve(settings.cwd);
+  const setup = agentSetup({
+    env: settings.env, projectDir, project, mode, request: req.agent,
+    ...(contained && { proxy: { host: egressContainerName(req.sessionId), port: PROXY_PORT } }),
+  });
   const spec: SessionSpec = {
     sessionId: req.sessionId,
     project,
-    projectDir: resolve(settings.cwd),
+    projectDir,
     mode,
     observe: req.observe,
     agentImage: agent,
     egressImage: egress?.image ?? '',
     userEnv: { ...settings.env },
     limits,
+    agent: setup.runtime,
   };
   if (req.workspaceMounts?.length) spec.workspaceMounts = req.workspaceMounts;
   if (!contained) {
@@ -134,7 +151,7 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
     if (gid !== undefined) spec.dockerSocketGid = gid;
   }
   const { base, overlay, overlayFileName } = renderOverlay(spec);
-  assertInvariants(mergeCompose(base, overlay), mode);
+  assertInvariants(mergeCompose(base, overlay), mode, { rootAgent: setup.runtime.root, telemetryDefaults: setup.runtime.telemetryDefaults });
   if (req.validateSchema !== false) {
     validateCompose(base, FILE_NAMES.base);
     validateCompose(overlay, overlayFileName);
@@ -158,7 +175,14 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
     agentImage: agent,
     warnings: [],
     limits,
+    agentUser: { uid: setup.user.uid, gid: setup.user.gid, source: setup.user.source, root: setup.user.root },
+    ...(setup.home !== undefined && { agentHome: setup.home }),
+    ...(setup.extraCaSource !== undefined && { extraCa: setup.extraCaSource }),
   };
+  for (const file of setup.files) {
+    files[file.key] = join(outDir, file.name);
+    writes.push({ path: files[file.key]!, content: file.content });
+  }
 
   if (contained && egress) {
     const loaded = loadAllowlistsOrThrow({ files: settings.allowlists });
@@ -187,12 +211,15 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
       warnings: loaded.warnings.map((d) => formatDiagnostic(d)),
     });
   }
+  rendered.warnings.push(...setup.warnings);
 
   writeFilesAtomic(writes);
   // The sidecar reads its mounts as uid 10001, not as the file's owner: a restrictive umask
   // must not make them unreadable (the entrypoint would then refuse to start).
   for (const w of writes) if (w.path.startsWith(join(outDir, FILE_NAMES.egressDir))) chmodSync(w.path, 0o644);
   if (files.filter) chmodSync(join(outDir, FILE_NAMES.egressDir), 0o755);
-  removeStaleFiles(outDir, mode);
+  // Likewise the agent's files, read by the agent's uid.
+  for (const file of setup.files) chmodSync(join(outDir, file.name), 0o644);
+  removeStaleFiles(outDir, mode, new Set(setup.files.map((f) => f.name)));
   return rendered;
 }

@@ -26,25 +26,39 @@ describe('compileFilter', () => {
   it('emits anchored, escaped, grouped lines and the ports the config needs', () => {
     const c = compileFilter(entries('github.com\ngitlab.com\n*.npmjs.org\ngithub.com:22\nhttp://deb.debian.org\nhttp://mirror.example:8080\n'));
     expect(regexLines(c.filter)).toEqual([
-      '\\`http://(deb\\.debian\\.org)\\.?(:80)?(/|$)',
-      '\\`http://(mirror\\.example)\\.?:8080(/|$)',
-      '\\`(github\\.com)\\.?:22$',
-      '\\`((github|gitlab)\\.com|mirror\\.example|deb\\.debian\\.org)\\.?:443$',
-      '\\`([-a-z0-9_]+\\.)+(npmjs\\.org)\\.?:443$',
+      "\\`http://(deb\\.debian\\.org)\\.?(:80)?(/|\\')",
+      "\\`http://(mirror\\.example)\\.?:8080(/|\\')",
+      "\\`(github\\.com)\\.?:22\\'",
+      "\\`(git(hub|lab)\\.com|mirror\\.example|deb\\.debian\\.org)\\.?:443\\'",
+      "\\`([-a-z0-9_]+\\.)+(npmjs\\.org)\\.?:443\\'",
     ]);
     expect(c).toMatchObject({ connectPorts: [22, 443], httpPorts: [80, 8080], entryCount: 6, ruleCount: 8, lineCount: 5 });
     expect(c.filter.startsWith('# drydock egress filter')).toBe(true);
     assertEreSubset(c.filter);
   });
 
+  it("ends every line at the end of the buffer (\\'), so a newline after an allowed host is refused", () => {
+    const c = compileFilter(entries('http://plain.test\nallowed.test\n*.wild.test\n'));
+    const lines = regexLines(c.filter);
+    for (const line of lines) expect(line.endsWith("\\'") || line.endsWith("(/|\\')"), line).toBe(true);
+    // What tinyproxy filters for `Host: plain.test<LF> x.evil.test` (obs-fold, bare LF) and friends.
+    const folded = ['http://plain.test\n x.evil.test:80/', 'http://plain.test\n\tx.evil.test:80/', 'http://plain.test\n', 'allowed.test:443\nx.evil.test', 'a.wild.test:443\n'];
+    const regexes = filterRegexes(c.filter);
+    for (const subject of folded) expect(filterAllows(regexes, subject), JSON.stringify(subject)).toBe(false);
+    expect(filterAllows(regexes, 'http://plain.test/')).toBe(true);
+    // The evaluator reads `$` as glibc does under REG_NEWLINE: with `$` the same subjects pass.
+    const dollar = filterRegexes(c.filter.replaceAll("\\'", '$'));
+    expect(folded.filter((subject) => filterAllows(dollar, subject))).toEqual(folded);
+  });
+
   it('drops exact hosts and narrower wildcards that a wildcard of the same protocol and port covers', () => {
     const list = entries('*.npmjs.org\nregistry.npmjs.org\n*.a.npmjs.org\nnpmjs.org\nregistry.npmjs.org:8443\nhttp://x.npmjs.org\n');
     const c = compileFilter(list);
     expect(regexLines(c.filter)).toEqual([
-      '\\`http://(x\\.npmjs\\.org)\\.?(:80)?(/|$)',
-      '\\`(npmjs\\.org)\\.?:443$',
-      '\\`([-a-z0-9_]+\\.)+(npmjs\\.org)\\.?:443$',
-      '\\`(registry\\.npmjs\\.org)\\.?:8443$',
+      "\\`http://(x\\.npmjs\\.org)\\.?(:80)?(/|\\')",
+      "\\`(npmjs\\.org)\\.?:443\\'",
+      "\\`([-a-z0-9_]+\\.)+(npmjs\\.org)\\.?:443\\'",
+      "\\`(registry\\.npmjs\\.org)\\.?:8443\\'",
     ]);
     const dropped = effectiveRules(list).dropped;
     expect([...dropped.keys()].map((e) => e.canonical)).toEqual(['registry.npmjs.org', '*.a.npmjs.org', 'http://x.npmjs.org']);
@@ -94,7 +108,8 @@ describe('compileFilter', () => {
     const c = compileFilter(list);
     expect(c.ruleCount).toBe(100_000);
     expect(c.lineCount).toBeLessThan(5000);
-  });
+    // A generous limit, not a budget: on a loaded 2-core machine this one test takes seconds.
+  }, 60_000);
 
   it('refuses rules a parser would never produce (the compiler is the only author of regexes)', () => {
     const evil = (host: string, port = 443): AllowEntry => ({
@@ -110,8 +125,12 @@ describe('compileFilter', () => {
 });
 
 describe('packHosts', () => {
-  it('factors the last label and never exceeds the budget', () => {
-    expect(packHosts(['a.com', 'b.com', 'c.org'], 100)).toEqual(['(a|b)\\.com|c\\.org']);
+  it('factors the last label and shared prefixes, and never exceeds the budget', () => {
+    expect(packHosts(['a.com', 'b.com', 'c.org'], 100)).toEqual(['[ab]\\.com|c\\.org']);
+    expect(packHosts(['api.github.com', 'api.gitlab.com', 'apis.example.com', 'x.io'], 100)).toEqual(['api(\\.git(hub|lab)|s\\.example)\\.com|x\\.io']);
+    // A name that is a prefix of another makes the rest optional; `-` stays last in a bracket.
+    expect(packHosts(['foo.com', 'foobar.com', 'v1.dev', 'v-.dev', 'v2.dev'], 100)).toEqual(['foo(bar)?\\.com|v[12-]\\.dev']);
+    expect(packHosts(['a.b.com', 'a.com', 'ab.com'], 100)).toEqual(['a(\\.b|b)?\\.com']);
     const hosts = syntheticHosts(3000).sort();
     const bodies = packHosts(hosts, 120);
     for (const body of bodies) expect(body.length).toBeLessThanOrEqual(120);

@@ -5,12 +5,39 @@
  */
 import { HTTP_PORT, type EgressRequest } from '../../lib/allowlist/types.js';
 
+/**
+ * One filter line as the JavaScript regex that means what glibc's regexec means under tinyproxy's
+ * flags (REG_EXTENDED | REG_ICASE | REG_NEWLINE): `` \` `` and `\'` are the start and end of the
+ * whole subject, `^` and `$` also match after and before a newline, `.` matches no newline. So a
+ * subject with a newline in it is judged here as the real proxy judges it.
+ */
+export function ereToJs(line: string): RegExp {
+  let out = '';
+  for (let i = 0; i < line.length; i += 1) {
+    const c = line[i]!;
+    if (c === '\\') {
+      const next = line[i + 1];
+      i += 1;
+      if (next === '`') out += '(?<![\\s\\S])';
+      else if (next === "'") out += '(?![\\s\\S])';
+      else out += `\\${next}`;
+    } else if (c === '[') {
+      const close = line.indexOf(']', i + 2);
+      out += line.slice(i, close + 1);
+      i = close;
+    } else if (c === '^') out += '(?:^|(?<=\\n))';
+    else if (c === '$') out += '(?:$|(?=\\n))';
+    else if (c === '.') out += '[^\\n]';
+    else out += c;
+  }
+  return new RegExp(out, 'i');
+}
+
 export function filterRegexes(filter: string): RegExp[] {
   return filter
     .split('\n')
     .filter((line) => line !== '' && !line.startsWith('#'))
-    // The compiler's GNU start-of-buffer anchor means `^` here (a subject holds no newline).
-    .map((line) => new RegExp(line.replace(/^\\`/, '^'), 'i'));
+    .map(ereToJs);
 }
 
 export function filterAllows(regexes: readonly RegExp[], subject: string): boolean {
@@ -26,7 +53,7 @@ export function requestSubjects(req: EgressRequest): string[] {
   return spellings;
 }
 
-const FRAME = /^\\`(http:\/\/)?(\(\[-a-z0-9_\]\+\\\.\)\+)?\((.*)\)\\\.\?(:[0-9]+\$|\(:80\)\?\(\/\|\$\)|:[0-9]+\(\/\|\$\))$/;
+const FRAME = /^\\`(http:\/\/)?(\(\[-a-z0-9_\]\+\\\.\)\+)?\((.*)\)\\\.\?(:[0-9]+\\'|\(:80\)\?\(\/\|\\'\)|:[0-9]+\(\/\|\\'\))$/;
 
 /** Throws unless every regex line is one of the compiler's shapes over escaped host names. */
 export function assertEreSubset(filter: string): void {
@@ -34,6 +61,8 @@ export function assertEreSubset(filter: string): void {
     if (line === '' || line.startsWith('#')) continue;
     const m = FRAME.exec(line);
     if (!m) throw new Error(`unexpected filter line shape: ${line}`);
-    if (!/^[a-z0-9_\-|()\\.]+$/.test(m[3]!) || /\\[^.]/.test(m[3]!)) throw new Error(`unexpected alternation body: ${m[3]}`);
+    // Escaped dots, groups, alternatives, `?`, and brackets of name characters (`-` last).
+    const body = m[3]!.replace(/\[[a-z0-9_.]*-?\]/g, 'b');
+    if (!/^[a-z0-9_\-|()?\\.]+$/.test(body) || /\\[^.]/.test(body) || /(^|[(|])\?/.test(body)) throw new Error(`unexpected alternation body: ${m[3]}`);
   }
 }

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileFilter } from '../../lib/allowlist/compile.js';
+import { compileFilter, packHosts } from '../../lib/allowlist/compile.js';
 import { findAllowingEntry } from '../../lib/allowlist/match.js';
 import { parseEntry } from '../../lib/allowlist/parse.js';
 import type { AllowEntry, EgressRequest, Protocol } from '../../lib/allowlist/types.js';
@@ -43,7 +43,7 @@ const entryList = fc
   .filter((es) => es.length > 0);
 
 /** Characters a hostile client could put into a host (not `/`: tinyproxy ends the host there). */
-const hostileChar = fc.constantFrom('@', ':', '%', '\\', '?', '#', ' ', '\t', '.', '-', '_', 'A', 'z', '0', '*', '$', '^', '[', ']', 'é', '\u212a', '\u0130', '\u017f');
+const hostileChar = fc.constantFrom('@', ':', '%', '\\', '?', '#', ' ', '\t', '\n', '\r', '.', '-', '_', 'A', 'z', '0', '*', '$', '^', '[', ']', 'é', '\u212a', '\u0130', '\u017f');
 
 /** Requests near the entries: the hosts themselves, their subdomains, and mutations of them. */
 function nearbyRequest(entries: AllowEntry[]): fc.Arbitrary<EgressRequest> {
@@ -66,6 +66,8 @@ function nearbyRequest(entries: AllowEntry[]): fc.Arbitrary<EgressRequest> {
     fc.tuple(base, label).map(([b, l]) => `${l}${b}`),
     fc.tuple(base, hostName).map(([b, h]) => `${b}@${h}`),
     fc.tuple(base, hostName).map(([b, h]) => `${h}@${b}`),
+    // Header folding: tinyproxy keeps a folded Host header's newline in the URL it filters.
+    fc.tuple(base, fc.constantFrom('\n ', '\n\t', '\r\n ', '\n'), hostName).map(([b, fold, h]) => `${b}${fold}${h}`),
     hostName,
   );
   const ports = fc.oneof(port, fc.constantFrom(...entries.flatMap((e) => e.rules.map((r) => r.port))));
@@ -147,6 +149,27 @@ describe('determinism', () => {
         expect(compileFilter(b).filter).toBe(compileFilter(a).filter);
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('packHosts (the trie layout)', () => {
+  // A tiny alphabet, so that names share prefixes, end inside one another and differ by one byte.
+  const tinyLabel = fc.stringMatching(/^[ab-]{1,3}$/);
+  const tinyHost = fc.tuple(fc.array(tinyLabel, { minLength: 1, maxLength: 3 }), fc.constantFrom('x', 'y')).map(([ls, t]) => [...ls, t].join('.'));
+  it('each body matches exactly its share of the hosts, whatever the budget', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(tinyHost, { minLength: 1, maxLength: 60 }), fc.integer({ min: 40, max: 400 }), fc.array(tinyHost, { maxLength: 40 }), (hosts, budget, probes) => {
+        const bodies = packHosts([...hosts].sort(), budget);
+        for (const body of bodies) expect(body.length).toBeLessThanOrEqual(budget);
+        const regexes = bodies.map((b) => new RegExp(`^(?:${b})$`));
+        for (const host of hosts) expect(regexes.filter((r) => r.test(host)), host).toHaveLength(1);
+        const set = new Set(hosts);
+        for (const probe of [...probes, ...hosts.map((h) => `${h}a`), ...hosts.map((h) => h.slice(1))]) {
+          expect(regexes.some((r) => r.test(probe)), probe).toBe(set.has(probe));
+        }
+      }),
+      { numRuns: 500 },
     );
   });
 });

@@ -4,6 +4,7 @@
  * the compiled lines as JavaScript regexes with the `i` flag (the compiler keeps to the ERE subset
  * that means the same in both), never by assuming how the compiler orders its output.
  */
+import { ereToJs } from '../allowlist/filter-eval.js';
 import type { GeneratedEntry } from './gen-allowlist.js';
 
 export type RequestKind = 'connect' | 'http';
@@ -28,9 +29,7 @@ export interface LastHost {
 
 export function findLastCompiledHost(filterText: string, entries: readonly GeneratedEntry[], kind: RequestKind): LastHost | undefined {
   const sources = filterRules(filterText);
-  // A leading \` (GNU regex: start of the buffer) is `^` to JavaScript, the same for a subject
-  // without newlines.
-  const rules = sources.map((line) => new RegExp(line.replace(/^\\`/, '^'), 'i'));
+  const rules = sources.map(ereToJs);
   // CONNECT is timed on 443 (every entry but the `:8443` ones allows it); plain HTTP on 80.
   const port = kind === 'http' ? 80 : 443;
   const eligible = entries.filter((e) => (kind === 'http' ? e.kind === 'http' : e.kind !== 'port'));

@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { squidVersion } from './squid-proc.js';
 
 export interface MachineInfo {
   cpu: string;
@@ -9,6 +10,7 @@ export interface MachineInfo {
   memoryGiB: number;
   node: string;
   tinyproxy: string;
+  squid: string;
   kernel: string;
   /** 1-minute load average when the bench started: other work on the machine skews every figure. */
   loadAverage: number;
@@ -34,11 +36,12 @@ export function machineInfo(): MachineInfo {
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
     tinyproxy: tinyproxyVersion() ?? 'not installed',
+    squid: squidVersion() ?? 'squid not installed',
     kernel,
     loadAverage: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
 }
 
 export function formatMachine(m: MachineInfo): string {
-  return `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}, ${m.tinyproxy}; load average ${m.loadAverage} at start`;
+  return `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}, ${m.tinyproxy}, squid ${m.squid}; load average ${m.loadAverage} at start`;
 }

@@ -1,33 +1,47 @@
 /**
  * Proxy cost against allowlist size: one real tinyproxy per scenario, with drydock's own rendered
- * config and compiled filter, timed on requests to the host its filter reaches last. tinyproxy runs
- * in the integration tier's harness: a private mount namespace whose /etc holds the bench's hosts
- * file, a files-only nsswitch (no DNS at all) and the filter at the rendered config's own path.
+ * config and compiled filter, timed on requests to the host its filter reaches last, and squid
+ * (squid-proc.ts) beside it with the same rules as `dstdomain` lists, timed on the same hosts.
+ * tinyproxy runs in the integration tier's harness: a private mount namespace whose /etc holds the
+ * bench's hosts file, a files-only nsswitch (no DNS at all) and the filter at the rendered config's
+ * own path. Its log goes to a pipe, as in the sidecar (unless a scenario asks for a LogFile).
  *
- * All scenarios run side by side and are measured in interleaved rounds (10, 1k, 10k, 100k, 10,
- * 1k, …): on a shared 2-core machine the load changes from second to second, and interleaving makes
- * every scenario see the same mix, so the ratios to the 10-entry baseline stay honest.
+ * All scenarios run side by side and are measured in interleaved rounds (10, squid 10, 1k, …, 10,
+ * squid 10, …): on a shared 2-core machine the load changes from second to second, and
+ * interleaving makes every scenario see the same mix, so the ratios within one run stay honest.
  */
 import { connect } from 'node:net';
-import { startTinyproxy, type TinyproxyHandle } from '../integration/harness/tinyproxy.js';
+import type { RuleGroup } from '../../lib/allowlist/effective.js';
+import { startTinyproxy } from '../integration/harness/tinyproxy.js';
 import type { GeneratedEntry } from './gen-allowlist.js';
 import { filterRules, findLastCompiledHost, type LastHost, type RequestKind } from './last-host.js';
 import { connectThrough, getThrough, runLoad, startUpstream, type ProxyTarget, type RequestOutcome, type Upstream } from './proxy-client.js';
+import { startSquid, type ProxyHandle } from './squid-proc.js';
 import { median, nowMs, quantile } from './stats.js';
 import { proxyMemory } from './tinyproxy-proc.js';
 
+/** What runs: drydock's tinyproxy files, or squid with the same effective rules. */
+export type ProxyUnderTest =
+  | {
+      kind: 'tinyproxy';
+      /** The session's tinyproxy.conf as drydock rendered it (the harness changes only Listen/Port/LogFile/PidFile). */
+      confText: string;
+      filterText: string;
+      /** `stdout` (a pipe, as in the sidecar) unless a contrast asks for the old LogFile. */
+      logTo: 'stdout' | 'file';
+    }
+  | { kind: 'squid'; groups: readonly RuleGroup[] };
+
 export interface ProxyScenario {
   label: string;
+  proxy: ProxyUnderTest;
   entries: readonly GeneratedEntry[];
-  /** The session's tinyproxy.conf as drydock rendered it (the harness changes only Listen/Port/LogFile/PidFile). */
-  confText: string;
-  filterText: string;
-  /** Time plain HTTP too (off for the naive contrast, which only needs one figure). */
-  http: boolean;
+  /** The hosts to time (the ones drydock's filter reaches last); no `http` for a CONNECT-only contrast. */
+  targets: { connect: LastHost; http?: LastHost };
   /** Sequential requests per round, when this scenario is too slow for the default. */
   perRound?: number;
-  /** The scenario this one's ratios are taken against (default: the 10-entry run, label `10`). */
-  baseline?: string;
+  /** The scenario this one's ratios are taken against (the squid run of the same size). */
+  peer?: string;
 }
 
 export interface LoadFigures {
@@ -41,8 +55,10 @@ export interface LoadFigures {
 
 export interface ProxyFigures {
   label: string;
-  baseline: string;
+  proxy: ProxyUnderTest['kind'];
+  peer?: string;
   entries: number;
+  /** tinyproxy: regex lines of the filter; squid: `dstdomain` entries. */
   filterRules: number;
   target: { connect: string; connectRule: string; http?: string; httpRule?: string };
   startMs: number;
@@ -77,7 +93,7 @@ interface Samples {
 
 interface Running {
   scenario: ProxyScenario;
-  proxy: TinyproxyHandle;
+  proxy: ProxyHandle;
   startMs: number;
   upstream: Upstream;
   targets: { connect: LastHost; http?: LastHost };
@@ -94,21 +110,27 @@ export async function stopAllProxies(): Promise<void> {
 
 const emptySamples = (): Samples => ({ latencies: [], roundRps: [], concurrentRps: [], failed: 0 });
 
-function lastHostOrThrow(scenario: ProxyScenario, kind: RequestKind): LastHost {
-  const last = findLastCompiledHost(scenario.filterText, scenario.entries, kind);
-  if (!last) throw new Error(`${scenario.label}: no generated ${kind} host matches the compiled filter`);
+/** The generated host of this kind that drydock's filter reaches last (the one to time). */
+export function lastHostOrThrow(label: string, filterText: string, entries: readonly GeneratedEntry[], kind: RequestKind): LastHost {
+  const last = findLastCompiledHost(filterText, entries, kind);
+  if (!last) throw new Error(`${label}: no generated ${kind} host matches the compiled filter`);
   return last;
 }
 
+function launch(p: ProxyUnderTest, hosts: Record<string, string>): Promise<ProxyHandle> {
+  if (p.kind === 'squid') return startSquid({ groups: p.groups, hosts, startTimeoutMs: 120_000 });
+  return startTinyproxy({ confText: p.confText, filterText: p.filterText, hosts, logTo: p.logTo, startTimeoutMs: 120_000 });
+}
+
 async function start(scenario: ProxyScenario, upstreamAddress: string): Promise<Running> {
-  const targets = { connect: lastHostOrThrow(scenario, 'connect'), http: scenario.http ? lastHostOrThrow(scenario, 'http') : undefined };
+  const targets = scenario.targets;
   const hosts: Record<string, string> = { [targets.connect.host]: upstreamAddress, [DENIED_HOST]: upstreamAddress };
   if (targets.http) hosts[targets.http.host] = upstreamAddress;
   const upstream = await startUpstream({ address: upstreamAddress, bannerPort: 443, httpPort: 80, name: scenario.label });
-  let proxy: TinyproxyHandle;
+  let proxy: ProxyHandle;
   const begin = nowMs();
   try {
-    proxy = await startTinyproxy({ confText: scenario.confText, filterText: scenario.filterText, hosts, startTimeoutMs: 120_000 });
+    proxy = await launch(scenario.proxy, hosts);
   } catch (error) {
     await upstream.close();
     throw error;
@@ -224,12 +246,14 @@ export async function benchProxyScenarios(
       for (const r of running) await measureRound(r, o);
     }
     return running.map((r) => {
-      const memory = proxyMemory(r.proxy.pid);
+      const p = r.scenario.proxy;
+      const memory = proxyMemory(r.proxy.pid, p.kind);
       return {
         label: r.scenario.label,
-        baseline: r.scenario.baseline ?? '10',
+        proxy: p.kind,
+        peer: r.scenario.peer,
         entries: r.scenario.entries.length,
-        filterRules: filterRules(r.scenario.filterText).length,
+        filterRules: p.kind === 'tinyproxy' ? filterRules(p.filterText).length : p.groups.reduce((n, g) => n + g.hosts.length, 0),
         target: {
           connect: `${r.targets.connect.host}:443`,
           connectRule: `${r.targets.connect.ruleIndex}/${r.targets.connect.ruleCount}`,

@@ -5,15 +5,18 @@ import type { CompileFigures } from './compile-bench.js';
 import type { GcFigures } from './gc-bench.js';
 import { formatMachine, type MachineInfo } from './machine.js';
 import type { ProxyFigures } from './proxy-bench.js';
+import { proxyTable } from './proxy-report.js';
 import type { SelfTestFigures } from './selftest-bench.js';
+
+export { proxyTargets } from './proxy-report.js';
 import type { StartupResult } from './startup.js';
 import { startTable, type StartFigures } from './start-bench.js';
-import { fmt, fmtRatio, ratio, textTable } from './stats.js';
+import { fmt, fmtRatio, textTable } from './stats.js';
 
 export interface BenchReport {
   date: string;
   machine: MachineInfo;
-  proxy?: { scenarios: ProxyFigures[]; directMs: number };
+  proxy?: { scenarios: ProxyFigures[]; directMs: number; loadAverage?: number[] };
   compile?: { figures: CompileFigures[]; linearity: number };
   startup?: { runs: number; results: StartupResult[] };
   gc?: GcFigures[];
@@ -31,35 +34,7 @@ export interface Target {
   met: boolean;
 }
 
-const mb = (kib: number) => kib / 1024;
 const n = (value: number) => value.toLocaleString('en-US');
-
-export function proxyTargets(scenarios: readonly ProxyFigures[]): Target[] {
-  const base = scenarios.find((s) => s.label === '10');
-  const tenK = scenarios.find((s) => s.label === '10,000');
-  const hundredK = scenarios.find((s) => s.label === '100,000');
-  const targets: Target[] = [];
-  if (base && tenK) {
-    const r = ratio(tenK.connect.medianMs, base.connect.medianMs);
-    targets.push({ name: '10,000 entries: CONNECT latency vs 10 entries', value: fmtRatio(r), target: '≤ 1.5×', met: r <= 1.5 });
-    if (tenK.http && base.http) {
-      const h = ratio(tenK.http.medianMs, base.http.medianMs);
-      targets.push({ name: '10,000 entries: plain-HTTP latency vs 10 entries', value: fmtRatio(h), target: '≤ 1.5×', met: h <= 1.5 });
-    }
-    targets.push({ name: '10,000 entries: tinyproxy RSS', value: `${fmt(mb(tenK.rssKiB), 1)} MB`, target: '≤ 40 MB', met: mb(tenK.rssKiB) <= 40 });
-  }
-  const quietBase = scenarios.find((s) => s.label === '10 entries, LogLevel Notice');
-  const quietTenK = scenarios.find((s) => s.label === '10,000 entries, LogLevel Notice');
-  if (quietBase && quietTenK) {
-    const r = ratio(quietTenK.connect.medianMs, quietBase.connect.medianMs);
-    targets.push({ name: '(contrast) the same at LogLevel Notice: CONNECT latency', value: fmtRatio(r), target: '≤ 1.5×', met: r <= 1.5 });
-  }
-  if (hundredK) {
-    const ok = hundredK.connect.failed === 0 && Number.isFinite(hundredK.connect.medianMs);
-    targets.push({ name: '100,000 entries: tinyproxy starts and answers', value: ok ? `yes (started in ${fmt(hundredK.startMs, 0)} ms)` : 'no', target: 'yes', met: ok });
-  }
-  return targets;
-}
 
 /** The jail self-test's share of `drydock run` → the agent's command, medians of the same runs. */
 export function selfTestTarget(f: SelfTestFigures): Target {
@@ -99,41 +74,6 @@ export function gcTargets(figures: readonly GcFigures[]): Target[] {
   return [{ name: 'gc: docker calls independent of the number of sessions', value: summary, target: 'constant', met: calls.size === 1 }];
 }
 
-function proxyTable(p: NonNullable<BenchReport['proxy']>): string {
-  const rows = [['allowlist', 'filter lines', 'start ms', 'CONNECT ms', '× 10', 'GET ms', '× 10', 'denied ms', 'seq req/s', '8-conc req/s', 'RSS MB', '× 10']];
-  for (const s of p.scenarios) {
-    const base = p.scenarios.find((b) => b.label === s.baseline);
-    rows.push([
-      /^[\d,]+$/.test(s.label) ? `${s.label} entries` : s.label,
-      n(s.filterRules),
-      fmt(s.startMs, 0),
-      fmt(s.connect.medianMs),
-      fmtRatio(base && ratio(s.connect.medianMs, base.connect.medianMs)),
-      fmt(s.http?.medianMs),
-      fmtRatio(base?.http && s.http ? ratio(s.http.medianMs, base.http.medianMs) : undefined),
-      fmt(s.deniedMedianMs),
-      fmt(s.connect.sequentialRps, 0),
-      fmt(s.connect.concurrentRps, 0),
-      fmt(mb(s.rssKiB), 1),
-      fmtRatio(base && ratio(s.rssKiB, base.rssKiB)),
-    ]);
-  }
-  rows.push(['no proxy (direct)', '', '', fmt(p.directMs), '', '', '', '', '', '', '', '']);
-  const notes = [
-    '× 10: against the 10-entry run with the same config. "LogLevel Notice" rows: drydock\'s config with only the log',
-    'level lowered (contrast, not what ships): per-request logging no longer hides the cost of the filter.',
-  ];
-  const targets = p.scenarios.map((s) => `  ${s.label}: CONNECT ${s.target.connect} (rule ${s.target.connectRule})${s.target.http ? `, GET ${s.target.http} (rule ${s.target.httpRule})` : ''}`);
-  const failures = p.scenarios.filter((s) => s.connect.failed || s.http?.failed);
-  return [
-    textTable(rows),
-    ...notes,
-    'Timed hosts (the first rule that matches them is the last of its kind):',
-    ...targets,
-    ...failures.map((s) => `  WARNING ${s.label}: ${s.connect.failed + (s.http?.failed ?? 0)} failed requests: ${s.connect.firstFailure ?? s.http?.firstFailure}`),
-  ].join('\n');
-}
-
 function compileTable(c: NonNullable<BenchReport['compile']>): string {
   const rows = [['entries', 'filter lines', 'filter KB', 'read+parse ms', 'compile ms', 'write ms', 'total ms', 'µs/entry']];
   for (const f of c.figures) {
@@ -160,7 +100,7 @@ function gcTable(figures: readonly GcFigures[]): string {
 
 export function formatReport(report: BenchReport): string {
   const parts = [`drydock bench, ${report.date}`, formatMachine(report.machine), ''];
-  if (report.proxy) parts.push('1. Proxy cost vs allowlist size (real tinyproxy, drydock-rendered config; medians)', proxyTable(report.proxy), '');
+  if (report.proxy) parts.push('1. Proxy cost vs allowlist size (real tinyproxy, drydock-rendered config, beside squid; medians)', proxyTable(report.proxy), '');
   if (report.compile) parts.push('2. Compile cost: read + parse + validate + compile + write (medians)', compileTable(report.compile), '');
   if (report.startup) parts.push(`3. CLI start-up (${report.startup.runs} runs each, interleaved; medians)`, startupTable(report.startup), '');
   if (report.gc) parts.push('4. gc with orphaned sessions (counting docker fake)', gcTable(report.gc), '');

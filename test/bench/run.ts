@@ -9,18 +9,17 @@
  *   --seed=N          the allowlist generator's seed (default 7)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderProxyFiles } from '../integration/harness/session.js';
 import { assertHarnessPrerequisites } from '../integration/harness/tinyproxy.js';
 import { benchCompile, linearity } from './compile-bench.js';
-import { generateAllowlist, naiveFilter } from './gen-allowlist.js';
-import { filterRules } from './last-host.js';
 import { machineInfo } from './machine.js';
-import { benchDirect, benchProxyScenarios, stopAllProxies, type ProxyBenchOptions, type ProxyScenario } from './proxy-bench.js';
+import { benchDirect, benchProxyScenarios, stopAllProxies, type ProxyBenchOptions } from './proxy-bench.js';
+import { proxyScenarios } from './proxy-scenarios.js';
 import { compileTargets, formatReport, gcTargets, proxyTargets, selfTestTarget, startupTargets, type BenchReport } from './report.js';
 import { benchStartup } from './startup.js';
+import { ensureSquidInstalled } from './squid-proc.js';
 import { ensureTinyproxyInstalled } from './tinyproxy-proc.js';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -54,6 +53,7 @@ const log = (line: string) => void process.stderr.write(`${line}\n`);
 
 async function proxySection(args: Args): Promise<NonNullable<BenchReport['proxy']>> {
   ensureTinyproxyInstalled(log);
+  ensureSquidInstalled(log);
   // Root (mount namespaces, ports 80/443 on loopback), tinyproxy, unshare, setpriv: say so up front.
   assertHarnessPrerequisites();
   const options: ProxyBenchOptions = args.quick
@@ -61,45 +61,9 @@ async function proxySection(args: Args): Promise<NonNullable<BenchReport['proxy'
     : { warmup: 30, rounds: 10, perRound: 30, concurrency: 8, concurrentMaxRequests: 200, concurrentMaxMs: 600, log };
   log('proxy: direct round trip (no proxy)');
   const direct = await benchDirect({ ...options, upstreamAddress: '127.77.200.1' });
-  const scenarios: Array<{ scenario: ProxyScenario; upstreamAddress: string }> = [];
-  const sizes: Array<[string, number]> = [['10', 10], ['1,000', 1000], ['10,000', 10_000], ['100,000', 100_000]];
-  for (const [index, [label, size]] of sizes.entries()) {
-    const gen = generateAllowlist({ size, seed: args.seed });
-    // A real contained session, rendered as `drydock run` renders it: the shipped baseline plus the
-    // generated list as the project's allowlist.
-    const rendered = renderProxyFiles({ allowlist: gen.text, project: 'bench' });
-    const { confText, filterText } = rendered;
-    rendered.cleanup();
-    log(`proxy: ${label} entries → ${filterRules(filterText).length} filter lines`);
-    const scenario: ProxyScenario = { label, entries: gen.entries, confText, filterText, http: true };
-    scenarios.push({ scenario, upstreamAddress: `127.77.${index + 1}.1` });
-    if (size === 10 || size === 10_000) {
-      // Contrast: the same files with quieter logging. At the shipped LogLevel every request
-      // writes several log lines, which on a slow-syscall machine costs more than the filter.
-      const quiet: ProxyScenario = {
-        ...scenario,
-        label: `${label} entries, LogLevel Notice`,
-        confText: confText.replace(/^LogLevel\s+\S+/m, 'LogLevel Notice'),
-        baseline: '10 entries, LogLevel Notice',
-      };
-      scenarios.push({ scenario: quiet, upstreamAddress: `127.77.${index + 1}.2` });
-    }
-    if (size === 10_000) {
-      // The contrast the issue quotes: one regex per entry, the same rendered config. Fewer
-      // requests per round: at tens of milliseconds each the usual count would take minutes.
-      const naive: ProxyScenario = {
-        label: 'naive 10,000 (1 regex/entry)',
-        entries: gen.entries,
-        confText,
-        filterText: naiveFilter(gen.entries),
-        http: false,
-        perRound: args.quick ? 5 : 8,
-      };
-      scenarios.push({ scenario: naive, upstreamAddress: '127.77.100.1' });
-    }
-  }
-  log(`proxy: ${scenarios.length} tinyproxies side by side, ${options.rounds} interleaved rounds`);
-  return { scenarios: await benchProxyScenarios(scenarios, options), directMs: direct.medianMs };
+  const scenarios = proxyScenarios({ seed: args.seed, quick: args.quick, log });
+  log(`proxy: ${scenarios.length} proxies side by side, ${options.rounds} interleaved rounds`);
+  return { scenarios: await benchProxyScenarios(scenarios, options), directMs: direct.medianMs, loadAverage: loadavg().map((l) => Math.round(l * 100) / 100) };
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'drydock-bench-'));

@@ -13,11 +13,12 @@ function readStatusKiB(pid: number, field: string): number {
 
 /**
  * Resident memory now and at its peak. The harness execs tinyproxy in place of the process it
- * spawned (unshare without --fork, then `exec`), so its pid is the proxy's: checked via comm.
+ * spawned (unshare without --fork, then `exec`), and squid runs with -N (one process, no kids),
+ * so the pid spawned is the proxy's: checked via comm.
  */
-export function proxyMemory(pid: number): { rssKiB: number; hwmKiB: number } {
+export function proxyMemory(pid: number, expected: 'tinyproxy' | 'squid' = 'tinyproxy'): { rssKiB: number; hwmKiB: number } {
   const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  if (comm !== 'tinyproxy') throw new Error(`expected pid ${pid} to be tinyproxy, it is ${comm}`);
+  if (comm !== expected) throw new Error(`expected pid ${pid} to be ${expected}, it is ${comm}`);
   return { rssKiB: readStatusKiB(pid, 'VmRSS'), hwmKiB: readStatusKiB(pid, 'VmHWM') };
 }
 

@@ -45,8 +45,8 @@ describe('allowlist compile', () => {
     const w = world({ user: 'github.com\n', project: '*.npmjs.org\n' });
     const r = await compile({}, w.ctx);
     expect(r.exitCode).toBe(0);
-    expect(w.out.join('')).toContain('\\`((api\\.anthropic|github)\\.com)\\.?:443$');
-    expect(w.out.join('')).toContain('\\`([-a-z0-9_]+\\.)+(npmjs\\.org)\\.?:443$');
+    expect(w.out.join('')).toContain("\\`((api\\.anthropic|github)\\.com)\\.?:443\\'");
+    expect(w.out.join('')).toContain("\\`([-a-z0-9_]+\\.)+(npmjs\\.org)\\.?:443\\'");
     expect(r.data).toMatchObject({ entryCount: 3, connectPorts: [443], lineCount: 2 });
   });
 

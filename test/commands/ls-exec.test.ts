@@ -60,6 +60,17 @@ describe('drydock exec', () => {
     expect((await exec({ session: 'app-0001', cmd: [] }, captureContext().ctx, { runner: fake, tty: true })).exitCode).toBe(0);
   });
 
+  it('hands the credentials over by name, as run does', async () => {
+    const l = listings([{ id: 'app-0001' }]);
+    const fake = new FakeRunner()
+      .expect({ argv: psFor('app-0001'), result: { stdout: l.ps } })
+      .expect({ argv: netFor('app-0001'), result: { stdout: l.networks } })
+      .expect({ argv: ['docker', 'exec', '-i', '-e', 'CLAUDE_CODE_OAUTH_TOKEN', 'drydock-app-0001', 'claude'] });
+    const ctx = { ...captureContext().ctx, env: { CLAUDE_CODE_OAUTH_TOKEN: 'sk-ant-oat01-secret' } };
+    expect((await exec({ session: 'app-0001', cmd: ['claude'] }, ctx, { runner: fake, tty: false })).exitCode).toBe(0);
+    expect(fake.calls.flat().join(' ')).not.toContain('secret');
+  });
+
   it('refuses a bad id (no docker call), an unknown session and a stopped agent', async () => {
     const none = new FakeRunner();
     await expect(exec({ session: '../x', cmd: [] }, captureContext().ctx, { runner: none })).rejects.toBeInstanceOf(UsageError);

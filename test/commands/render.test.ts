@@ -10,6 +10,7 @@ import { DrydockError, ExitCode } from '../../lib/errors.js';
 import { packageRoot } from '../../lib/paths.js';
 
 let root: string;
+const NO_GIT = { gitIdentity: async () => ({}), hostIds: { uid: 1000, gid: 1000 } };
 let env: Record<string, string>;
 let out: string[];
 let err: string[];
@@ -44,32 +45,32 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 describe('drydock render', () => {
   it('renders a contained session into --out (relative to the working directory) and says where', async () => {
-    const result = await render({ out: '../out', session: 'my-project-00ff' }, context());
+    const result = await render({ out: '../out', session: 'my-project-00ff' }, context(), NO_GIT);
     expect(result.exitCode).toBe(ExitCode.Ok);
-    expect(written()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress', 'live.json']);
+    expect(written()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress', 'live.json', 'ssh_config']);
     expect(out.join('\n')).toContain(`rendered session my-project-00ff (contain) into ${join(root, 'out')}`);
     expect(out.join('\n')).toContain('docker compose -p drydock-my-project-00ff');
   });
 
   it('derives the project from the directory and generates a session id', async () => {
-    const result = await render({ out: join(root, 'out') }, context(true));
+    const result = await render({ out: join(root, 'out') }, context(true), NO_GIT);
     const data = result.data as { sessionId: string; mode: string; outDir: string; files: Record<string, string> };
     expect(data.sessionId).toMatch(/^my-project-[0-9a-f]{4}$/);
     expect(data.mode).toBe('contain');
     expect(data.outDir).toBe(join(root, 'out'));
-    expect(Object.keys(data.files).sort()).toEqual(['base', 'filter', 'overlay', 'tinyproxyConf']);
+    expect(Object.keys(data.files).sort()).toEqual(['base', 'filter', 'overlay', 'sshConfig', 'tinyproxyConf']);
     expect(out).toEqual([]);
   });
 
   it('renders dood from DRYDOCK_MODE', async () => {
-    const result = await render({ out: join(root, 'out'), project: 'x', session: 'x-1234' }, context(true, { DRYDOCK_MODE: 'dood' }));
+    const result = await render({ out: join(root, 'out'), project: 'x', session: 'x-1234' }, context(true, { DRYDOCK_MODE: 'dood' }), NO_GIT);
     expect((result.data as { mode: string }).mode).toBe('dood');
     expect(written()).toEqual(['docker-compose.dood.yml', 'docker-compose.yml']);
   });
 
   it('prints allowlist warnings on stderr', async () => {
     writeFileSync(join(root, 'config', 'egress-allowlist'), '^old\\.example\\.test$\n');
-    await render({ out: join(root, 'out') }, context());
+    await render({ out: join(root, 'out') }, context(), NO_GIT);
     expect(err.join('\n')).toMatch(/egress-allowlist:1: converted legacy regex/);
   });
 

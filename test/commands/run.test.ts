@@ -11,7 +11,10 @@ import { ROUTE4_WITH_DEFAULT, probeOutput } from '../selftest/fixtures.js';
 const ID = 'myapp-aaaa';
 
 function deps(w: ReturnType<typeof runWorld>, extra: Record<string, unknown> = {}) {
-  return { runner: w.fake, signals: w.signals, clock: w.clock, tty: false, random: suffixes('aaaa', 'bbbb'), hostname: 'host', pid: 4242, ...extra };
+  return {
+    runner: w.fake, signals: w.signals, clock: w.clock, tty: false, random: suffixes('aaaa', 'bbbb'), hostname: 'host', pid: 4242,
+    gitIdentity: async () => ({}), hostIds: { uid: 1000, gid: 1000 }, ...extra,
+  };
 }
 
 describe('run', () => {
@@ -222,6 +225,7 @@ describe('run', () => {
       .expect({ argv: ['docker', 'compose', 'version'], result: { stdout: 'Docker Compose version v2.24.5\n' } })
       .expect({ argv: ['docker', 'image', 'inspect', '--format', '{{.Id}}', 'drydock-egress:latest'], result: { stdout: 'sha256:1\n' } })
       .expect({ argv: ['docker', 'network', 'create', '--label', 'drydock.shared=egress', 'drydock_egress'], result: { stdout: 'id\n' } })
+      .expect({ argv: (a) => a[2] === 'inspect' && a.at(-1) === 'drydock-agent:latest', result: { stdout: '1000\n' } })
       .expect({ argv: (a) => a[1] === 'container' && a[2] === 'inspect', result: { code: 1, stderr: 'Error: No such container: a\nError: No such container: b\n' } });
     const error = (await run({ cmd: ['x'] }, w.ctx, deps(w)).catch((e: unknown) => e)) as ExternalError;
     expect(error.exitCode).toBe(2);
@@ -229,6 +233,60 @@ describe('run', () => {
     expect(w.fake.calls.some((c) => c.includes('up'))).toBe(false);
     expect(existsSync(w.sessionDir(ID))).toBe(false);
     expect(w.signals.listenerCount()).toBe(0);
+  });
+});
+
+describe('run: the agent', () => {
+  it('hands credentials to docker exec by name only: the value is in no argv and no file drydock wrote', async () => {
+    const secret = 'sk-ant-api03-THE-SECRET-VALUE';
+    const w = runWorld({ ANTHROPIC_API_KEY: secret, MY_TOKEN: 'tok-SECRET-2', DRYDOCK_PASS_ENV: 'MY_TOKEN' });
+    scriptSession(w.fake, w.sessionDir, { id: ID, exec: { result: { code: 0 } } });
+    await run({ cmd: ['claude', '-p', 'hi'] }, w.ctx, deps(w));
+    const exec = w.fake.calls.find((c) => c[1] === 'exec')!;
+    expect(exec).toEqual(['docker', 'exec', '-i', '-e', 'ANTHROPIC_API_KEY', '-e', 'MY_TOKEN', `drydock-${ID}`, 'claude', '-p', 'hi']);
+    expect(w.fake.calls.flat().join(' ')).not.toMatch(/SECRET/);
+    const { readdirSync } = await import('node:fs');
+    for (const f of readdirSync(w.state, { recursive: true, withFileTypes: true })) {
+      if (f.isFile()) expect(readFileSync(join(f.parentPath, f.name), 'utf8')).not.toMatch(/SECRET/);
+    }
+    expect(w.stderr()).toMatch(/credentials passed by name: ANTHROPIC_API_KEY, MY_TOKEN/);
+    expect(w.stderr()).toMatch(/agent runs as uid 1000:1000 \(host user\)/);
+    expect(existsSync(join(w.state, 'agent-state', 'myapp', 'home'))).toBe(true);
+  });
+
+  it('builds the default agent image on first use with the agent user\'s uid/gid', async () => {
+    const w = runWorld({ DRYDOCK_CLAUDE_CODE_VERSION: '2.1.197' });
+    scriptSession(w.fake, w.sessionDir, { id: ID, agentImage: 'missing', exec: { result: { code: 0 } } });
+    await run({ cmd: ['true'] }, w.ctx, deps(w, { hostIds: { uid: 1234, gid: 567 } }));
+    const build = w.fake.calls.find((c) => c[1] === 'build')!;
+    expect(build).toEqual(expect.arrayContaining(['--build-arg', 'AGENT_UID=1234', 'AGENT_GID=567', 'CLAUDE_CODE_VERSION=2.1.197', 'drydock-agent:latest']));
+    expect(build.at(-1)).toMatch(/templates\/agent$/);
+    expect(readFileSync(join(w.sessionDir(ID), 'docker-compose.yml'), 'utf8')).toMatch(/user: 1234:567/);
+  });
+
+  it('warns when the present agent image was built for another uid', async () => {
+    const w = runWorld();
+    scriptSession(w.fake, w.sessionDir, { id: ID, agentImageUid: '1001', exec: { result: { code: 0 } } });
+    await run({ cmd: ['true'] }, w.ctx, deps(w));
+    expect(w.stderr()).toMatch(/drydock-agent:latest was built for uid 1001, the agent runs as 1000: rebuild it with `drydock build`/);
+    expect(w.fake.calls.some((c) => c[1] === 'build')).toBe(false);
+  });
+
+  it('refuses a root agent without --allow-root before anything is created', async () => {
+    const w = runWorld({ DRYDOCK_AGENT_USER: '0' });
+    const error = (await run({ cmd: ['x'] }, w.ctx, deps(w)).catch((e: unknown) => e)) as ExternalError;
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toMatch(/would run the agent as root/);
+    expect(w.fake.calls).toEqual([]);
+    expect(existsSync(join(w.state, 'sessions'))).toBe(false);
+  });
+
+  it('--no-persist gives the agent a tmpfs home and creates no state', async () => {
+    const w = runWorld();
+    scriptSession(w.fake, w.sessionDir, { id: ID, exec: { result: { code: 0 } } });
+    await run({ cmd: ['true'], persist: false }, w.ctx, deps(w));
+    expect(readFileSync(join(w.sessionDir(ID), 'docker-compose.yml'), 'utf8')).toMatch(/\/home\/agent:uid=1000,gid=1000,mode=0700/);
+    expect(existsSync(join(w.state, 'agent-state'))).toBe(false);
   });
 });
 

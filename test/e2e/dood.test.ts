@@ -37,7 +37,7 @@ describeE2E('dood mode', () => {
       expect(hostConfig.NetworkMode).toBe('host');
       const socketMount = (mounts as Array<{ Source: string; Destination: string }>).find((m) => m.Destination === HOST_SOCKET);
       expect(socketMount?.Source).toBe(engineSocket);
-      expect((mounts as Array<{ Destination: string }>).map((m) => m.Destination).sort()).toEqual([HOST_SOCKET, '/workspace']);
+      expect((mounts as Array<{ Destination: string }>).map((m) => m.Destination).sort()).toEqual(['/home/agent', HOST_SOCKET, '/workspace']);
       expect(config.Labels['drydock.mode']).toBe('dood');
       expect(((config.Env ?? []) as string[]).filter((e) => /^(https?_proxy|HTTPS?_PROXY)=/.test(e))).toEqual([]);
 

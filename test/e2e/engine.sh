@@ -19,7 +19,12 @@ E2E_STATE=${DRYDOCK_E2E_STATE:-/run/drydock-e2e}/$E2E_NETNS
 E2E_CACHE=${DRYDOCK_E2E_CACHE:-/var/cache/drydock-e2e}
 E2E_BASE_IMAGE=drydock-e2e-base:bookworm
 # The packages of the base image; the cache key is their hash, so changing the list rebuilds it.
-E2E_PACKAGES=tinyproxy,curl,ca-certificates,bash,python3-minimal,iproute2,procps,git
+# The agent's (templates/agent/ builds offline FROM it): git, ssh client, netcat-openbsd, less;
+# python3 (json, ssl) for the fake model API, openssh-server for the fake SSH server.
+E2E_PACKAGES=tinyproxy,curl,ca-certificates,bash,python3-minimal,iproute2,procps,git,openssh-client,openssh-server,netcat-openbsd,less,python3
+# The real Claude Code the agent tier runs, installed from npm on the host (the engine has no
+# route out). 2.1.197: its package ships the native binary, so no postinstall step is needed.
+E2E_CLAUDE_CODE_VERSION=${DRYDOCK_E2E_CLAUDE_CODE_VERSION:-2.1.197}
 
 e2e_log() { printf 'e2e: %s\n' "$*" >&2; }
 
@@ -201,6 +206,19 @@ engine_image() {
   e2e_log "imported $E2E_BASE_IMAGE from $tar"
 }
 
+# Claude Code's native binary, from npm into the cache (once per version); prints its path.
+engine_claude_code() {
+  local dir=$E2E_CACHE/claude-code-$E2E_CLAUDE_CODE_VERSION bin
+  bin=$dir/node_modules/@anthropic-ai/claude-code-linux-x64/claude
+  if [[ ! -x $bin ]]; then
+    e2e_log "installing @anthropic-ai/claude-code@$E2E_CLAUDE_CODE_VERSION from npm into $dir"
+    mkdir -p "$dir"
+    npm install --prefix "$dir" --no-fund --no-audit --no-save "@anthropic-ai/claude-code@$E2E_CLAUDE_CODE_VERSION" >&2
+  fi
+  [[ -x $bin ]] || { e2e_log "no native claude binary at $bin"; return 1; }
+  printf '%s\n' "$bin"
+}
+
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
   case ${1:-} in
     start) engine_start ;;
@@ -208,6 +226,7 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     image) engine_image ;;
     logs) engine_logs ;;
     env) engine_env ;;
-    *) echo "usage: $0 start|image|stop|logs|env" >&2; exit 2 ;;
+    claude-code) engine_claude_code ;;
+    *) echo "usage: $0 start|image|stop|logs|env|claude-code" >&2; exit 2 ;;
   esac
 fi

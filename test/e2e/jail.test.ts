@@ -141,10 +141,12 @@ describeE2E('the egress jail, from inside the agent', () => {
       const [agentHost, networks, mounts] = (await dockerOk(['inspect', '-f', '{{json .HostConfig}}\n{{json .NetworkSettings.Networks}}\n{{json .Mounts}}', agent.name])).trim().split('\n').map((j) => JSON.parse(j));
       expect(Object.keys(networks)).toEqual([`drydock_internal_${id}`]);
       expect(agentHost.CapDrop).toEqual(['ALL']);
-      expect((agentHost.CapAdd as string[]).map((c) => c.replace(/^CAP_/, '')).sort()).toEqual(['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID']);
+      // A non-root agent (the image here has no USER: drydock sets one) keeps no capabilities.
+      expect(agentHost.CapAdd ?? []).toEqual([]);
       expect(agentHost.Privileged).toBe(false);
       expect(agentHost.SecurityOpt).toContain('no-new-privileges:true');
-      expect((mounts as Array<{ Destination: string }>).map((m) => m.Destination)).toEqual(['/workspace']);
+      // The project, the agent's persistent home and the ssh drop-in that sends ssh through the sidecar.
+      expect((mounts as Array<{ Destination: string }>).map((m) => m.Destination).sort()).toEqual(['/etc/ssh/ssh_config.d/drydock.conf', '/home/agent', '/workspace']);
       const internal = JSON.parse(await dockerOk(['network', 'inspect', '-f', '{{json .Internal}}', `drydock_internal_${id}`]));
       expect(internal).toBe(true);
     } finally {

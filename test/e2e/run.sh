@@ -74,7 +74,9 @@ trap 'interrupted 143' TERM
 
 eval "$(engine_start)"
 engine_image
-e2e_log "engine and base image ready after $((SECONDS - started)) s"
+DRYDOCK_E2E_CLAUDE_BIN=$(engine_claude_code)
+export DRYDOCK_E2E_CLAUDE_BIN
+e2e_log "engine, base image and Claude Code ready after $((SECONDS - started)) s"
 
 cd "$repo"
 if [[ ${DRYDOCK_E2E_SKIP_BUILD:-} != 1 ]]; then

@@ -7,10 +7,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
-import { background, containersOf, drydock, dumpDiagnostics, makeSandbox, waitForRunningAgent, type Sandbox } from './helpers/drydock.js';
+import { background, containersOf, drydock, dumpDiagnostics, giveProjectToAgent, makeSandbox, waitForRunningAgent, type Sandbox } from './helpers/drydock.js';
 import { describeE2E, waitFor } from './helpers/engine.js';
 
-const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.email=e2e@drydock.test', '-c', 'user.name=e2e', ...args], { cwd, encoding: 'utf8' });
+// safe.directory: the project belongs to the agent's user (uid 1000), the tier runs as root.
+const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'safe.directory=*', '-c', 'user.email=e2e@drydock.test', '-c', 'user.name=e2e', ...args], { cwd, encoding: 'utf8' });
 
 describeE2E('the workspace guard', () => {
   let sb: Sandbox;
@@ -22,6 +23,7 @@ describeE2E('the workspace guard', () => {
     writeFileSync(join(sb.cwd, 'package.json'), `${JSON.stringify({ name: 'demo', scripts: { build: 'tsc' } }, null, 2)}\n`);
     git(sb.cwd, 'add', 'package.json');
     git(sb.cwd, 'commit', '-q', '-m', 'on the host');
+    giveProjectToAgent(sb.cwd);
     configBefore = readFileSync(join(sb.cwd, '.git', 'config'), 'utf8');
   });
   afterEach(async (context) => {

@@ -171,6 +171,22 @@ describeIf(available(), 'root, tinyproxy and unshare', 'compiled filter in the r
     expect(out.results).toEqual(['reached', 'reached', 'denied']);
   });
 
+  it("reads the trie layout as the compiler means it: brackets, optional tails, nested groups", async () => {
+    // Names built to share prefixes, end inside one another and differ in one character.
+    const names = ['v1.test', 'v2.test', 'v3.test', 'foo.test', 'foobar.test', 'api.a.test', 'api.ab.test', 'apis.test', 'a_b.test'];
+    const list = compiled(`${names.join('\n')}\n`);
+    const line = list.filter.split('\n').find((l) => l.includes('foo'))!;
+    expect(line).toBe("\\`((a(_b|pi(\\.ab?|s))|foo(bar)?|v[123])\\.test)\\.?:443\\'");
+    const misses = ['v4.test', 'v.test', 'fo.test', 'foob.test', 'foobarx.test', 'api.test', 'api.abc.test', 'api.b.test', 'apisx.test', 'ab.test', 'v12.test'];
+    const table: Array<[string, 'reached' | 'denied']> = [
+      ...names.map((n): [string, 'reached'] => [CONNECT(`${n}:443`), 'reached']),
+      ...misses.map((n): [string, 'denied'] => [CONNECT(`${n}:443`), 'denied']),
+    ];
+    const out = await probe({ conf: list.conf, filter: list.filter, hosts: [...names, ...misses], requests: table.map((t) => t[0]) });
+    expect(out.ready, out.log).toBe(true);
+    expect(table.map(([raw], i) => [raw.split(' ')[1], out.results[i]])).toEqual(table.map(([raw, verdict]) => [raw.split(' ')[1], verdict]));
+  });
+
   it('observe mode has no filter: everything is let through', async () => {
     const conf = renderTinyproxyConf({ filterPath: '@FILTER@', port: PROXY_PORT, listen: '127.0.0.1', observe: true });
     expect(conf).toMatch(/OBSERVE MODE/);

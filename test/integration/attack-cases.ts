@@ -170,6 +170,23 @@ export function attackCases(block: LoopbackBlock): AttackCase[] {
     deny('carriage return inside the target', connect('evil.test:443\rallowed.test:443')),
     deny('Host header with a trailing tab (transparent)', get('/', ['Host: plain.test\t'])),
 
+    // --- newlines: tinyproxy keeps a folded Host header's newline in the URL it filters ----------
+    // With `$` closing the lines, REG_NEWLINE let `$` match before that newline: the first rows
+    // passed the filter and failed only at name resolution (500). `\'` closes them at the end.
+    deny('obs-fold with a bare LF: Host: plain.test<LF> x.evil.test', get('/', ['Host: plain.test\n x.evil.test'])),
+    deny('obs-fold with a bare LF and a tab', get('/', ['Host: plain.test\n\tx.evil.test'])),
+    deny('obs-fold, every line ended by a bare LF', 'GET / HTTP/1.1\nHost: plain.test\n x.evil.test\n\n'),
+    deny('obs-fold with CRLF: Host: plain.test<CRLF> x.evil.test', get('/', ['Host: plain.test\r\n x.evil.test'])),
+    deny('obs-fold after a wildcard host (CONNECT-only entry)', get('/', ['Host: a.wild.test\n x.evil.test'])),
+    deny('lowercase `connect` + a folded Host', connect('allowed.test:443', ['Host: allowed.test\n x.evil.test'], 'connect')),
+    // tinyproxy reads the port from `plain.test:80<LF> x.evil.test` and drops the rest: it goes
+    // where the header names, an allowed host.
+    allow('obs-fold after the port: the fold is dropped with the port', get('/', ['Host: plain.test:80\n x.evil.test']), 'plain:80'),
+    // A LF ends the request line, so a CONNECT target cannot hold one: tinyproxy refuses these.
+    deny('LF inside a CONNECT target (malformed)', 'CONNECT allowed.test:443\nevil.test:443 HTTP/1.1\r\n\r\n', 400),
+    deny('LF inside a CONNECT target, denied host first (malformed)', 'CONNECT evil.test:443\nallowed.test:443 HTTP/1.1\r\n\r\n', 400),
+    deny('CRLF inside a CONNECT target (malformed)', 'CONNECT allowed.test:443\r\n.evil.test:443 HTTP/1.1\r\n\r\n', 400),
+
     // --- IP literals and IPv6 ----------------------------------------------------------------
     ...ipLiteralCases('allowed.test', ipv4Spellings(block.ip(2)), 'connect'),
     ...ipLiteralCases('plain.test', ipv4Spellings(block.ip(3)), 'http'),

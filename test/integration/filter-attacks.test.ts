@@ -124,9 +124,26 @@ describe(`attack table (${cases.length} raw requests)`, () => {
 });
 
 describe('the table can fail', () => {
+  it("finds the newline rows passing the filter when the lines end with `$` instead of `\\'`", async () => {
+    const dollar = rendered.filterText.replace(/\(\/\|\\'\)$/gm, '(/|$)').replace(/\\'$/gm, '$');
+    expect(dollar).not.toBe(rendered.filterText);
+    const weak = await startTinyproxy({ confText: rendered.confText, filterText: dollar, hosts: hostsFor(block) });
+    try {
+      const passed: string[] = [];
+      for (const row of cases.filter((c) => c.verdict === 'denied' && c.status === 403)) {
+        const exchange = await rawRequest({ port: weak.port, request: row.request });
+        // 500: the filter let it through and only name resolution stopped it.
+        if (exchange.status !== 403) passed.push(row.name);
+      }
+      expect(passed).toEqual(expect.arrayContaining(['obs-fold with a bare LF: Host: plain.test<LF> x.evil.test', 'obs-fold with a bare LF and a tab']));
+    } finally {
+      await weak.stop();
+    }
+  });
+
   it('finds bypasses when the same rows meet a filter whose host patterns are not terminated', async () => {
-    // The compiler's guard against `host@evil`, `host.evil`, `host#@evil`: `\\.?:443$` and `(/|$)`.
-    const weakened = rendered.filterText.replace(/\$$/gm, '').replace(/\(\/\|\$\)$/gm, '');
+    // The compiler's guard against `host@evil`, `host.evil`, `host#@evil`: `\\.?:443\\'` and `(/|\\')`.
+    const weakened = rendered.filterText.replace(/\(\/\|\\'\)$/gm, '').replace(/\\'$/gm, '');
     expect(weakened).not.toBe(rendered.filterText);
     const weak = await startTinyproxy({ confText: rendered.confText, filterText: weakened, hosts: hostsFor(block) });
     try {

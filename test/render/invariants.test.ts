@@ -34,7 +34,11 @@ const containedMutations: Mutation[] = [
   ['sidecar gains a capability', 'sidecar-cap-add', (d) => void (sidecarOf(d).cap_add = ['NET_ADMIN'])],
   ['sidecar keeps its capabilities', 'sidecar-cap-drop', (d) => void delete sidecarOf(d).cap_drop],
   ['agent keeps its capabilities', 'agent-cap-drop', (d) => void delete agentOf(d).cap_drop],
-  ['agent gains NET_RAW', 'agent-cap-add', (d) => void agentOf(d).cap_add!.push('NET_RAW')],
+  ['non-root agent gains CHOWN', 'agent-nonroot-cap-add', (d) => void (agentOf(d).cap_add = ['CHOWN'])],
+  ['agent runs as the image\'s USER', 'agent-user', (d) => void delete agentOf(d).user],
+  ['agent user by name', 'agent-user', (d) => void (agentOf(d).user = 'agent')],
+  ['agent runs as root without --allow-root', 'agent-root', (d) => void (agentOf(d).user = '0:0')],
+  ['agent mounts the host\'s home', 'agent-mounts', (d) => void agentOf(d).volumes!.push({ type: 'bind', source: '/root', target: '/root' })],
   ['agent may gain privileges', 'agent-no-new-privileges', (d) => void (agentOf(d).security_opt = [])],
   ['sidecar may gain privileges', 'sidecar-no-new-privileges', (d) => void delete sidecarOf(d).security_opt],
   ['sidecar is privileged', 'privileged', (d) => void (sidecarOf(d).privileged = true)],
@@ -81,7 +85,8 @@ const doodMutations: Mutation[] = [
   ['NO_PROXY is set', 'dood-proxy-env', (d) => void (agentOf(d).environment = { no_proxy: 'localhost' })],
   ['telemetry defaults are set', 'dood-telemetry', (d) => void (agentOf(d).environment = { DISABLE_TELEMETRY: '1' })],
   ['agent keeps its capabilities', 'agent-cap-drop', (d) => void delete agentOf(d).cap_drop],
-  ['agent gains SYS_ADMIN', 'agent-cap-add', (d) => void agentOf(d).cap_add!.push('SYS_ADMIN')],
+  ['non-root agent gains FOWNER', 'agent-nonroot-cap-add', (d) => void (agentOf(d).cap_add = ['FOWNER'])],
+  ['agent runs as root without --allow-root', 'agent-root', (d) => void (agentOf(d).user = '0:0')],
   ['agent may gain privileges', 'agent-no-new-privileges', (d) => void delete agentOf(d).security_opt],
   ['agent is privileged', 'privileged', (d) => void (agentOf(d).privileged = true)],
   ['agent without drydock.mode', 'labels', (d) => void delete agentOf(d).labels!['drydock.mode']],
@@ -93,11 +98,30 @@ describe('contained-mode invariants', () => {
     expect(checkContainedInvariants(merged('contain', true))).toEqual([]);
   });
 
-  it('are scoped to their block: the agent has cap_add while the sidecar must not', () => {
+  it('are scoped to their block: the agent has its home mount while the sidecar must not', () => {
     const doc = merged('contain');
-    expect(agentOf(doc).cap_add!.length).toBeGreaterThan(0);
+    expect(agentOf(doc).volumes!.some((v) => v.target === '/home/agent')).toBe(true);
     expect(sidecarOf(doc).cap_add).toBeUndefined();
     expect(sidecarOf(doc).volumes!.every((v) => v.read_only === true)).toBe(true);
+  });
+
+  it('let a root agent keep exactly its five capabilities, only when asked for (--allow-root)', () => {
+    const root = testSpec({ agent: { ...testSpec().agent, user: '0:0', root: true } });
+    const { base, overlay } = renderOverlay(root);
+    const doc = mergeCompose(base, overlay);
+    expect(agentOf(doc).cap_add).toEqual(['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID']);
+    expect(codes(checkContainedInvariants(doc))).toEqual(['agent-root']);
+    expect(checkContainedInvariants(doc, { rootAgent: true })).toEqual([]);
+    agentOf(doc).cap_add!.push('NET_RAW');
+    expect(codes(checkContainedInvariants(doc, { rootAgent: true }))).toEqual(['agent-cap-add']);
+  });
+
+  it('accept the telemetry variables missing only when DRYDOCK_TELEMETRY=on asked for it', () => {
+    const { base, overlay } = renderOverlay(testSpec({ agent: { ...testSpec().agent, telemetryDefaults: false } }));
+    const doc = mergeCompose(base, overlay);
+    expect(agentOf(doc).environment!.DISABLE_TELEMETRY).toBeUndefined();
+    expect(codes(checkContainedInvariants(doc))).toEqual(['agent-telemetry-defaults']);
+    expect(checkContainedInvariants(doc, { telemetryDefaults: false })).toEqual([]);
   });
 
   it.each(containedMutations)('%s → exactly %s', (_name, code, mutate) => {

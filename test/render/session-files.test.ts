@@ -24,7 +24,7 @@ beforeEach(() => {
   writeFileSync(join(root, 'baseline.conf'), '# test baseline\napi.anthropic.com\n');
   writeFileSync(join(root, 'config', 'egress-allowlist'), '*.npmjs.org\nhttp://deb.debian.org\n');
   writeFileSync(join(root, 'config', 'egress-allowlist-demo'), 'github.com:22\n');
-  env = { DRYDOCK_CONFIG_DIR: join(root, 'config'), DRYDOCK_BASELINE: join(root, 'baseline.conf') };
+  env = { DRYDOCK_CONFIG_DIR: join(root, 'config'), DRYDOCK_STATE_DIR: join(root, 'state'), DRYDOCK_BASELINE: join(root, 'baseline.conf') };
 });
 
 afterEach(() => rmSync(root, { recursive: true, force: true }));
@@ -41,12 +41,13 @@ function request(overrides: RequestOverrides = {}): RenderRequest {
     outDir: join(root, 'out'),
     dockerSocketGid: () => 999,
     generation: '0123456789ab',
+    agent: { hostIds: { uid: 1000, gid: 1000 } },
     ...rest,
   };
 }
 
 const outFiles = () => (existsSync(join(root, 'out')) ? (readdirSync(join(root, 'out'), { recursive: true }) as string[]).sort() : []);
-const normalise = (text: string) => text.split(projectDir).join('<PROJECT_DIR>');
+const normalise = (text: string) => text.split(projectDir).join('<PROJECT_DIR>').split(root).join('<ROOT>');
 
 describe('renderSessionFiles: snapshots', () => {
   it.each([
@@ -141,7 +142,7 @@ describe('renderSessionFiles', () => {
     renderSessionFiles(request({ mode: 'dood' }));
     expect(outFiles()).toEqual(['docker-compose.dood.yml', 'docker-compose.yml']);
     renderSessionFiles(request());
-    expect(outFiles()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress', 'egress/egress-filter', 'egress/refused-403.html', 'egress/tinyproxy.conf', 'live.json']);
+    expect(outFiles()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress', 'egress/egress-filter', 'egress/refused-403.html', 'egress/tinyproxy.conf', 'live.json', 'ssh_config']);
   });
 
   it('leaves the sidecar\'s mounts readable by its uid under a restrictive umask', () => {

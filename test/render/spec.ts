@@ -16,6 +16,7 @@ export function testSpec(overrides: Partial<SessionSpec> = {}): SessionSpec {
     egressImage: 'drydock-egress:latest',
     userEnv: {},
     limits: defaultLimits(TEST_HOST),
+    agent: { user: '1000:1000', root: false, homeSource: '/state/agent-state/demo/home', extraCa: false, gitconfig: false, telemetryDefaults: true },
     ...overrides,
   };
 }

@@ -35,6 +35,10 @@ export interface ScriptOptions {
   mode?: 'contain' | 'dood';
   collisions?: string[];
   imagePresent?: boolean;
+  /** The default agent image: present (default), missing (then built), or 'custom' (DRYDOCK_AGENT_IMAGE: not looked at). */
+  agentImage?: 'present' | 'missing' | 'custom';
+  /** The uid the present agent image was built for (its drydock.agent-uid label; default 1000). */
+  agentImageUid?: string;
   up?: Step;
   /** The jail self-test's probe container (contained mode; default: a passing probe). */
   selfTest?: Step;
@@ -63,6 +67,11 @@ export function scriptSession(fake: FakeRunner, dirOf: (id: string) => string, o
     fake.expect({ argv: ['docker', 'image', 'inspect', '--format', '{{.Id}}', 'drydock-egress:latest'], result: o.imagePresent === false ? { code: 1, stderr: 'Error: No such image: drydock-egress:latest\n' } : { stdout: 'sha256:1\n' } });
     if (o.imagePresent === false) fake.expect({ argv: (a) => a[1] === 'build', result: { stdout: 'built\n' } });
     fake.expect({ argv: ['docker', 'network', 'create', '--label', 'drydock.shared=egress', 'drydock_egress'], result: { stdout: 'netid\n' } });
+  }
+  if ((o.agentImage ?? 'present') !== 'custom') {
+    const missing = o.agentImage === 'missing';
+    fake.expect({ argv: ['docker', 'image', 'inspect', '--format', '{{index .Config.Labels "drydock.agent-uid"}}', 'drydock-agent:latest'], result: missing ? { code: 1, stderr: 'Error: No such image: drydock-agent:latest\n' } : { stdout: `${o.agentImageUid ?? '1000'}\n` } });
+    if (missing) fake.expect({ argv: (a) => a[1] === 'build' && a.includes('drydock-agent:latest'), result: { stdout: 'built\n' } });
   }
   const dir = dirOf(o.id);
   const overlay = mode === 'contain' ? 'docker-compose.contain.yml' : 'docker-compose.dood.yml';

@@ -3,7 +3,7 @@
  * a project directory (mounted as the agent's /workspace), a config dir holding the project's
  * allowlist and a state dir for the sessions, all under the tier's scratch dir.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -45,6 +45,9 @@ export function makeSandbox(options: SandboxOptions): Sandbox {
   const configDir = join(root, 'config');
   const stateDir = join(root, 'state');
   for (const dir of [cwd, configDir, stateDir]) mkdirSync(dir, { recursive: true });
+  // The tier runs drydock as root; the project belongs to a build user, as a CI checkout would,
+  // so the agent runs as that user (never root) and can write its workspace.
+  giveProjectToAgent(cwd);
   if (options.allowlist) {
     writeFileSync(join(configDir, `egress-allowlist-${options.project}`), `${options.allowlist.join('\n')}\n`);
   }
@@ -61,6 +64,14 @@ export function makeSandbox(options: SandboxOptions): Sandbox {
     ...options.env,
   };
   return { project: options.project, cwd, configDir, stateDir, env };
+}
+
+/** The uid:gid the agent gets when drydock runs as root: the project directory's owner. */
+export const AGENT_IDS = { uid: 1000, gid: 1000 };
+
+/** Hand the project (and what a test put in it as root) to the agent's user. */
+export function giveProjectToAgent(dir: string): void {
+  execFileSync('chown', ['-R', `${AGENT_IDS.uid}:${AGENT_IDS.gid}`, dir]);
 }
 
 export interface Timed extends Exec {

@@ -8,7 +8,8 @@
 export interface ConfOverrides {
   listen: string;
   port: number;
-  logFile: string;
+  /** Absent: no LogFile line, so tinyproxy -d logs to stdout — a pipe, as in the sidecar. */
+  logFile?: string;
   pidFile: string;
 }
 
@@ -22,7 +23,7 @@ const directiveOf = (line: string): string | undefined => /^\s*([A-Za-z]+)\b/.ex
  * lines (comments included) are kept byte for byte and in order.
  */
 export function rewriteTinyproxyConf(confText: string, overrides: ConfOverrides): string {
-  for (const [name, value] of [['logFile', overrides.logFile], ['pidFile', overrides.pidFile]] as const) {
+  for (const [name, value] of [['logFile', overrides.logFile ?? ''], ['pidFile', overrides.pidFile]] as const) {
     if (/["\n]/.test(value)) throw new Error(`rewriteTinyproxyConf: ${name} cannot contain a quote or a newline`);
   }
   const kept = confText
@@ -34,7 +35,7 @@ export function rewriteTinyproxyConf(confText: string, overrides: ConfOverrides)
     '# test harness: listen and write where the test says',
     `Listen ${overrides.listen}`,
     `Port ${overrides.port}`,
-    `LogFile "${overrides.logFile}"`,
+    ...(overrides.logFile === undefined ? [] : [`LogFile "${overrides.logFile}"`]),
     `PidFile "${overrides.pidFile}"`,
     '',
   ].join('\n');

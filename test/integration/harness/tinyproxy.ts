@@ -32,6 +32,14 @@ export interface StartTinyproxyOptions {
   runAs?: { uid: number; gid: number };
   /** How long to wait for the port to accept connections. */
   startTimeoutMs?: number;
+  /**
+   * `file` (default): a LogFile the tests read. `stdout`: no LogFile, tinyproxy logs to its stdout,
+   * a pipe read here — where the sidecar's log goes (docker reads the pipe). tinyproxy fsyncs after
+   * every log line, which costs a disk flush on a file and nothing on a pipe, so the bench uses it.
+   */
+  logTo?: 'file' | 'stdout';
+  /** With `logTo: 'stdout'`: how much of the output to keep for readLog() (default 1 MiB). */
+  keepOutputBytes?: number;
 }
 
 export interface TinyproxyHandle {
@@ -158,7 +166,9 @@ export async function startTinyproxy(options: StartTinyproxyOptions): Promise<Ti
   const port = await freePort();
   const logPath = join(run, 'tinyproxy.log');
   const confPath = join(dir, 'tinyproxy.conf');
-  writeFileSync(confPath, rewriteTinyproxyConf(options.confText, { listen: '127.0.0.1', port, logFile: logPath, pidFile: join(run, 'tinyproxy.pid') }), { mode: 0o644 });
+  const toStdout = options.logTo === 'stdout';
+  const logFile = toStdout ? undefined : logPath;
+  writeFileSync(confPath, rewriteTinyproxyConf(options.confText, { listen: '127.0.0.1', port, logFile, pidFile: join(run, 'tinyproxy.pid') }), { mode: 0o644 });
   writeFileSync(join(src, 'hosts'), hostsFileText(options.hosts));
   writeFileSync(join(src, 'nsswitch.conf'), 'hosts: files\nnetworks: files\npasswd: files\ngroup: files\n');
   writeFileSync(join(src, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
@@ -170,6 +180,12 @@ export async function startTinyproxy(options: StartTinyproxyOptions): Promise<Ti
   if (options.filterText !== undefined) writeFileSync(join(src, 'filter'), options.filterText, { mode: 0o644 });
 
   let output = '';
+  const keep = options.keepOutputBytes ?? 1 << 20;
+  const append = (chunk: string) => {
+    output += chunk;
+    // A long bench writes many MB of log lines to the pipe: keep the tail only.
+    if (toStdout && output.length > 2 * keep) output = output.slice(-keep);
+  };
   const child = spawn('unshare', ['-m', 'sh', '-c', NAMESPACE_SCRIPT], {
     env: {
       PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
@@ -184,12 +200,13 @@ export async function startTinyproxy(options: StartTinyproxyOptions): Promise<Ti
   });
   running.add(child);
   child.once('exit', () => running.delete(child));
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stdout?.setEncoding('utf8').on('data', append);
+  child.stderr?.setEncoding('utf8').on('data', append);
   let finalLog: string | undefined;
   /** The log so far; after stop(), the complete log (kept, since stop removes the temp dir). */
   const readLog = () => {
     if (finalLog !== undefined) return finalLog;
+    if (toStdout) return output;
     try {
       return readFileSync(logPath, 'utf8');
     } catch {

@@ -1,0 +1,144 @@
+/**
+ * The kubernetes render end to end, in temp dirs: file snapshots (normalised: the temp dir
+ * becomes <ROOT>, the session id is fixed), the ConfigMap's bytes against the compose render's
+ * files, and that a refusal leaves nothing written.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { render } from '../../lib/commands/render.js';
+import type { CommandContext } from '../../lib/context.js';
+import { DrydockError, ExitCode } from '../../lib/errors.js';
+import { checkKubernetesInvariants } from '../../lib/kubernetes/invariants.js';
+import { checkedDocuments, kubernetesSession, writeManifests } from '../../lib/kubernetes/render.js';
+import { renderSessionFiles } from '../../lib/render/session-files.js';
+import { resolveSettings } from '../../lib/settings.js';
+
+let root: string;
+let env: Record<string, string>;
+let out: string[];
+let err: string[];
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'drydock-k8s-render-'));
+  mkdirSync(join(root, 'demo'));
+  mkdirSync(join(root, 'config'));
+  writeFileSync(join(root, 'baseline.conf'), '# test baseline\napi.anthropic.com\n');
+  writeFileSync(join(root, 'config', 'egress-allowlist'), '*.npmjs.org\nhttp://deb.debian.org\n');
+  writeFileSync(join(root, 'config', 'egress-allowlist-demo'), 'github.com:22\nhttp://plain.test:8080\n');
+  env = { DRYDOCK_CONFIG_DIR: join(root, 'config'), DRYDOCK_BASELINE: join(root, 'baseline.conf') };
+  out = [];
+  err = [];
+});
+
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+function context(json = false, extraEnv: Record<string, string> = {}): CommandContext {
+  return { env: { ...env, ...extraEnv }, cwd: join(root, 'demo'), out: (t) => void out.push(t), err: (t) => void err.push(t), json };
+}
+
+const outDir = () => join(root, 'out');
+const written = () => (existsSync(outDir()) ? readdirSync(outDir()).sort() : []);
+/** The temp dir, and the filter generation (random per render, as in compose). */
+const normalise = (text: string) => text.split(root).join('<ROOT>').replace(/drydock-reload-[0-9a-f]+/g, 'drydock-reload-<GENERATION>');
+const objectsIn = (file: string) => parseAllDocuments(readFileSync(join(outDir(), file), 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
+
+async function exitCodeOf(promise: Promise<unknown>): Promise<number> {
+  try {
+    await promise;
+    return ExitCode.Ok;
+  } catch (error) {
+    if (error instanceof DrydockError) return error.exitCode;
+    throw error;
+  }
+}
+
+describe('render --target kubernetes: snapshots', () => {
+  it.each([
+    ['kubernetes', false],
+    ['kubernetes-observe', true],
+  ] as const)('%s', async (name, observe) => {
+    await render({ target: 'kubernetes', out: '../out', session: 'demo-1a2b', observe, proxyIp: '10.96.0.42' }, context());
+    expect(written()).toEqual(['kubernetes-agent.yaml', 'kubernetes-probe.yaml', 'kubernetes-proxy.yaml']);
+    for (const file of written()) {
+      await expect(normalise(readFileSync(join(outDir(), file), 'utf8'))).toMatchFileSnapshot(`__snapshots__/${name}/${file}`);
+    }
+  });
+});
+
+describe('render --target kubernetes', () => {
+  it('puts the compose sidecar\'s egress files (filter, tinyproxy.conf, refusal pages) into the ConfigMap, byte for byte', async () => {
+    for (const observe of [false, true]) {
+      const composeDir = join(root, `compose-${observe}`);
+      const settings = resolveSettings({ env, cwd: join(root, 'demo'), project: 'demo', mode: 'contain' });
+      renderSessionFiles({ settings, observe, sessionId: 'demo-1a2b', outDir: composeDir, validateSchema: false, generation: '00c0ffee' });
+      const session = kubernetesSession({ settings, observe, sessionId: 'demo-1a2b', generation: '00c0ffee' });
+      writeManifests(session.spec, checkedDocuments(session.spec), outDir());
+      const config = objectsIn('kubernetes-proxy.yaml').find((o) => o.kind === 'ConfigMap') as { data: Record<string, string> };
+      const egressDir = join(composeDir, 'egress');
+      expect(Object.keys(config.data).sort()).toEqual(readdirSync(egressDir).sort());
+      expect(Object.keys(config.data)).toEqual(expect.arrayContaining(['egress-filter', 'tinyproxy.conf']));
+      for (const name of readdirSync(egressDir)) expect(config.data[name], name).toBe(readFileSync(join(egressDir, name), 'utf8'));
+      // The proxy Pod mounts every one of them where the compose sidecar has them.
+      const pod = objectsIn('kubernetes-proxy.yaml').find((o) => o.kind === 'Pod') as { spec: { volumes: Array<{ configMap?: { items: Array<{ key: string }> } }> } };
+      expect(pod.spec.volumes[0]!.configMap!.items.map((i) => i.key)).toEqual(readdirSync(egressDir).sort());
+    }
+  });
+
+  it('writes what the invariants accept, read back from the files', async () => {
+    await render({ target: 'kubernetes', out: outDir(), session: 'demo-1a2b', proxyIp: 'fd00::42' }, context());
+    const objects = written().flatMap(objectsIn);
+    expect(objects.map((o) => o.kind)).toEqual(['Pod', 'Pod', 'Namespace', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'ConfigMap', 'Pod', 'Service']);
+    expect(checkKubernetesInvariants({ objects, sessionId: 'demo-1a2b', ports: [22, 80, 443, 8080], proxyAddress: 'fd00::42' })).toEqual([]);
+  });
+
+  it('opens the proxy\'s public egress on exactly the allowlist\'s ports', async () => {
+    await render({ target: 'kubernetes', out: outDir(), session: 'demo-1a2b' }, context());
+    const policy = objectsIn('kubernetes-proxy.yaml').find((o) => (o.metadata as { name: string }).name === 'proxy-egress-public') as { spec: { egress: Array<{ ports?: Array<{ port: number }> }> } };
+    expect(policy.spec.egress[1]!.ports!.map((p) => p.port)).toEqual([22, 80, 443, 8080]);
+  });
+
+  it('gives an allowlist that names no port 443 only, never an empty (all-ports) rule', async () => {
+    writeFileSync(join(root, 'baseline.conf'), '# empty\n');
+    rmSync(join(root, 'config'), { recursive: true });
+    mkdirSync(join(root, 'config'));
+    await render({ target: 'kubernetes', out: outDir(), session: 'demo-1a2b' }, context());
+    const policy = objectsIn('kubernetes-proxy.yaml').find((o) => (o.metadata as { name: string }).name === 'proxy-egress-public') as { spec: { egress: Array<{ ports?: Array<{ port: number }> }> } };
+    expect(policy.spec.egress[1]!.ports).toEqual([{ protocol: 'TCP', port: 443 }]);
+  });
+
+  it('without --proxy-ip writes the proxy side only, and says how to render the rest', async () => {
+    const result = await render({ target: 'kubernetes', out: outDir(), session: 'demo-1a2b' }, context());
+    expect(result.exitCode).toBe(ExitCode.Ok);
+    expect(written()).toEqual(['kubernetes-proxy.yaml']);
+    expect(out.join('\n')).toMatch(/--session demo-1a2b --out .* --proxy-ip "\$\(kubectl -n drydock-demo-1a2b get service drydock-egress/);
+  });
+
+  it('refuses dood, a bad --proxy-ip, and a project that makes no namespace name, writing nothing', async () => {
+    expect(await exitCodeOf(render({ target: 'kubernetes', out: outDir(), mode: 'dood' }, context()))).toBe(ExitCode.Usage);
+    expect(await exitCodeOf(render({ target: 'kubernetes', out: outDir(), proxyIp: 'drydock-egress' }, context()))).toBe(ExitCode.Usage);
+    // drydock- + 50 + -xxxx is 63 characters, the longest a namespace name may be.
+    await expect(render({ target: 'kubernetes', out: outDir(), project: 'a'.repeat(50) }, context())).resolves.toMatchObject({ exitCode: 0 });
+    rmSync(outDir(), { recursive: true });
+    await expect(render({ target: 'kubernetes', out: outDir(), project: 'a'.repeat(51) }, context())).rejects.toThrow(/namespace name "drydock-a{51}-[0-9a-f]{4}" is 64 characters long \(at most 63\)/);
+    await expect(render({ target: 'kubernetes', out: outDir(), session: 'my_app-00ff' }, context())).rejects.toThrow(/"drydock-my_app-00ff" may contain only lowercase letters/);
+    expect(written()).toEqual([]);
+  });
+
+  it('refuses --proxy-ip for compose', async () => {
+    expect(await exitCodeOf(render({ out: outDir(), proxyIp: '10.0.0.1' }, context()))).toBe(ExitCode.Usage);
+  });
+
+  it('honours DRYDOCK_REQUIRE_PINNED_EGRESS_IMAGE before writing', async () => {
+    expect(await exitCodeOf(render({ target: 'kubernetes', out: outDir() }, context(false, { DRYDOCK_REQUIRE_PINNED_EGRESS_IMAGE: '1' })))).toBe(ExitCode.Usage);
+    expect(written()).toEqual([]);
+  });
+
+  it('reports files, namespace and target in --json', async () => {
+    const result = await render({ target: 'kubernetes', out: outDir(), session: 'demo-1a2b', proxyIp: '10.96.0.42' }, context(true));
+    expect(result.data).toMatchObject({ sessionId: 'demo-1a2b', target: 'kubernetes', namespace: 'drydock-demo-1a2b', proxyAddress: '10.96.0.42' });
+    expect(out).toEqual([]);
+  });
+});
