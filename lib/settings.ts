@@ -7,6 +7,7 @@
  * every one as a failed check (no error message matched with a regex) while `run` and `render`
  * refuse, with `requireSettings`, exactly the ones they depend on, before anything is created.
  */
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Env } from './context.js';
 import { DrydockError, UsageError } from './errors.js';
@@ -16,6 +17,7 @@ import { DEFAULT_GRACE_MS } from './session/gc-plan.js';
 import { DEFAULT_LOG_CAP, DEFAULT_LOG_READ_MS, egressLogLimitsFrom, type EgressLogLimits } from './session/log-limits.js';
 import { DEFAULT_AGENT_IMAGE, DEFAULT_EGRESS_IMAGE, agentImage, egressImage, requirePinnedEgressImage, unpinnedEgressImageError } from './render/images.js';
 import { resolveMode, type Mode } from './render/mode.js';
+import { LimitError, defaultLimits, resolveLimits, type HostFacts, type ResourceLimits } from './limits/settings.js';
 
 /** Where the allowlists are read from, in the order they apply. */
 export interface AllowlistPaths {
@@ -41,7 +43,7 @@ export interface ImageSettings {
 }
 
 /** The settings that can be malformed, each named so a command can require the ones it uses. */
-export type SettingName = 'mode' | 'agentImage' | 'egressImage' | 'requirePinned' | 'egressPinning' | 'gcGrace' | 'egressLog';
+export type SettingName = 'mode' | 'agentImage' | 'egressImage' | 'requirePinned' | 'egressPinning' | 'gcGrace' | 'egressLog' | 'limits';
 
 export interface SettingProblem {
   setting: SettingName;
@@ -76,6 +78,8 @@ export interface Settings {
   workspaceGuard: boolean;
   /** `DRYDOCK_GC_GRACE_SECONDS` in ms (default 300 s). */
   gcGraceMs: number;
+  /** Memory, CPU, pids, init, log caps, tmpfs, MaxClients/Timeout (`DRYDOCK_AGENT_*`, `DRYDOCK_EGRESS_*`, `DRYDOCK_LOG_*`). */
+  limits: ResourceLimits;
   /** `DRYDOCK_EGRESS_LOG_MAX_MB`, `DRYDOCK_EGRESS_LOG_READ_SECONDS`: the saved log's cap and read time box. */
   egressLog: EgressLogLimits;
   engine: {
@@ -94,6 +98,12 @@ export interface SettingsInput {
   mode?: string;
   /** `--project` */
   project?: string;
+  /** The machine's size, which the default limits derive from (default: this machine's). */
+  host?: HostFacts;
+}
+
+export function thisMachine(): HostFacts {
+  return { cpus: cpus().length, memoryBytes: totalmem() };
 }
 
 export const DEFAULT_GC_GRACE_MS = DEFAULT_GRACE_MS;
@@ -146,6 +156,15 @@ export function resolveSettings(input: SettingsInput): Settings {
     problems.push({ setting: 'egressPinning', variable: 'DRYDOCK_EGRESS_IMAGE', error: unpinnedEgressImageError(egress.image) });
   }
   const gcGraceMs = read('gcGrace', 'DRYDOCK_GC_GRACE_SECONDS', () => gcGraceFrom(env), DEFAULT_GC_GRACE_MS);
+  const host = input.host ?? thisMachine();
+  let limits: ResourceLimits;
+  try {
+    limits = resolveLimits(env, host);
+  } catch (error) {
+    if (!(error instanceof LimitError)) throw error;
+    problems.push({ setting: 'limits', variable: error.variable, error });
+    limits = defaultLimits(host);
+  }
   const egressLog = read('egressLog', 'DRYDOCK_EGRESS_LOG_MAX_MB / DRYDOCK_EGRESS_LOG_READ_SECONDS', () => egressLogLimitsFrom(env), { maxBytes: DEFAULT_LOG_CAP, readMs: DEFAULT_LOG_READ_MS });
 
   const project = resolveProjectName(input.project, input.cwd);
@@ -174,6 +193,7 @@ export function resolveSettings(input: SettingsInput): Settings {
     runTiming: env.DRYDOCK_RUN_TIMING === '1',
     workspaceGuard: env.DRYDOCK_WORKSPACE_GUARD !== '0',
     gcGraceMs,
+    limits,
     egressLog,
     engine: { target: engineTarget(env), socket: hostDockerSocket(env) },
     problems,

@@ -9,6 +9,7 @@
  * the sessions' filters. A session that cannot apply it keeps its previous filter or is stopped
  * closed, and the command says so and exits 3.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { planListEdit, type ListEditOutcome } from '../allowlist/edit.js';
 import { acquireLock } from '../allowlist/lock.js';
@@ -19,6 +20,8 @@ import { Docker } from '../docker/client.js';
 import { processRunner, type CommandRunner } from '../docker/runner.js';
 import { DrydockError, ExitCode, ExternalError, UsageError, errorMessage, type Diagnostic } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
+import { proxyLimitsOf } from '../egress/tinyproxy-conf.js';
+import { FILE_NAMES } from '../names.js';
 import { applyGeneration, isFailure, prepareGeneration, type LiveOutcome } from '../live/apply.js';
 import { planLiveUpdate, type ListScope, type LivePlan } from '../live/plan.js';
 import { allowlistPathsFor, resolveSettings, sessionDirOf, type Settings } from '../settings.js';
@@ -96,7 +99,15 @@ async function edit(op: 'add' | 'remove', opts: AllowlistEditOptions, ctx: Comma
     }
     let generations;
     try {
-      generations = prepared.map(({ t, entries }) => ({ t, entries, egress: prepareGeneration(t, entries) }));
+      // Each session keeps the MaxClients/Timeout it was started with.
+      const ownLimits = (session: string) => {
+        try {
+          return proxyLimitsOf(readFileSync(join(sessionDirOf(settings, session), FILE_NAMES.egressDir, FILE_NAMES.tinyproxyConf), 'utf8'));
+        } catch {
+          return undefined;
+        }
+      };
+      generations = prepared.map(({ t, entries }) => ({ t, entries, egress: prepareGeneration(t, entries, undefined, ownLimits(t.session)) }));
     } catch (error) {
       throw new ExternalError(`nothing changed: ${errorMessage(error)}`, { hint: 'this is a drydock bug; please report it' });
     }

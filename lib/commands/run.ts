@@ -153,7 +153,7 @@ function assertTrustedPaths(settings: Settings): void {
 /** Phase 1: every setting the session needs, Compose, and the shared prerequisites; nothing of the session exists yet. */
 async function prepare(settings: Settings, docker: Docker, ctx: CommandContext): Promise<ComposeFlavour> {
   const contained = settings.mode === 'contain';
-  requireSettings(settings, 'mode', ...(contained ? CONTAINED_SETTINGS : []), 'agentImage', 'egressLog');
+  requireSettings(settings, 'mode', ...(contained ? CONTAINED_SETTINGS : []), 'agentImage', 'egressLog', 'limits');
   assertTrustedPaths(settings);
   const compose = await docker.compose();
   if (compose.kind === 'none') throw new ExternalError(`no Compose found: ${compose.reason}`, { hint: COMPOSE_HINT });

@@ -172,8 +172,12 @@ export class Docker {
    */
   async listSessionState(filter: { session?: string } = {}): Promise<SessionState> {
     const label = filter.session ? `label=${SESSION_LABEL}=${filter.session}` : `label=${SESSION_LABEL}`;
-    const ps = await this.checked('docker ps', ['docker', 'ps', '-a', '--no-trunc', '--filter', label, '--format', '{{json .}}']);
-    const nets = await this.checked('docker network ls', ['docker', 'network', 'ls', '--no-trunc', '--filter', label, '--format', '{{json .}}']);
+    // Both at once (started in this order): each docker CLI call costs ~100 ms of start-up, and
+    // teardown waits for this listing.
+    const [ps, nets] = await Promise.all([
+      this.checked('docker ps', ['docker', 'ps', '-a', '--no-trunc', '--filter', label, '--format', '{{json .}}']),
+      this.checked('docker network ls', ['docker', 'network', 'ls', '--no-trunc', '--filter', label, '--format', '{{json .}}']),
+    ]);
     return parsed('docker ps / docker network ls', () => ({
       containers: parseContainerListing(ps.stdout),
       networks: parseNetworkListing(nets.stdout),
@@ -251,7 +255,26 @@ export class Docker {
     return this.remove(['docker', 'network', 'rm'], ids);
   }
 
+  /**
+   * One removal call, asked again for what another process is removing at the same moment
+   * (`drydock stop` while `run` tears down: "removal … is already in progress") until the engine
+   * says it is gone. If that other removal fails, the last answer is this one's failure too: never
+   * a success that was not seen.
+   */
   private async remove(command: readonly string[], ids: readonly string[]): Promise<RemovalReport> {
+    const report = await this.removeOnce(command, ids);
+    for (let attempt = 0; attempt < REMOVAL_RETRIES; attempt++) {
+      const busy = report.failed.filter((f) => /already in progress/i.test(f.message)).map((f) => f.id);
+      if (busy.length === 0) break;
+      await new Promise((done) => setTimeout(done, REMOVAL_RETRY_MS));
+      const again = await this.removeOnce(command, busy);
+      report.failed = [...report.failed.filter((f) => !busy.includes(f.id)), ...again.failed];
+      report.removed.push(...again.removed);
+    }
+    return report;
+  }
+
+  private async removeOnce(command: readonly string[], ids: readonly string[]): Promise<RemovalReport> {
     if (ids.length === 0) return { removed: [], failed: [] };
     let result: RunResult;
     try {
@@ -264,6 +287,10 @@ export class Docker {
     return attributeRemoval(ids, result);
   }
 }
+
+/** How often, and how long apart, a removal another process has in progress is asked about again (10 s in all). */
+const REMOVAL_RETRIES = 40;
+const REMOVAL_RETRY_MS = 250;
 
 /** Output docker gave but drydock cannot read is an external failure (exit 3), not a crash. */
 function parsed<T>(what: string, parse: () => T): T {

@@ -33,6 +33,7 @@ import {
   type Section,
 } from './checks.js';
 import { egressChecks } from './egress-checks.js';
+import { limitsSummary } from '../limits/settings.js';
 
 const errorText = (error: unknown): string => (error instanceof Error ? error.message.split('\n')[0]! : String(error));
 
@@ -161,6 +162,8 @@ export function egressSection(settings: Settings, sessions: SessionView[]): Sect
     }),
   );
   if (imageProblem) checks.push(fail('sidecar image', problemText(imageProblem), 'fix or unset DRYDOCK_EGRESS_IMAGE'));
+  const limits = problemOf(settings, 'limits');
+  checks.push(limits ? fail('limits', problemText(limits), `fix or unset ${limits.variable}`) : pass('limits', limitsSummary(settings.limits)));
   return { name: 'EGRESS', checks };
 }
 

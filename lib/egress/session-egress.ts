@@ -26,6 +26,8 @@ export interface SessionEgressInput {
   observe: boolean;
   /** 8–32 lowercase hex digits, new for every change (lib/live/apply.ts draws it). */
   generation: string;
+  /** MaxClients and Timeout (settings.limits at `run`; the session's own at a live change). */
+  proxyLimits?: { maxClients?: number; idleTimeoutSeconds?: number };
 }
 
 export interface SessionEgressFiles {
@@ -50,6 +52,7 @@ export function renderSessionEgress(input: SessionEgressInput): SessionEgressFil
     filterPath: `${SIDECAR_CONF_DIR}/${FILE_NAMES.filter}`,
     observe: input.observe,
     statHost: checkHost,
+    ...input.proxyLimits,
     errorFiles: pages.map((page) => ({ status: page.status, path: `${SIDECAR_CONF_DIR}/${page.file}` })),
   });
   const files: Record<string, string> = { [FILE_NAMES.filter]: compiled.filter, [FILE_NAMES.tinyproxyConf]: conf };

@@ -9,6 +9,7 @@
  */
 import { HTTPS_PORT, PROXY_PORT } from '../names.js';
 import type { CompiledFilter } from '../allowlist/compile.js';
+import { DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_CLIENTS } from '../limits/settings.js';
 
 export interface TinyproxyConfOptions {
   /** Required unless `observe`. */
@@ -28,6 +29,9 @@ export interface TinyproxyConfOptions {
   group?: string;
   /** Let everything through and log every destination. NOT a jail. */
   observe?: boolean;
+  /** MaxClients and Timeout (lib/limits/settings.ts says why the defaults are what they are). */
+  maxClients?: number;
+  idleTimeoutSeconds?: number;
   /**
    * The proxy's stats host: this filter generation's check name (lib/egress/session-egress.ts).
    * A live reload is confirmed by the proxy answering it, which only the new config and filter do.
@@ -74,9 +78,14 @@ export function renderTinyproxyConf(opts: TinyproxyConfOptions): string {
   for (const client of opts.allow ?? []) lines.push(`Allow ${address('Allow address', client)}`);
   if (opts.user !== undefined) lines.push(`User ${name('user', opts.user)}`);
   if (opts.group !== undefined) lines.push(`Group ${name('group', opts.group)}`);
+  const maxClients = opts.maxClients ?? DEFAULT_MAX_CLIENTS;
+  const idleTimeout = opts.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS;
+  for (const [what, n] of [['MaxClients', maxClients], ['Timeout', idleTimeout]] as const) {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`drydock: invalid ${what} ${n} for tinyproxy.conf`);
+  }
   lines.push(
-    'Timeout 600',
-    'MaxClients 100',
+    `Timeout ${idleTimeout}`,
+    `MaxClients ${maxClients}`,
     '# Info level logs allowed requests and every refusal explicitly (a ConnectPort refusal is an',
     '# INFO line): `drydock egress log` reads both.',
     'LogLevel Info',
@@ -105,4 +114,18 @@ export function renderTinyproxyConf(opts: TinyproxyConfOptions): string {
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** MaxClients and Timeout of a rendered config, so a live change keeps the session's own limits. */
+export function proxyLimitsOf(confText: string): { maxClients?: number; idleTimeoutSeconds?: number } {
+  const value = (name: string): number | undefined => {
+    const m = new RegExp(`^${name}\\s+(\\d+)\\s*$`, 'im').exec(confText);
+    return m ? Number(m[1]) : undefined;
+  };
+  const limits: { maxClients?: number; idleTimeoutSeconds?: number } = {};
+  const maxClients = value('MaxClients');
+  const idle = value('Timeout');
+  if (maxClients !== undefined) limits.maxClients = maxClients;
+  if (idle !== undefined) limits.idleTimeoutSeconds = idle;
+  return limits;
 }

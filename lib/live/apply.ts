@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import type { Docker } from '../docker/client.js';
 import { errorMessage } from '../errors.js';
 import { writeFileAtomic, writeFilesAtomic } from '../fs-atomic.js';
-import { checkHostOf, checkSessionEgress, renderSessionEgress, type SessionEgressFiles } from '../egress/session-egress.js';
+import { checkHostOf, checkSessionEgress, renderSessionEgress, type SessionEgressFiles, type SessionEgressInput } from '../egress/session-egress.js';
 import type { AllowEntry } from '../allowlist/types.js';
 import { FILE_NAMES, SIDECAR_RELOAD } from '../names.js';
 import { liveStateOf, readLiveState } from './state.js';
@@ -40,8 +40,13 @@ export interface LiveOutcome {
 export const isFailure = (o: LiveOutcome): boolean => o.status !== 'updated' && o.status !== 'unchanged';
 
 /** A session's next generation, compiled and checked; throws (nothing written) if it fails a check. */
-export function prepareGeneration(target: LiveTarget, entries: readonly AllowEntry[], generation = randomBytes(6).toString('hex')): SessionEgressFiles {
-  const egress = renderSessionEgress({ sessionId: target.session, project: target.project, entries, observe: false, generation });
+export function prepareGeneration(
+  target: LiveTarget,
+  entries: readonly AllowEntry[],
+  generation = randomBytes(6).toString('hex'),
+  proxyLimits?: SessionEgressInput['proxyLimits'],
+): SessionEgressFiles {
+  const egress = renderSessionEgress({ sessionId: target.session, project: target.project, entries, observe: false, generation, proxyLimits });
   const problems = checkSessionEgress(egress, false);
   if (problems.length > 0) throw new Error(`the new filter of ${target.session} fails its checks: ${problems.join('; ')}`);
   return egress;

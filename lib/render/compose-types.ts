@@ -26,6 +26,12 @@ export interface DependsOnCondition {
   condition: 'service_started' | 'service_healthy' | 'service_completed_successfully';
 }
 
+/** Docker's json-file driver with its size caps (options are strings, as the engine takes them). */
+export interface Logging {
+  driver: 'json-file';
+  options: { 'max-size': string; 'max-file': string };
+}
+
 export interface ComposeService {
   image?: string;
   container_name?: string;
@@ -46,6 +52,11 @@ export interface ComposeService {
   depends_on?: Record<string, DependsOnCondition>;
   healthcheck?: Healthcheck;
   group_add?: string[];
+  mem_limit?: string;
+  memswap_limit?: string;
+  cpus?: number;
+  pids_limit?: number;
+  logging?: Logging;
   /** Never written by drydock; typed so the invariant checker can refuse it. */
   ports?: string[];
   privileged?: boolean;

@@ -27,6 +27,7 @@ import {
   noProxyHosts,
   proxyUrlFor,
 } from '../names.js';
+import { agentLimitViolations, sidecarLimitViolations } from '../limits/invariants.js';
 import { AGENT_MOUNT_TARGETS } from '../agent/runtime.js';
 import { AGENT_CAPABILITIES, INHIBIT_IPV4, NO_NEW_PRIVILEGES, TELEMETRY_DEFAULTS } from './overlay.js';
 
@@ -132,6 +133,7 @@ function checkAgentHardening(c: Collector, agent: Block, expect: InvariantExpect
   c.require(strings(agent.security_opt).includes(NO_NEW_PRIVILEGES), 'agent-no-new-privileges', `${AGENT_SERVICE}: security_opt must include ${NO_NEW_PRIVILEGES}`);
   c.require(agent.privileged !== true, 'privileged', `${AGENT_SERVICE}: must not be privileged`);
   c.require(mounts(agent).some((m) => m.target === WORKSPACE), 'agent-workspace', `${AGENT_SERVICE}: the project is not mounted at ${WORKSPACE}`);
+  c.violations.push(...agentLimitViolations(AGENT_SERVICE, agent));
 }
 
 function services(doc: unknown): Block {
@@ -187,8 +189,9 @@ export function checkContainedInvariants(doc: unknown, expect: InvariantExpectat
   c.require(sidecar.privileged !== true, 'privileged', `${EGRESS_SERVICE}: must not be privileged`);
   c.require(String(sidecar.user ?? '') === SIDECAR_USER, 'sidecar-user', `${EGRESS_SERVICE}: must run as ${SIDECAR_USER}`);
   c.require(sidecar.read_only === true, 'sidecar-read-only', `${EGRESS_SERVICE}: the service itself must be read_only: true`);
-  const tmpfs = strings(sidecar.tmpfs);
+  const tmpfs = strings(sidecar.tmpfs).map((t) => t.split(':')[0]);
   c.require(['/run', '/tmp'].every((p) => tmpfs.includes(p)), 'sidecar-tmpfs', `${EGRESS_SERVICE}: tmpfs must include /run and /tmp`);
+  c.violations.push(...sidecarLimitViolations(EGRESS_SERVICE, sidecar));
   const health = block(sidecar.healthcheck) ?? {};
   c.require(health.disable !== true && sameSequence(strings(health.test), ['CMD', SIDECAR_HEALTHCHECK]), 'sidecar-healthcheck', `${EGRESS_SERVICE}: healthcheck must be ["CMD", "${SIDECAR_HEALTHCHECK}"] (it connects to the proxy port)`);
   const sidecarMounts = mounts(sidecar);

@@ -26,6 +26,9 @@ import {
   noProxyHosts,
   proxyUrl,
 } from '../names.js';
+import { SIDECAR_HEALTHCHECK_TIMING } from '../egress/healthcheck.js';
+import { agentLimitFields, sidecarLimitFields } from '../limits/compose.js';
+import type { ResourceLimits } from '../limits/settings.js';
 import { agentPieces, sshConfigMount, type AgentRuntime } from '../agent/runtime.js';
 
 export interface SessionSpec {
@@ -44,6 +47,8 @@ export interface SessionSpec {
   dockerSocket?: string;
   /** The workspace guard's mounts under /workspace (read-only git config, hooks, auto-run files). */
   workspaceMounts?: BindMount[];
+  /** Memory, CPU, pids, init, log caps, tmpfs sizes (settings.limits; lib/limits/settings.ts). */
+  limits: ResourceLimits;
   /** Who the agent runs as, its home, CA, git identity, telemetry (lib/agent/runtime.ts). */
   agent: AgentRuntime;
 }
@@ -93,7 +98,6 @@ function renderBase(spec: SessionSpec): ComposeFile {
     // A keepalive: `run` execs the user's command into it, so the agent's start is measurable
     // and the container outlives one command (the devcontainers pattern).
     command: ['sleep', 'infinity'],
-    init: false,
     // Whatever USER the image names: a root image must not make a root agent.
     user: pieces.user,
     working_dir: WORKSPACE,
@@ -101,6 +105,7 @@ function renderBase(spec: SessionSpec): ComposeFile {
     environment: pieces.environment,
     cap_drop: ['ALL'],
     security_opt: [NO_NEW_PRIVILEGES],
+    ...agentLimitFields(spec.limits.agent, spec.limits.logs),
   };
   if (spec.agent.root) agent.cap_add = [...AGENT_CAPABILITIES];
   if (pieces.tmpfs.length > 0) agent.tmpfs = pieces.tmpfs;
@@ -134,17 +139,11 @@ function renderContainOverlay(spec: SessionSpec): ComposeFile {
     cap_drop: ['ALL'],
     security_opt: [NO_NEW_PRIVILEGES],
     read_only: true,
-    tmpfs: ['/run', '/tmp'],
+    ...sidecarLimitFields(spec.limits.egress, spec.limits.logs),
     networks: [INTERNAL_NETWORK_KEY, EGRESS_NETWORK_KEY],
     // A directory, so a live change renamed into it is seen (a file mount would keep the old inode).
     volumes: [{ type: 'bind', source: `./${FILE_NAMES.egressDir}`, target: SIDECAR_CONF_DIR, read_only: true }],
-    healthcheck: {
-      test: ['CMD', SIDECAR_HEALTHCHECK],
-      interval: '1s',
-      timeout: '2s',
-      retries: 15,
-      start_period: '0s',
-    },
+    healthcheck: { test: ['CMD', SIDECAR_HEALTHCHECK], ...SIDECAR_HEALTHCHECK_TIMING },
   };
   return {
     services: { [AGENT_SERVICE]: agent, [EGRESS_SERVICE]: sidecar },

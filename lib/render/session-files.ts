@@ -26,6 +26,7 @@ import {
 } from '../names.js';
 import { renderOverlay, type SessionSpec } from './overlay.js';
 import { validateCompose } from './validate.js';
+import type { ResourceLimits } from '../limits/settings.js';
 import { composeYaml } from './yaml.js';
 import { CONTAINED_SETTINGS, requireSettings, type Settings } from '../settings.js';
 import { agentSetup, type AgentRequest } from '../agent/setup.js';
@@ -76,11 +77,14 @@ export interface RenderedSession {
   };
   /** Allowlist warnings, one `FILE:LINE: …` line each, for the caller to print on stderr. */
   warnings: string[];
+  /** The limits the compose files and tinyproxy.conf carry (the banner shows them). */
+  limits: ResourceLimits;
   /** Who the agent runs as, and its persistent home on the host (undefined: a per-session tmpfs). */
   agentUser: { uid: number; gid: number; source: string; root: boolean };
   agentHome?: string;
   extraCa?: string;
 }
+
 
 function socketGid(path: string): number | undefined {
   try {
@@ -118,7 +122,8 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
   const { mode, project } = settings;
   const outDir = resolve(req.outDir);
   const contained = mode === 'contain';
-  requireSettings(settings, 'mode', ...(contained ? CONTAINED_SETTINGS : []), 'agentImage');
+  requireSettings(settings, 'mode', ...(contained ? CONTAINED_SETTINGS : []), 'agentImage', 'limits');
+  const { limits } = settings;
   const agent = settings.images.agent;
   const egress = contained ? { image: settings.images.egress, pinned: settings.images.egressPinned } : undefined;
 
@@ -136,6 +141,7 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
     agentImage: agent,
     egressImage: egress?.image ?? '',
     userEnv: { ...settings.env },
+    limits,
     agent: setup.runtime,
   };
   if (req.workspaceMounts?.length) spec.workspaceMounts = req.workspaceMounts;
@@ -168,6 +174,7 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
     agentContainer: agentContainerName(req.sessionId),
     agentImage: agent,
     warnings: [],
+    limits,
     agentUser: { uid: setup.user.uid, gid: setup.user.gid, source: setup.user.source, root: setup.user.root },
     ...(setup.home !== undefined && { agentHome: setup.home }),
     ...(setup.extraCaSource !== undefined && { extraCa: setup.extraCaSource }),
@@ -182,6 +189,7 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
     const egressFiles = renderSessionEgress({
       sessionId: req.sessionId, project, entries: loaded.entries, observe: req.observe,
       generation: req.generation ?? randomBytes(6).toString('hex'),
+      proxyLimits: { maxClients: limits.egress.maxClients, idleTimeoutSeconds: limits.egress.idleTimeoutSeconds },
     });
     const problems = checkSessionEgress(egressFiles, req.observe);
     if (problems.length > 0) throw new ExternalError(`the compiled egress filter fails its checks: ${problems.join('; ')}`, { hint: 'this is a drydock bug: nothing was written; please report it' });

@@ -1,5 +1,6 @@
 /** What `run` tells the user on stderr: pure text builders, tested without a terminal. */
 import type { RenderedSession } from '../render/session-files.js';
+import { limitsBannerLines } from '../limits/settings.js';
 
 export const NOT_A_JAIL =
   '!!! OBSERVE MODE — THIS IS NOT A JAIL: the sidecar lets EVERY destination through and only logs it. !!!';
@@ -19,6 +20,7 @@ export function sessionBanner(rendered: RenderedSession, options: { compose: str
     }
     lines.push(`drydock: sidecar image ${rendered.egressImage} (pinned: ${rendered.egressImagePinned ? 'yes' : 'no'})`);
   }
+  lines.push(...limitsBannerLines(rendered.limits, rendered.mode === 'contain'));
   if (rendered.observe) lines.push(`drydock: ${NOT_A_JAIL}`);
   return lines;
 }

@@ -10,6 +10,7 @@ import type { SelfTestFigures } from './selftest-bench.js';
 
 export { proxyTargets } from './proxy-report.js';
 import type { StartupResult } from './startup.js';
+import { startTable, type StartFigures } from './start-bench.js';
 import { fmt, fmtRatio, textTable } from './stats.js';
 
 export interface BenchReport {
@@ -19,6 +20,7 @@ export interface BenchReport {
   compile?: { figures: CompileFigures[]; linearity: number };
   startup?: { runs: number; results: StartupResult[] };
   gc?: GcFigures[];
+  start?: StartFigures;
   selftest?: SelfTestFigures;
   targets: Target[];
   /** Sections that could not run here (e.g. the proxy section without root), with why. */
@@ -102,6 +104,7 @@ export function formatReport(report: BenchReport): string {
   if (report.compile) parts.push('2. Compile cost: read + parse + validate + compile + write (medians)', compileTable(report.compile), '');
   if (report.startup) parts.push(`3. CLI start-up (${report.startup.runs} runs each, interleaved; medians)`, startupTable(report.startup), '');
   if (report.gc) parts.push('4. gc with orphaned sessions (counting docker fake)', gcTable(report.gc), '');
+  if (report.start) parts.push(`5. Session start on a real engine (${report.start.runs} interleaved rounds; medians)`, startTable(report.start), '');
   const rows = [['target', 'measured', 'wanted', 'met']];
   for (const t of report.targets) rows.push([t.name, t.value, t.target, t.met ? 'yes' : 'NO']);
   parts.push('Targets', textTable(rows));

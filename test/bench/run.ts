@@ -4,7 +4,8 @@
  *
  *   --json            one JSON document on stdout instead of the table
  *   --quick           fewer requests and runs (a smoke run of the bench itself, not for quoting)
- *   --only=a,b        any of proxy, compile, startup, gc, selftest (default: all)
+ *   --only=a,b        any of proxy, compile, startup, gc, selftest, start (default: all; start needs root and
+ *                     starts a Docker engine in its own network namespace: test/e2e/engine.sh)
  *   --seed=N          the allowlist generator's seed (default 7)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,7 +23,7 @@ import { ensureSquidInstalled } from './squid-proc.js';
 import { ensureTinyproxyInstalled } from './tinyproxy-proc.js';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SECTIONS = ['proxy', 'compile', 'startup', 'gc', 'selftest'] as const;
+const SECTIONS = ['proxy', 'compile', 'startup', 'gc', 'selftest', 'start'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args {
@@ -109,6 +110,12 @@ async function main(): Promise<number> {
       const { benchGc } = await import('./gc-bench.js');
       report.gc = await benchGc({ scratchDir: scratch, sizes: [1, 500], runs: args.quick ? 1 : 3 });
       report.targets.push(...gcTargets(report.gc));
+    });
+    await section('start', async () => {
+      // Lazily: only this section drives a real engine.
+      const { benchStart, startTargets } = await import('./start-bench.js');
+      report.start = benchStart({ packageRoot, runs: args.quick ? 3 : 11, warmup: 2, log });
+      report.targets.push(...startTargets(report.start));
     });
     await section('proxy', async () => {
       report.proxy = await proxySection(args);

@@ -54,6 +54,22 @@ describe('Docker adapter', () => {
     expect(fake.calls).toHaveLength(1);
   });
 
+  it('asks again about a removal another teardown has in progress, until the engine says it is gone', async () => {
+    const inProgress = { code: 1, stdout: 'a\n', stderr: 'Error response from daemon: removal of container b is already in progress\n' };
+    const fake = new FakeRunner()
+      .expect({ argv: ['docker', 'rm', '-f', 'a', 'b'], result: inProgress })
+      .expect({ argv: ['docker', 'rm', '-f', 'b'], result: { code: 1, stderr: 'Error response from daemon: removal of container b is already in progress\n' } })
+      .expect({ argv: ['docker', 'rm', '-f', 'b'], result: { code: 1, stderr: 'Error: No such container: b\n' } });
+    expect(await new Docker(fake).removeContainers(['a', 'b'])).toEqual({ removed: ['a', 'b'], failed: [] });
+  });
+
+  it('reports the other removal\'s failure as its own, never a success it did not see', async () => {
+    const fake = new FakeRunner()
+      .expect({ argv: ['docker', 'rm', '-f', 'b'], result: { code: 1, stderr: 'Error response from daemon: removal of container b is already in progress\n' } })
+      .expect({ argv: ['docker', 'rm', '-f', 'b'], result: { code: 1, stderr: 'Error response from daemon: container b: driver failed to remove root filesystem\n' } });
+    expect(await new Docker(fake).removeContainers(['b'])).toEqual({ removed: [], failed: [{ id: 'b', message: 'Error response from daemon: container b: driver failed to remove root filesystem' }] });
+  });
+
   it('runs the command with -i -t only when asked for a terminal', async () => {
     const fake = new FakeRunner()
       .expect({ argv: ['docker', 'exec', '-i', 'c', 'echo', 'hi'], result: (_argv, options) => ({ code: options?.stdio === 'inherit' ? 7 : 99 }) })

@@ -13,7 +13,7 @@ describe('renderTinyproxyConf', () => {
     expect(directives(conf)).toEqual([
       'Port 8888',
       'Timeout 600',
-      'MaxClients 100',
+      'MaxClients 1000',
       'LogLevel Info',
       'DisableViaHeader Yes',
       'XTinyproxy No',

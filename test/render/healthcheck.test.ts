@@ -3,9 +3,9 @@
  * this test opens and closes. Also pins the port and paths shared by the scripts, the baked
  * config and the compose files, so they cannot drift apart.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -30,32 +30,108 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function listen(): Promise<number> {
-  server = createServer((socket) => socket.destroy());
+/** Connections the fake proxy accepted: the quiet checks must not add to it. */
+let accepted = 0;
+let held: Socket[] = [];
+
+/** A loopback stand-in for tinyproxy: answers any request line with 400, or (`mute`) never answers. */
+async function listen(options: { mute?: boolean } = {}): Promise<number> {
+  accepted = 0;
+  server = createServer((socket) => {
+    accepted += 1;
+    socket.on('error', () => undefined);
+    if (options.mute) return void held.push(socket);
+    socket.once('data', () => socket.end('HTTP/1.0 400 Bad Request\r\n\r\n'));
+  });
   await new Promise<void>((done) => server!.listen(0, '127.0.0.1', done));
   return (server.address() as { port: number }).port;
 }
 
-function healthcheck(port: number): number | null {
-  return spawnSync('bash', [HEALTHCHECK], {
-    env: { PATH: '/usr/bin:/bin', DRYDOCK_RUN_DIR: dir, DRYDOCK_PROXY_PORT: String(port) },
-    timeout: 10_000,
-  }).status;
+/** Clients that connect and stay, like an agent's idle keep-alive tunnels. */
+async function holdConnections(port: number, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.on('error', () => undefined);
+    await new Promise<void>((done) => socket.once('connect', () => done()));
+    held.push(socket);
+  }
 }
 
-describe('drydock-egress-healthcheck', () => {
-  it('passes while the port accepts connections and fails once it does not', async () => {
+/** Run for real, asynchronously: the fake proxy lives in this process and must keep answering. */
+function healthcheck(port: number, seams: Record<string, string> = {}): Promise<{ status: number | null; out: string }> {
+  const child = spawn('bash', [HEALTHCHECK], {
+    env: {
+      PATH: '/usr/bin:/bin',
+      DRYDOCK_RUN_DIR: dir,
+      DRYDOCK_PROXY_PORT: String(port),
+      DRYDOCK_HEALTH_WATCH_SECONDS: '0',
+      DRYDOCK_HEALTH_START_WAIT_SECONDS: '1',
+      ...seams,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 15_000,
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  return new Promise((done) => child.once('close', (status) => done({ status, out })));
+}
+
+const closeServer = async () => {
+  for (const socket of held) socket.destroy();
+  held = [];
+  if (server) await new Promise<void>((done) => server!.close(() => done()));
+  server = undefined;
+};
+
+describe('drydock-egress-healthcheck', { timeout: 30_000 }, () => {
+  afterEach(closeServer);
+
+  it('passes once the proxy answers a request, and fails once nothing listens', async () => {
     writeFileSync(join(dir, 'drydock-listen'), '127.0.0.1\n');
     const port = await listen();
-    expect(healthcheck(port)).toBe(0);
-    await new Promise<void>((done) => server!.close(() => done()));
-    server = undefined;
-    expect(healthcheck(port)).not.toBe(0);
+    expect(await healthcheck(port)).toMatchObject({ status: 0, out: expect.stringMatching(/^ok: serving on 127\.0\.0\.1:/) });
+    expect(accepted).toBe(1);
+    await closeServer();
+    expect(await healthcheck(port)).toMatchObject({ status: 1, out: expect.stringContaining('nothing listens') });
   });
 
   it('fails before the entrypoint has chosen an address', async () => {
     const port = await listen();
-    expect(healthcheck(port)).not.toBe(0);
+    expect((await healthcheck(port)).status).not.toBe(0);
+    expect(accepted).toBe(0);
+  });
+
+  it('fails when the port accepts but nothing answers (a TCP connect alone proves nothing)', async () => {
+    writeFileSync(join(dir, 'drydock-listen'), '127.0.0.1\n');
+    const port = await listen({ mute: true });
+    expect(await healthcheck(port)).toMatchObject({ status: 1, out: expect.stringContaining('did not answer') });
+  });
+
+  it('is quiet once healthy: later checks read the socket table and do not connect, until a request is due', async () => {
+    writeFileSync(join(dir, 'drydock-listen'), '127.0.0.1\n');
+    const port = await listen();
+    expect((await healthcheck(port)).status).toBe(0);
+    expect((await healthcheck(port, { DRYDOCK_HEALTH_WATCH_SECONDS: '1' })).status).toBe(0);
+    expect((await healthcheck(port)).status).toBe(0);
+    expect(accepted).toBe(1);
+    expect((await healthcheck(port, { DRYDOCK_HEALTH_PROBE_SECONDS: '0' })).status).toBe(0);
+    expect(accepted).toBe(2);
+  });
+
+  it('notices a saturated proxy: MaxClients connections held on two looks in a row', async () => {
+    writeFileSync(join(dir, 'drydock-listen'), '127.0.0.1\n');
+    writeFileSync(join(dir, 'tinyproxy.conf'), 'Port 8888\nmaxclients 8\n');
+    const port = await listen({ mute: false });
+    expect((await healthcheck(port)).status).toBe(0);
+    await holdConnections(port, 7);
+    expect(await healthcheck(port, { DRYDOCK_HEALTH_WATCH_SECONDS: '1' })).toMatchObject({ status: 0, out: 'ok: 7 of MaxClients 8 in use\n' });
+    await holdConnections(port, 1);
+    // One look at the limit is a burst; the watch takes a second look half a second later.
+    expect(await healthcheck(port)).toMatchObject({ status: 0 });
+    expect(await healthcheck(port, { DRYDOCK_HEALTH_WATCH_SECONDS: '1' })).toMatchObject({
+      status: 1,
+      out: expect.stringContaining('saturated: 8 connections, MaxClients 8'),
+    });
   });
 });
 

@@ -47,7 +47,7 @@ const containedMutations: Mutation[] = [
   ['sidecar root filesystem writable', 'sidecar-read-only', (d) => void delete sidecarOf(d).read_only],
   // The mounts stay read-only: a volume's read_only must not satisfy the service's.
   ['sidecar read_only only on its volumes', 'sidecar-read-only', (d) => void (sidecarOf(d).read_only = false)],
-  ['sidecar without a /tmp tmpfs', 'sidecar-tmpfs', (d) => void (sidecarOf(d).tmpfs = ['/run'])],
+  ['sidecar without a /tmp tmpfs', 'sidecar-tmpfs', (d) => void (sidecarOf(d).tmpfs = sidecarOf(d).tmpfs!.filter((t) => !t.startsWith('/tmp')))],
   ['sidecar without a healthcheck', 'sidecar-healthcheck', (d) => void delete sidecarOf(d).healthcheck],
   ['sidecar healthcheck disabled', 'sidecar-healthcheck', (d) => void (sidecarOf(d).healthcheck!.disable = true)],
   ['sidecar healthcheck that tests nothing', 'sidecar-healthcheck', (d) => void (sidecarOf(d).healthcheck!.test = ['CMD', 'true'])],

@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../lib/errors.js';
 import { renderSessionFiles, type RenderRequest } from '../../lib/render/session-files.js';
 import { resolveSettings } from '../../lib/settings.js';
+import { TEST_HOST } from './spec.js';
 
 let root: string;
 let projectDir: string;
@@ -34,7 +35,7 @@ type RequestOverrides = Partial<Omit<RenderRequest, 'settings'>> & { env?: Recor
 function request(overrides: RequestOverrides = {}): RenderRequest {
   const { env: e = env, cwd = projectDir, project = 'demo', mode = 'contain', ...rest } = overrides;
   return {
-    settings: resolveSettings({ env: e, cwd, project, mode }),
+    settings: resolveSettings({ env: e, cwd, project, mode, host: TEST_HOST }),
     observe: false,
     sessionId: 'demo-1a2b',
     outDir: join(root, 'out'),

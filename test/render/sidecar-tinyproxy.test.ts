@@ -16,8 +16,10 @@ const haveTinyproxy = spawnSync('sh', ['-c', 'command -v tinyproxy'], { encoding
 if (!haveTinyproxy) console.warn('SKIPPED sidecar-tinyproxy tests: tinyproxy is not installed');
 
 const egressDir = join(templatesDir(), 'egress');
-// The "internal network" is 127.0.0.4/30 (loopback): 127.0.0.6 is inside it, 127.0.0.9 is not.
-const LISTEN = '127.0.0.5';
+// The "internal network" is 127.0.0.0/30 (loopback): 127.0.0.3 is inside it, 127.0.0.9 is not.
+// The healthcheck's request comes from 127.0.0.1 (the kernel's source for loopback), inside it too,
+// as in the sidecar, where a connection to its own address comes from that address.
+const LISTEN = '127.0.0.2';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -95,7 +97,7 @@ esac
   });
 
   it('serves a client on the session subnet, and the baked filter refuses the request', async () => {
-    expect(await connectThrough('127.0.0.6', LISTEN, port)).toBe('HTTP/1.1 403 Filtered');
+    expect(await connectThrough('127.0.0.3', LISTEN, port)).toBe('HTTP/1.1 403 Filtered');
   });
 
   it('refuses a client outside the session subnet (another container on the NAT bridge)', async () => {
@@ -105,5 +107,6 @@ esac
 
   it('does not listen on any other address', async () => {
     expect(await connectThrough('127.0.0.1', '127.0.0.1', port)).toBe('');
+    expect(await connectThrough('127.0.0.1', '127.0.0.3', port)).toBe('');
   });
 });
