@@ -38,6 +38,9 @@ function composeConfig(files: string[]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** Each case starts Python's docker-compose (~0.6 s alone); on a loaded 2-core machine that passed vitest's 5 s. A limit, not a budget. */
+const COMPOSE_TIMEOUT_MS = 60_000;
+
 describeIf(haveCompose, 'docker-compose', 'docker-compose config on the rendered files', () => {
   it.each([
     ['contain', false],
@@ -67,12 +70,12 @@ describeIf(haveCompose, 'docker-compose', 'docker-compose config on the rendered
       expect(doc.services['drydock-egress']!.user).toBe('10001:10001');
       expect(doc.services.drydock!.environment!.DISABLE_TELEMETRY).toBe('yes');
     }
-  });
+  }, COMPOSE_TIMEOUT_MS);
 
   it('fails on a document compose rejects (the test can fail)', () => {
     const dir = join(root, 'bad');
     mkdirSync(dir);
     writeFileSync(join(dir, 'docker-compose.yml'), 'name: x\nservices:\n  a:\n    image: x\n');
     expect(composeConfig([join(dir, 'docker-compose.yml')]).code).not.toBe(0);
-  });
+  }, COMPOSE_TIMEOUT_MS);
 });
