@@ -17,6 +17,9 @@ const common = {
   target: 'node20',
   format: 'esm',
   banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+  // kubernetes-models' validator asks for `punycode`, which Node 21+ deprecates with a warning on
+  // every run: bundle the userland package of the same name instead (`punycode/`, as it documents).
+  alias: { punycode: 'punycode/' },
   logLevel: 'info',
 };
 
