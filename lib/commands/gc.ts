@@ -3,16 +3,16 @@
  * gc-plan.ts) and acts with a constant number of docker calls: one `rm -f` with every container,
  * one `network rm` with every network, however many sessions there are.
  */
-import { rmSync } from 'node:fs';
 import type { CommandContext, CommandResult } from '../context.js';
 import { Docker } from '../docker/client.js';
 import { processRunner, type CommandRunner } from '../docker/runner.js';
-import { ExitCode, errorMessage } from '../errors.js';
-import { TOTAL_CAP as ARCHIVE_TOTAL_CAP, archiveDir, archiveSessionLogs, pruneArchive } from '../session/archive.js';
+import { ExitCode } from '../errors.js';
+import { archiveDir } from '../session/archive.js';
 import { scanSessionDirs } from '../session/dirs.js';
 import { isEmptyPlan, planGc, type GcPlan, type SessionDirState } from '../session/gc-plan.js';
 import { systemClock, type Clock } from '../clock.js';
 import { removeObjects } from '../session/removal.js';
+import { reapSessionDirs } from '../session/reap-dirs.js';
 import { requireSettings, resolveSettings } from '../settings.js';
 import { finishCrashedGuard, type CrashedGuardReport } from '../workspace/gc-finish.js';
 
@@ -61,33 +61,19 @@ export async function gc(opts: GcOptions, ctx: CommandContext, deps: GcDeps = {}
 
   const removal = await removeObjects({ docker, containers: plan.containers, networks: plan.networks });
   const failures = [...removal.failures];
-  const archived: string[] = [];
-  const removedDirs: string[] = [];
   const workspace: CrashedGuardReport[] = [];
-  for (const dir of plan.dirs) {
+  const { archived, removedDirs, failures: dirFailures } = reapSessionDirs({
+    stateDir: settings.dirs.state,
+    dirs: plan.dirs,
     // Its run died before it could look at the project: do it now, the agent is gone.
-    const finished = finishCrashedGuard({ session: dir.session, sessionDir: dir.path, stateDir: settings.dirs.state });
-    if (finished) {
+    beforeRemove: (dir) => {
+      const finished = finishCrashedGuard({ session: dir.session, sessionDir: dir.path, stateDir: settings.dirs.state });
+      if (!finished) return;
       workspace.push(finished);
       if (!ctx.json) for (const line of finished.lines) ctx.err(line);
-    }
-    try {
-      const path = archiveSessionLogs({ stateDir: settings.dirs.state, session: dir.session, dir: dir.path, prune: false });
-      if (path) archived.push(path);
-      rmSync(dir.path, { recursive: true, force: true });
-      removedDirs.push(dir.path);
-    } catch (error) {
-      failures.push(`could not remove session dir ${dir.path}: ${errorMessage(error)}`);
-    }
-  }
-
-  if (archived.length > 0) {
-    try {
-      pruneArchive(archiveDir(settings.dirs.state), ARCHIVE_TOTAL_CAP);
-    } catch (error) {
-      failures.push(`could not prune the gc archive: ${errorMessage(error)}`);
-    }
-  }
+    },
+  });
+  failures.push(...dirFailures);
 
   if (!ctx.json) {
     if (isEmptyPlan(plan)) ctx.out(formatPlan(plan));

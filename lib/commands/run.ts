@@ -7,9 +7,9 @@
  * rendered files, session.json) → start and run the command → tear down → finish. The middle
  * phase ends in exactly one `RunOutcome`; `finish` alone turns it into the exit code or the error.
  */
-import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
+import { rmdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { Docker } from '../docker/client.js';
@@ -24,6 +24,7 @@ import { renderSessionFiles, type RenderedSession } from '../render/session-file
 import { composeErrorLines, sessionBanner, sidecarNeverHealthy, timingLines, type RunTiming } from '../session/banner.js';
 import { Interrupted, SessionGuard } from '../session/guard.js';
 import { writeSessionMetadata, type SessionMetadata } from '../session/metadata.js';
+import { reserveSessionDir } from '../session/dirs.js';
 import { pickSessionId } from '../session/pick-id.js';
 import { SIGNAL_EXIT_CODE, processSignals, type SignalSource, type TerminationSignal } from '../session/signals.js';
 import { teardownSession, type TeardownResult } from '../session/teardown.js';
@@ -171,7 +172,7 @@ async function createSession(settings: Settings, docker: Docker, observe: boolea
   const id = await pickSessionId({
     project: settings.project,
     existingContainers: (names) => docker.existingContainers(names),
-    reserveSessionDir: (candidate) => reserveDir(sessionDirOf(settings, candidate)),
+    reserveSessionDir: (candidate) => reserveSessionDir(sessionDirOf(settings, candidate)),
     releaseSessionDir: (candidate) => rmdirSync(sessionDirOf(settings, candidate)),
     random: deps.random,
   });
@@ -379,14 +380,3 @@ function finish(f: { ctx: CommandContext; session: Session; outcome: RunOutcome;
   };
 }
 
-/** An exclusive mkdir: true if this call created the directory, false if it already existed. */
-function reserveDir(dir: string): boolean {
-  mkdirSync(dirname(dir), { recursive: true });
-  try {
-    mkdirSync(dir, { mode: 0o755 });
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
-}

@@ -5,13 +5,13 @@
  * its `drydock run` is alive, or — when its owner cannot be known (another machine, no
  * session.json) — while its agent runs or within the grace period. Deleted by label in one call.
  */
-import { rmSync } from 'node:fs';
 import type { CommandContext, CommandResult } from '../context.js';
 import { systemClock } from '../clock.js';
 import type { GcDeps, GcOptions } from '../commands/gc.js';
 import { processRunner } from '../docker/runner.js';
-import { ExitCode, errorMessage } from '../errors.js';
-import { TOTAL_CAP as ARCHIVE_TOTAL_CAP, archiveDir, archiveSessionLogs, pruneArchive } from '../session/archive.js';
+import { ExitCode } from '../errors.js';
+import { archiveDir } from '../session/archive.js';
+import { reapSessionDirs } from '../session/reap-dirs.js';
 import { scanSessionDirs } from '../session/dirs.js';
 import type { SessionDirState } from '../session/gc-plan.js';
 import { Kubectl, type NamespaceRecord } from './kubectl.js';
@@ -88,25 +88,8 @@ export async function gcKubernetes(opts: GcOptions, ctx: CommandContext, deps: G
   const failures = await deleteSessions(kubectl, plan.namespaces.map((n) => n.session));
   // A session dir goes only with its namespace: if the delete failed, the next gc still finds both.
   const removedNamespaces = failures.length ? [] : plan.namespaces.map((n) => n.name);
-  const archived: string[] = [];
-  const removedDirs: string[] = [];
-  for (const dir of failures.length ? [] : plan.dirs) {
-    try {
-      const path = archiveSessionLogs({ stateDir: settings.dirs.state, session: dir.session, dir: dir.path, prune: false });
-      if (path) archived.push(path);
-      rmSync(dir.path, { recursive: true, force: true });
-      removedDirs.push(dir.path);
-    } catch (error) {
-      failures.push(`could not remove session dir ${dir.path}: ${errorMessage(error)}`);
-    }
-  }
-  if (archived.length > 0) {
-    try {
-      pruneArchive(archiveDir(settings.dirs.state), ARCHIVE_TOTAL_CAP);
-    } catch (error) {
-      failures.push(`could not prune the gc archive: ${errorMessage(error)}`);
-    }
-  }
+  const { archived, removedDirs, failures: dirFailures } = reapSessionDirs({ stateDir: settings.dirs.state, dirs: failures.length ? [] : plan.dirs });
+  failures.push(...dirFailures);
   if (!ctx.json) {
     if (plan.namespaces.length === 0) ctx.out(formatKubernetesPlan(plan));
     else {

@@ -10,10 +10,9 @@
  *      save the proxy's log and delete the session's namespace by label.
  * A step that fails or times out ends the session with exit 3, and nothing of it stays behind.
  */
-import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
+import { rmdirSync, rmSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { systemClock } from '../clock.js';
 import type { CommandContext, CommandResult, Env } from '../context.js';
@@ -23,6 +22,7 @@ import { DrydockError, ExitCode, ExternalError, UsageError } from '../errors.js'
 import { NOT_A_JAIL } from '../session/banner.js';
 import { Interrupted, SessionGuard } from '../session/guard.js';
 import { writeSessionMetadata, type SessionMetadata } from '../session/metadata.js';
+import { reserveSessionDir } from '../session/dirs.js';
 import { pickSessionId } from '../session/pick-id.js';
 import { SIGNAL_EXIT_CODE, processSignals } from '../session/signals.js';
 import { allowlistHintFiles, resolveSettings, sessionDirOf } from '../settings.js';
@@ -60,16 +60,6 @@ function banner(session: KubernetesSession, context: string): string[] {
   return lines;
 }
 
-function reserveDir(dir: string): boolean {
-  mkdirSync(dirname(dir), { recursive: true });
-  try {
-    mkdirSync(dir, { mode: 0o755 });
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
-}
 
 const notStarted = (what: string, hint: string) => new ExternalError(`${what}; the agent was not started`, { hint });
 
@@ -91,7 +81,7 @@ export async function runKubernetes(opts: RunOptions, ctx: CommandContext, deps:
     project,
     // pickSessionId asks about drydock-<id> (and drydock-<id>-egress): the first is the namespace name.
     existingContainers: (names) => kubectl.existingNamespaces(names),
-    reserveSessionDir: (id) => reserveDir(sessionDirOf(settings, id)),
+    reserveSessionDir: (id) => reserveSessionDir(sessionDirOf(settings, id)),
     releaseSessionDir: (id) => rmdirSync(sessionDirOf(settings, id)),
     random: deps.random,
   });

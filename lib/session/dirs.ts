@@ -1,7 +1,7 @@
 /** The session directories on disk, with what gc needs to know about each one's owner. */
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { SessionDirState } from './gc-plan.js';
 import { isSessionId } from './id.js';
 import { readSessionMetadata, type SessionMetadata } from './metadata.js';
@@ -53,4 +53,16 @@ export function scanSessionDirs(
       owner: ownerOf(metadata, probe),
     };
   });
+}
+
+/** An exclusive mkdir: true if this call created the session directory, false if it already existed. */
+export function reserveSessionDir(dir: string): boolean {
+  mkdirSync(dirname(dir), { recursive: true });
+  try {
+    mkdirSync(dir, { mode: 0o755 });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
 }
