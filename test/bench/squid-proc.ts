@@ -15,11 +15,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, constants, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RuleGroup } from '../../lib/allowlist/effective.js';
-import { freePort, hostsFileText } from '../integration/harness/tinyproxy.js';
+import { freePort, hostsFileText, portOpen } from '../integration/harness/tinyproxy.js';
 
 export interface ProxyHandle {
   port: number;
@@ -66,17 +66,6 @@ export function squidConfig(options: { port: number; dir: string; groups: readon
   lines.push(...rules, 'http_access deny all', '');
   const texts = new Map([...lists].map(([name, hosts]) => [name, `${hosts.join('\n')}\n`]));
   return { conf: lines.join('\n'), lists: texts };
-}
-
-async function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;

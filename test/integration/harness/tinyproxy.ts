@@ -110,7 +110,8 @@ fi
 exec tinyproxy -d -c "$CONF"
 `;
 
-async function portOpen(port: number): Promise<boolean> {
+/** Does something accept a TCP connection on 127.0.0.1:port? (Also the squid bench's readiness check.) */
+export async function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     socket.once('connect', () => {
