@@ -8,18 +8,35 @@
  *   proxy-variables      HTTPS_PROXY/HTTP_PROXY (both cases) are this session's sidecar URL, NO_PROXY only the fixed list
  *   proxy-address        the sidecar's name resolves, in the agent's namespace, to the sidecar's own address
  *   canary-refused       a CONNECT to a name no allowlist can contain is refused by the sidecar (403)
+ *   answer-control       the sidecar's own session address answered a connect, in the same window (see below)
  *   unreachable:<what>   the sidecar's NAT-bridge address and the Docker host's addresses cannot be connected to
  *   probe                the probe itself ran to its end (a probe that did not proves nothing)
+ *
+ * Silence is only evidence when the connect was really outstanding for long enough. An owned
+ * address answers a SYN from the kernel itself (ARP, then SYN-ACK or RST, no process involved) in
+ * well under a millisecond; the unowned on-link gateway never does. The probe measures both in one
+ * window: the control (the sidecar's address on the session network, the same ARP + SYN path) must
+ * be answered, and each cut-off connect must have been outstanding for at least
+ * max(MIN_SILENCE_MS, CONTROL_MARGIN × the control's answer time). A probe that cannot show that
+ * (a loaded machine started a connect late, the control was slow or silent) is inconclusive, and
+ * inconclusive fails.
  */
 import { NO_PROXY_VARIABLES, PROXY_VARIABLES, noProxyHosts, proxyUrlFor } from '../names.js';
 
-export type SelfTestCheckName = 'probe' | 'ipv4-default-route' | 'ipv6-default-route' | 'proxy-variables' | 'proxy-address' | 'canary-refused' | `unreachable:${string}`;
+export type SelfTestCheckName = 'probe' | 'ipv4-default-route' | 'ipv6-default-route' | 'proxy-variables' | 'proxy-address' | 'canary-refused' | 'answer-control' | `unreachable:${string}`;
 
 export interface SelfTestCheck {
   name: SelfTestCheckName;
   ok: boolean;
   detail: string;
+  /** Failed for want of time, not because the jail has a hole: worth one more try with a longer window. */
+  inconclusive?: boolean;
 }
+
+/** No cut-off connect counts as silence unless it was outstanding at least this long (200× what an owned address needs). */
+export const MIN_SILENCE_MS = 50;
+/** …and at least this many times what the control took to be answered in the same window. */
+export const CONTROL_MARGIN = 10;
 
 export interface SelfTestReport {
   ok: boolean;
@@ -132,10 +149,49 @@ export function classifyConnect(exit: number, message: string): ConnectResult {
   return 'error';
 }
 
-/** Connected or refused (a RST came back) both mean the address answered: the jail has a hole. */
-export function unreachableCheck(what: string, target: string, result: ConnectResult | undefined): SelfTestCheck {
+/** One connect's clock readings (ms, one clock): see ProbeConnect in probe.ts. */
+export interface ConnectTimes {
+  beforeMs?: number;
+  startMs?: number;
+  doneMs?: number;
+}
+
+const ms = (n: number): string => (n < 10 ? n.toFixed(2) : n.toFixed(0));
+
+/**
+ * The control: the sidecar's own address on the session network must answer, in the window the
+ * unreachable targets get. Its answer time sets how long silence must last to mean anything.
+ */
+export function answerControlCheck(target: string, result: ConnectResult | undefined, times: ConnectTimes | undefined): SelfTestCheck & { requiredSilenceMs?: number } {
+  const name = 'answer-control';
+  const answeredMs = times?.doneMs !== undefined && times.startMs !== undefined ? times.doneMs - times.startMs : undefined;
+  if (result !== 'connected' || answeredMs === undefined || answeredMs < 0) {
+    return { ...fail(name, `the session sidecar's own address ${target} was not answered within the window (${result ?? 'no result'}): silence elsewhere proves nothing`), inconclusive: result === 'timeout' };
+  }
+  const requiredSilenceMs = Math.max(MIN_SILENCE_MS, CONTROL_MARGIN * answeredMs);
+  return { ...pass(name, `the session sidecar's own address ${target} answered in ${ms(answeredMs)} ms, so silence counts after ${ms(requiredSilenceMs)} ms`), requiredSilenceMs };
+}
+
+/** How long a cut-off connect was certainly outstanding: the window, less the time it took to start. */
+export function outstandingMs(times: ConnectTimes | undefined, windowMs: number): number | undefined {
+  if (times?.beforeMs === undefined || times.startMs === undefined) return undefined;
+  const lateBy = times.startMs - times.beforeMs;
+  return lateBy < 0 ? undefined : windowMs - lateBy;
+}
+
+/**
+ * Connected or refused (a RST came back) both mean the address answered: the jail has a hole.
+ * No route passes (the kernel said so); no answer passes only after the silence `required` asks for.
+ */
+export function unreachableCheck(what: string, target: string, result: ConnectResult | undefined, silence?: { outstandingMs?: number; requiredMs?: number }): SelfTestCheck {
   const name = `unreachable:${what}` as const;
-  if (result === 'unreachable' || result === 'timeout') return pass(name, `${target} is unreachable (${result === 'timeout' ? 'no answer' : 'no route'})`);
+  if (result === 'unreachable') return pass(name, `${target} is unreachable (no route)`);
+  if (result === 'timeout') {
+    const { outstandingMs: waited, requiredMs } = silence ?? {};
+    if (waited === undefined || requiredMs === undefined) return { ...fail(name, `${target} gave no answer, but the probe cannot say for how long it asked`), inconclusive: true };
+    if (waited < requiredMs) return { ...fail(name, `${target} gave no answer in ${ms(waited)} ms, short of the ${ms(requiredMs)} ms that would prove it silent (a busy machine)`), inconclusive: true };
+    return pass(name, `${target} is unreachable (no answer in ${ms(waited)} ms, past the ${ms(requiredMs)} ms that prove silence)`);
+  }
   if (result === 'connected' || result === 'refused') return fail(name, `${target} answered from the agent's namespace (${result === 'connected' ? 'connected' : 'connection refused'}): it must be unreachable`);
   return fail(name, `could not test ${target} (${result ?? 'no result'})`);
 }

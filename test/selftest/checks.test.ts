@@ -2,18 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { parseAllowlist } from '../../lib/allowlist/parse.js';
 import { SELFTEST_CANARY_HOST } from '../../lib/names.js';
 import {
+  CONTROL_MARGIN,
+  MIN_SILENCE_MS,
+  answerControlCheck,
   canaryCheck,
   classifyConnect,
   hexToIpv4,
   ipv4DefaultRouteCheck,
   ipv6DefaultRouteCheck,
   proxyAddressCheck,
+  outstandingMs,
   proxyVariablesCheck,
   unreachableCheck,
 } from '../../lib/selftest/checks.js';
 import { PROBE_SCRIPT, parseProbeOutput, probeArgs } from '../../lib/selftest/probe.js';
 import { decideSelfTest, inspectedFacts, type SelfTestSession } from '../../lib/selftest/session.js';
-import { ROUTE4_INTERNAL_DEFAULT, ROUTE4_JAILED, ROUTE4_WITH_DEFAULT, ROUTE6_JAILED, ROUTE6_WITH_DEFAULT, inspectDocs, probeOutput } from './fixtures.js';
+import {
+  CONTROL_KEY, ROUTE4_INTERNAL_DEFAULT, ROUTE4_JAILED, ROUTE4_WITH_DEFAULT, ROUTE6_JAILED, ROUTE6_WITH_DEFAULT,
+  connected, inspectDocs, noRoute, probeOutput, refused, silent,
+} from './fixtures.js';
 
 const ID = 'app-1a2b';
 const session: SelfTestSession = {
@@ -35,7 +42,7 @@ describe('routes, read from the kernel', () => {
     expect(ipv4DefaultRouteCheck(ROUTE4_INTERNAL_DEFAULT).ok).toBe(false);
     expect(ipv4DefaultRouteCheck(ROUTE4_WITH_DEFAULT, '172.30.0.1').ok).toBe(false);
     expect(decide(probeOutput(ID, { route4: ROUTE4_INTERNAL_DEFAULT })).ok).toBe(true);
-    const noSessionGatewayProbe = probeOutput(ID, { route4: ROUTE4_INTERNAL_DEFAULT, connects: { 'sidecar-nat-address@172.20.0.5': '1 Network is unreachable', 'host-nat-gateway@172.20.0.1': '1 Network is unreachable' } });
+    const noSessionGatewayProbe = probeOutput(ID, { route4: ROUTE4_INTERNAL_DEFAULT, connects: { 'sidecar-nat-address@172.20.0.5': noRoute(), 'host-nat-gateway@172.20.0.1': noRoute(), [CONTROL_KEY]: connected() } });
     expect(decide(noSessionGatewayProbe).failed?.name).toBe('unreachable:host-session-gateway');
   });
 
@@ -104,13 +111,44 @@ describe('reachability', () => {
     expect(classifyConnect(2, 'bash: syntax error')).toBe('error');
   });
 
-  it('an answer of any kind (connected, or refused with a RST) is a hole; no route or no answer passes; no result fails', () => {
+  it('an answer of any kind (connected, or refused with a RST) is a hole; no route or long enough silence passes; no result fails', () => {
+    const long = { outstandingMs: 97, requiredMs: 50 };
     expect(unreachableCheck('host', '1.2.3.4:80', 'unreachable').ok).toBe(true);
-    expect(unreachableCheck('host', '1.2.3.4:80', 'timeout').ok).toBe(true);
-    expect(unreachableCheck('host', '1.2.3.4:80', 'refused').ok).toBe(false);
+    expect(unreachableCheck('host', '1.2.3.4:80', 'timeout', long).ok).toBe(true);
+    expect(unreachableCheck('host', '1.2.3.4:80', 'refused', long).ok).toBe(false);
+    expect(unreachableCheck('host', '1.2.3.4:80', 'connected', long).ok).toBe(false);
     expect(unreachableCheck('host', '1.2.3.4:80', 'connected').ok).toBe(false);
     expect(unreachableCheck('host', '1.2.3.4:80', 'error').ok).toBe(false);
     expect(unreachableCheck('host', '1.2.3.4:80', undefined).ok).toBe(false);
+  });
+
+  it('silence counts only when the connect was outstanding long enough: too short, or not measured, is inconclusive and fails', () => {
+    const short = unreachableCheck('host', '1.2.3.4:80', 'timeout', { outstandingMs: 40, requiredMs: 50 });
+    expect(short).toMatchObject({ ok: false, inconclusive: true });
+    expect(short.detail).toMatch(/no answer in 40 ms, short of the 50 ms/);
+    expect(unreachableCheck('host', '1.2.3.4:80', 'timeout')).toMatchObject({ ok: false, inconclusive: true });
+    expect(unreachableCheck('host', '1.2.3.4:80', 'timeout', { outstandingMs: 90 })).toMatchObject({ ok: false, inconclusive: true });
+    // An answer is never inconclusive: it is a hole.
+    expect(unreachableCheck('host', '1.2.3.4:80', 'refused', { outstandingMs: 1, requiredMs: 50 }).inconclusive).toBeUndefined();
+  });
+
+  it('the window a cut-off connect certainly had is the window less the time its connect took to start', () => {
+    expect(outstandingMs({ beforeMs: 1000, startMs: 1003 }, 100)).toBe(97);
+    expect(outstandingMs({ beforeMs: 1000, startMs: 1080 }, 100)).toBe(20);
+    expect(outstandingMs({ beforeMs: 1000 }, 100)).toBeUndefined();
+    // A clock that went backwards proves nothing.
+    expect(outstandingMs({ beforeMs: 1000, startMs: 990 }, 100)).toBeUndefined();
+  });
+
+  it('the control must be answered; its answer time sets the silence needed (at least MIN_SILENCE_MS, CONTROL_MARGIN× the control)', () => {
+    const quick = answerControlCheck('172.30.0.2:8888', 'connected', { startMs: 0, doneMs: 0.4 });
+    expect(quick).toMatchObject({ ok: true, requiredSilenceMs: MIN_SILENCE_MS });
+    const slow = answerControlCheck('172.30.0.2:8888', 'connected', { startMs: 0, doneMs: 8 });
+    expect(slow).toMatchObject({ ok: true, requiredSilenceMs: 8 * CONTROL_MARGIN });
+    expect(answerControlCheck('172.30.0.2:8888', 'timeout', { startMs: 0 })).toMatchObject({ ok: false, inconclusive: true });
+    expect(answerControlCheck('172.30.0.2:8888', 'refused', { startMs: 0 }).ok).toBe(false);
+    expect(answerControlCheck('172.30.0.2:8888', 'connected', undefined).ok).toBe(false);
+    expect(answerControlCheck('172.30.0.2:8888', undefined, undefined).ok).toBe(false);
   });
 });
 
@@ -119,7 +157,7 @@ describe('the whole self-test', () => {
     const r = decide(probeOutput(ID));
     expect(r.ok, JSON.stringify(r.failed)).toBe(true);
     expect(r.checks.map((c) => c.name)).toEqual([
-      'ipv4-default-route', 'ipv6-default-route', 'proxy-variables', 'proxy-address', 'canary-refused',
+      'ipv4-default-route', 'ipv6-default-route', 'proxy-variables', 'proxy-address', 'canary-refused', 'answer-control',
       'unreachable:sidecar-nat-address', 'unreachable:host-nat-gateway', 'unreachable:host-session-gateway', 'unreachable:host-docker0',
     ]);
   });
@@ -128,10 +166,11 @@ describe('the whole self-test', () => {
     const r = decide(probeOutput(ID, {
       route4: ROUTE4_WITH_DEFAULT,
       connects: {
-        'sidecar-nat-address@172.20.0.5': '1 bash: connect: Connection refused',
-        'host-nat-gateway@172.20.0.1': '1 bash: connect: Connection refused',
-        'host-session-gateway@172.30.0.1': '124 ',
-        'host-docker0@172.17.0.1': '1 bash: connect: Connection refused',
+        'sidecar-nat-address@172.20.0.5': refused(),
+        'host-nat-gateway@172.20.0.1': refused(),
+        'host-session-gateway@172.30.0.1': silent(),
+        'host-docker0@172.17.0.1': refused(),
+        [CONTROL_KEY]: connected(),
       },
     }));
     expect(r.ok).toBe(false);
@@ -146,6 +185,22 @@ describe('the whole self-test', () => {
     expect(decide(probeOutput(ID), noNat).failed?.name).toBe('unreachable:sidecar-nat-address');
   });
 
+  it('a connect started late on a busy machine, or a slow control, is inconclusive (and fails); a silent control fails', () => {
+    const base = { 'sidecar-nat-address@172.20.0.5': noRoute(), 'host-nat-gateway@172.20.0.1': noRoute(), 'host-docker0@172.17.0.1': noRoute() };
+    // 100 ms window: started 70 ms late leaves 30 ms of certain silence, short of 50.
+    const late = decide(probeOutput(ID, { connects: { ...base, 'host-session-gateway@172.30.0.1': silent(70), [CONTROL_KEY]: connected() } }));
+    expect(late.ok).toBe(false);
+    expect(late.failed).toMatchObject({ name: 'unreachable:host-session-gateway', inconclusive: true });
+    // A control that took 8 ms asks for 80 ms of silence; 97 ms passes, with a 1 s window so would 20 ms late.
+    expect(decide(probeOutput(ID, { connects: { ...base, 'host-session-gateway@172.30.0.1': silent(), [CONTROL_KEY]: connected(8) } })).ok).toBe(true);
+    expect(decide(probeOutput(ID, { connects: { ...base, 'host-session-gateway@172.30.0.1': silent(30), [CONTROL_KEY]: connected(8) } })).failed?.name).toBe('unreachable:host-session-gateway');
+    expect(decideSelfTest(inspectedFacts(inspectDocs(ID), session), probeOutput(ID, { connects: { ...base, 'host-session-gateway@172.30.0.1': silent(30), [CONTROL_KEY]: connected(8) } }), session, 1000).ok).toBe(true);
+    const noControl = decide(probeOutput(ID, { connects: { ...base, 'host-session-gateway@172.30.0.1': silent(), [CONTROL_KEY]: silent() } }));
+    expect(noControl.failed).toMatchObject({ name: 'answer-control', inconclusive: true });
+    const missingControl = decide(probeOutput(ID, { connects: { ...base, 'host-session-gateway@172.30.0.1': silent() } }));
+    expect(missingControl.failed?.name).toBe('answer-control');
+  });
+
   it('observe mode does not run the canary check (observe lets everything through); the topology checks still run', () => {
     const r = decideSelfTest(inspectedFacts(inspectDocs(ID), { ...session, observe: true }), probeOutput(ID, { canary: 'HTTP/1.0 500 x' }), { ...session, observe: true });
     expect(r.ok).toBe(true);
@@ -157,5 +212,21 @@ describe('the whole self-test', () => {
     expect(args).toEqual(['probe', 'p', '8888', 'c', '0.5', 'w@1.2.3.4', '1.2.3.4', '80']);
     expect(PROBE_SCRIPT).not.toMatch(/1\.2\.3\.4|drydock-/);
     expect(parseProbeOutput('@route4\nx\n@end').route4).toBe('x');
+  });
+
+  it('reads each connect\'s clock readings and keeps its message apart', () => {
+    const out = parseProbeOutput([
+      '@connect a@1.2.3.4 0 1796180000.000000 @start 1796180000.003000 @done 1796180000.003250',
+      '@connect b@1.2.3.5 1 1796180000,000000 @start 1796180000,002000 bash: connect: Connection refused',
+      '@connect c@1.2.3.6 124 1796180000.000000 @start 1796180000.004000',
+      '@end',
+    ].join('\n'));
+    const a = out.connects.get('a@1.2.3.4')!;
+    expect(a.exit).toBe(0);
+    expect(a.startMs! - a.beforeMs!).toBeCloseTo(3, 3);
+    expect(a.doneMs! - a.startMs!).toBeCloseTo(0.25, 3);
+    expect(out.connects.get('b@1.2.3.5')).toMatchObject({ exit: 1, message: 'bash: connect: Connection refused', doneMs: undefined });
+    expect(out.connects.get('b@1.2.3.5')!.startMs! - out.connects.get('b@1.2.3.5')!.beforeMs!).toBeCloseTo(2, 3);
+    expect(out.connects.get('c@1.2.3.6')).toMatchObject({ exit: 124, message: '', doneMs: undefined });
   });
 });

@@ -44,19 +44,30 @@ export interface ProbeFixture {
   route6?: string | null;
   resolve?: string;
   canary?: string;
-  /** WHAT@IP → "EXIT MESSAGE". */
+  /** WHAT@IP → "EXIT T0 [@start T1] [@done T2] MESSAGE" (see `connected`, `refused`, `silent`, `noRoute`). */
   connects?: Record<string, string>;
   end?: boolean;
 }
 
-const UNREACHABLE = '1 bash: connect: Network is unreachable bash: line 1: /dev/tcp/x: Network is unreachable';
+const T0 = 1_796_180_000;
+const at = (ms: number): string => (T0 + ms / 1000).toFixed(6);
+/** A connect that was answered `answerMs` after it started, `lateMs` after its wrapper was started. */
+export const connected = (answerMs = 0.3, lateMs = 3): string => `0 ${at(0)} @start ${at(lateMs)} @done ${at(lateMs + answerMs)}`;
+export const refused = (lateMs = 3): string => `1 ${at(0)} @start ${at(lateMs)} bash: connect: Connection refused bash: line 1: /dev/tcp/x: Connection refused`;
+/** Cut off by `timeout` (124) after its window; its connect started `lateMs` after the wrapper. */
+export const silent = (lateMs = 3): string => `124 ${at(0)} @start ${at(lateMs)}`;
+export const noRoute = (lateMs = 3): string => `1 ${at(0)} @start ${at(lateMs)} bash: connect: Network is unreachable bash: line 1: /dev/tcp/x: Network is unreachable`;
+
+/** The control's key: the sidecar's session address in inspectDocs. */
+export const CONTROL_KEY = 'answer-control@172.30.0.2';
 
 export function probeOutput(id: string, f: ProbeFixture = {}): string {
   const connects = f.connects ?? {
-    'sidecar-nat-address@172.20.0.5': UNREACHABLE,
-    'host-nat-gateway@172.20.0.1': UNREACHABLE,
-    'host-session-gateway@172.30.0.1': '124 ',
-    'host-docker0@172.17.0.1': UNREACHABLE,
+    'sidecar-nat-address@172.20.0.5': noRoute(),
+    'host-nat-gateway@172.20.0.1': noRoute(),
+    'host-session-gateway@172.30.0.1': silent(),
+    'host-docker0@172.17.0.1': noRoute(),
+    [CONTROL_KEY]: connected(),
   };
   return [
     '@route4', f.route4 ?? ROUTE4_JAILED,
