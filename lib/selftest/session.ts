@@ -51,7 +51,7 @@ export interface SelfTestSession {
  * short one was inconclusive (a loaded machine). An owned address answers in well under a
  * millisecond; checks.ts says when silence counts (MIN_SILENCE_MS, CONTROL_MARGIN).
  */
-export const CONNECT_WINDOWS_S = [0.1, 1] as const;
+export const CONNECT_WINDOWS_S = [0.15, 0.6] as const;
 /** The control's name in the probe: the sidecar's own address on the session network, which must answer. */
 const CONTROL = 'answer-control';
 const PROBE_TIMEOUT_MS = 20_000;

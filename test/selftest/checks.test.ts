@@ -27,7 +27,8 @@ const session: SelfTestSession = {
   sessionId: ID, agentContainer: `drydock-${ID}`, egressContainer: `drydock-${ID}-egress`, internalNetwork: `drydock_internal_${ID}`,
   egressNetwork: 'drydock_egress', egressImage: 'drydock-egress:latest', observe: false,
 };
-const decide = (probe: string, docs = inspectDocs(ID)) => decideSelfTest(inspectedFacts(docs, session), probe, session);
+/** With a 100 ms window for the connects. */
+const decide = (probe: string, docs = inspectDocs(ID)) => decideSelfTest(inspectedFacts(docs, session), probe, session, 100);
 
 describe('routes, read from the kernel', () => {
   it('a jailed agent has no IPv4 default route; one with a default route fails, naming the gateway', () => {

@@ -29,8 +29,8 @@ describe('runSelfTest: one inspect, one probe container, one longer retry only w
   it('a busy machine (a connect started too late): retried once with the long window, which concludes', async () => {
     const fake = new FakeRunner()
       .expect({ argv: inspect, result: { stdout: JSON.stringify(inspectDocs(ID)) } })
-      .expect({ argv: probeWith(CONNECT_WINDOWS_S[0]), result: { stdout: probeOutput(ID, { connects: { ...base, 'host-session-gateway@172.30.0.1': silent(80), [CONTROL_KEY]: connected() } }) } })
-      .expect({ argv: probeWith(CONNECT_WINDOWS_S[1]), result: { stdout: probeOutput(ID, { connects: { ...base, 'host-session-gateway@172.30.0.1': silent(80), [CONTROL_KEY]: connected() } }) } });
+      .expect({ argv: probeWith(CONNECT_WINDOWS_S[0]), result: { stdout: probeOutput(ID, { connects: { ...base, 'host-session-gateway@172.30.0.1': silent(120), [CONTROL_KEY]: connected() } }) } })
+      .expect({ argv: probeWith(CONNECT_WINDOWS_S[1]), result: { stdout: probeOutput(ID, { connects: { ...base, 'host-session-gateway@172.30.0.1': silent(120), [CONTROL_KEY]: connected() } }) } });
     const r = await runSelfTest(new Docker(fake), session);
     expect(r.ok, JSON.stringify(r.failed)).toBe(true);
   });
@@ -49,7 +49,7 @@ describe('runSelfTest: one inspect, one probe container, one longer retry only w
   it('a hole is final: an address that answered is not asked again, whatever else was inconclusive', async () => {
     const fake = new FakeRunner()
       .expect({ argv: inspect, result: { stdout: JSON.stringify(inspectDocs(ID)) } })
-      .expect({ argv: probeWith(CONNECT_WINDOWS_S[0]), result: { stdout: probeOutput(ID, { connects: { ...base, 'host-nat-gateway@172.20.0.1': refused(), 'host-session-gateway@172.30.0.1': silent(80), [CONTROL_KEY]: connected() } }) } });
+      .expect({ argv: probeWith(CONNECT_WINDOWS_S[0]), result: { stdout: probeOutput(ID, { connects: { ...base, 'host-nat-gateway@172.20.0.1': refused(), 'host-session-gateway@172.30.0.1': silent(120), [CONTROL_KEY]: connected() } }) } });
     const r = await runSelfTest(new Docker(fake), session);
     expect(r.ok).toBe(false);
     expect(r.checks.find((c) => c.name === 'unreachable:host-nat-gateway')).toMatchObject({ ok: false });
