@@ -25,9 +25,9 @@ import {
   ipv4DefaultRouteCheck,
   ipv6DefaultRouteCheck,
   proxyAddressCheck,
-  outstandingMs,
   proxyVariablesCheck,
   report,
+  silenceOf,
   unreachableCheck,
   type SelfTestCheck,
   type SelfTestReport,
@@ -47,13 +47,11 @@ export interface SelfTestSession {
 }
 
 /**
- * The windows the connects get, in seconds: a short one first, and one longer retry when the
- * short one was inconclusive (a loaded machine). An owned address answers in well under a
- * millisecond; checks.ts says when silence counts (MIN_SILENCE_MS, CONTROL_MARGIN).
+ * How the probe looks at the socket table, in seconds: SETTLE after starting the connects, then
+ * again WINDOW later. A short pair first, and one longer retry only when the short one was
+ * inconclusive (a connect not yet started on a busy machine); checks.ts says when silence counts.
  */
-export const CONNECT_WINDOWS_S = [0.15, 0.6] as const;
-/** The control's name in the probe: the sidecar's own address on the session network, which must answer. */
-const CONTROL = 'answer-control';
+export const PROBE_ATTEMPTS = [{ settle: 0.02, window: 0.08 }, { settle: 0.3, window: 0.3 }] as const;
 const PROBE_TIMEOUT_MS = 20_000;
 /** The port the host and sidecar addresses are probed on: any answer (even a refusal) is a hole. */
 const HOST_PROBE_PORT = 80;
@@ -106,8 +104,8 @@ export function inspectedFacts(docs: readonly unknown[], s: SelfTestSession): In
   return { agentEnv, sidecarInternalIp: endpointIp(internal, s.egressContainer), sessionGateway: gateways(internal)[0], targets };
 }
 
-/** Every check, from the inspected facts and the probe's output (its connects cut off after `windowMs`). Pure. */
-export function decideSelfTest(facts: Inspected, probeStdout: string, s: SelfTestSession, windowMs = CONNECT_WINDOWS_S[0] * 1000): SelfTestReport {
+/** Every check, from the inspected facts and the probe's output. Pure. */
+export function decideSelfTest(facts: Inspected, probeStdout: string, s: SelfTestSession): SelfTestReport {
   const out = parseProbeOutput(probeStdout);
   const checks: SelfTestCheck[] = [];
   if (!out.complete) {
@@ -118,18 +116,18 @@ export function decideSelfTest(facts: Inspected, probeStdout: string, s: SelfTes
   checks.push(proxyVariablesCheck(facts.agentEnv, s.egressContainer));
   checks.push(proxyAddressCheck(out.resolve, s.egressContainer, facts.sidecarInternalIp));
   if (!s.observe) checks.push(canaryCheck(out.canary, SELFTEST_CANARY_HOST));
+  checks.push(answerControlCheck(`${facts.sidecarInternalIp ?? '(no address)'}:${PROXY_PORT}`, out.control && classifyConnect(out.control.exit, out.control.message)));
   // The NAT bridge always has a gateway (the host) and the sidecar an address on it; the session
   // network's gateway must be tested whenever a default route goes through it.
   const required = ['sidecar-nat-address', 'host-nat-gateway', ...(facts.sessionGateway ? ['host-session-gateway'] : [])];
   for (const what of required) {
     if (!facts.targets.some((t) => t.what === what)) checks.push({ name: `unreachable:${what}`, ok: false, detail: `the engine did not say what the ${what} is` });
   }
-  const controlSeen = facts.sidecarInternalIp ? out.connects.get(`${CONTROL}@${facts.sidecarInternalIp}`) : undefined;
-  const control = answerControlCheck(`${facts.sidecarInternalIp ?? '(no address)'}:${PROXY_PORT}`, controlSeen && classifyConnect(controlSeen.exit, controlSeen.message), controlSeen);
-  checks.push({ name: control.name, ok: control.ok, detail: control.detail, ...(control.inconclusive ? { inconclusive: true } : {}) });
   for (const target of facts.targets) {
     const seen = out.connects.get(target.what + '@' + target.ip) ?? out.connects.get(target.what);
-    checks.push(unreachableCheck(target.what, `${target.ip}:${target.port}`, seen && classifyConnect(seen.exit, seen.message), { outstandingMs: outstandingMs(seen, windowMs), requiredMs: control.requiredSilenceMs }));
+    const address = `${target.ip}:${target.port}`;
+    const silence = silenceOf(address, out.looks.get('a'), out.looks.get('b'));
+    checks.push(unreachableCheck(target.what, address, seen && classifyConnect(seen.exit, seen.message), silence));
   }
   return report(checks);
 }
@@ -140,35 +138,34 @@ const onlyInconclusive = (r: SelfTestReport): boolean => r.checks.some((c) => !c
 export async function runSelfTest(docker: Docker, s: SelfTestSession): Promise<SelfTestReport> {
   const docs = await docker.inspectObjects([s.agentContainer, s.internalNetwork, s.egressNetwork, 'bridge']);
   const facts = inspectedFacts(docs, s);
-  // Each target is named WHAT@IP in the probe, so two gateways of one kind stay apart; the control
-  // (which must answer) is probed alongside them, in the same window.
-  const targets = [
-    ...facts.targets.map((t) => ({ ...t, what: `${t.what}@${t.ip}` })),
-    ...(facts.sidecarInternalIp ? [{ what: `${CONTROL}@${facts.sidecarInternalIp}`, ip: facts.sidecarInternalIp, port: PROXY_PORT }] : []),
-  ];
+  // Each target is named WHAT@IP in the probe, so two gateways of one kind stay apart.
+  const targets = facts.targets.map((t) => ({ ...t, what: `${t.what}@${t.ip}` }));
   let last: SelfTestReport | undefined;
-  for (const windowS of CONNECT_WINDOWS_S) {
-    last = await probeOnce(docker, s, facts, targets, windowS);
+  for (const attempt of PROBE_ATTEMPTS) {
+    last = await probeOnce(docker, s, facts, targets, attempt);
     if (!onlyInconclusive(last)) return last;
   }
   return last!;
 }
 
-async function probeOnce(docker: Docker, s: SelfTestSession, facts: Inspected, targets: readonly ProbeTarget[], windowS: number): Promise<SelfTestReport> {
+async function probeOnce(docker: Docker, s: SelfTestSession, facts: Inspected, targets: readonly ProbeTarget[], attempt: { settle: number; window: number }): Promise<SelfTestReport> {
   const result = await docker.runInNetworkOf({
     container: s.agentContainer,
     image: s.egressImage,
     user: SIDECAR_USER,
     labels: { [LABELS.session]: s.sessionId, [LABELS.role]: 'selftest' },
     entrypoint: 'bash',
-    args: ['-c', PROBE_SCRIPT, ...probeArgs({ proxyHost: s.egressContainer, proxyPort: PROXY_PORT, canary: SELFTEST_CANARY_HOST, targets, connectTimeout: windowS })],
+    args: ['-c', PROBE_SCRIPT, ...probeArgs({
+      proxyHost: s.egressContainer, proxyPort: PROXY_PORT, canary: SELFTEST_CANARY_HOST,
+      control: { ip: facts.sidecarInternalIp ?? '', port: PROXY_PORT }, targets, ...attempt,
+    })],
     timeoutMs: PROBE_TIMEOUT_MS,
   });
   if (result.timedOut) return report([{ name: 'probe', ok: false, detail: `the probe container did not finish within ${PROBE_TIMEOUT_MS / 1000} s` }]);
   if (result.code !== 0 && !result.stdout.includes('@end')) {
     return report([{ name: 'probe', ok: false, detail: `the probe container failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` }]);
   }
-  return decideSelfTest(facts, result.stdout, s, windowS * 1000);
+  return decideSelfTest(facts, result.stdout, s);
 }
 
 /** What the self-test needs of a rendered contained session. */
