@@ -35,6 +35,8 @@ echo "tinyproxy argv: $*"
 while [ $# -gt 0 ]; do if [ "$1" = -c ]; then echo "--- config"; cat "$2"; fi; shift; done
 `);
   writeFileSync(join(dir, 'conf', 'tinyproxy.conf'), MOUNTED_CONF);
+  // The address floor has its own script and test (resolver-script.test.ts); here it only has to run first.
+  writeStub('drydock-egress-resolver', '#!/bin/bash\necho "resolver started" >&2\n');
 });
 
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -102,6 +104,18 @@ describe('drydock-egress-entrypoint', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/must not contain Listen, Allow or Deny/);
     expect(r.stdout).toBe('');
+  });
+
+  it('starts the address floor before the proxy, and fails closed without it', () => {
+    const args = [[defaultVia('eth1')], [LO, addr(12, 'eth0', '172.31.5.3/24'), addr(14, 'eth1', '172.30.0.4/16')]] as const;
+    const ok = runEntrypoint([...args[0]], [...args[1]]);
+    expect(ok.stderr.indexOf('resolver started')).toBeGreaterThanOrEqual(0);
+    expect(ok.stderr.indexOf('resolver started')).toBeLessThan(ok.stderr.indexOf('listening on'));
+    writeStub('drydock-egress-resolver', '#!/bin/bash\nexit 1\n');
+    const r = runEntrypoint([...args[0]], [...args[1]]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the address floor .* did not start/);
+    expect(r.stdout).not.toContain('tinyproxy argv');
   });
 
   it('fails when the config cannot be read', () => {

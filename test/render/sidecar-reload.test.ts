@@ -52,7 +52,7 @@ describe.skipIf(!haveTinyproxy)('drydock-egress-reload + real tinyproxy', () => 
   let port: number;
   let proxy: ChildProcess | undefined;
   let output = '';
-  const env = () => ({ PATH: '/usr/sbin:/usr/bin:/sbin:/bin', DRYDOCK_CONF_DIR: conf, DRYDOCK_RUN_DIR: join(dir, 'run'), DRYDOCK_PROXY_PORT: String(port) });
+  const env = () => ({ PATH: '/usr/sbin:/usr/bin:/sbin:/bin', DRYDOCK_CONF_DIR: conf, DRYDOCK_RUN_DIR: join(dir, 'run'), DRYDOCK_PROXY_PORT: String(port), DRYDOCK_PROC_NET_UDP: join(dir, 'udp') });
 
   /** Writes a generation into the "mounted" directory the way drydock does: each file renamed in. */
   function swapIn(generation: string, lines: string, filterOverride?: string): string {
@@ -89,6 +89,11 @@ case " $* " in
 esac
 `);
     chmodSync(join(dir, 'bin', 'ip'), 0o755);
+    // The address floor's resolver is its own script (resolver-script.test.ts; the e2e tier runs it
+    // for real): a stub here, and a socket table naming its 127.0.0.1:53 for the healthcheck.
+    writeFileSync(join(dir, 'bin', 'drydock-egress-resolver'), '#!/bin/bash\nexit 0\n');
+    chmodSync(join(dir, 'bin', 'drydock-egress-resolver'), 0o755);
+    writeFileSync(join(dir, 'udp'), '  sl  local_address rem_address   st\n    1: 0100007F:0035 00000000:0000 07\n');
     port = await freePort();
     swapIn('0000000a', 'allowed.test\n');
     proxy = spawn('bash', [join(egressDir, 'drydock-egress-entrypoint')], {

@@ -64,6 +64,11 @@ esac
 `,
     );
     chmodSync(join(dir, 'bin', 'ip'), 0o755);
+    // The address floor is its own script (resolver-script.test.ts, and the e2e tier for real):
+    // a stub here, and a socket table naming its 127.0.0.1:53 for the healthcheck.
+    writeFileSync(join(dir, 'bin', 'drydock-egress-resolver'), '#!/bin/bash\nexit 0\n');
+    chmodSync(join(dir, 'bin', 'drydock-egress-resolver'), 0o755);
+    writeFileSync(join(dir, 'udp'), '  sl  local_address rem_address   st\n    1: 0100007F:0035 00000000:0000 07\n');
     port = await freePort();
     // The baked deny-all config, pointed at a test port and the baked (empty) filter.
     const baked = readFileSync(join(egressDir, 'tinyproxy.conf'), 'utf8')
@@ -79,7 +84,7 @@ esac
     // Ready when the healthcheck passes, as compose would wait for it.
     for (let i = 0; i < 50; i++) {
       const health = spawnSync('bash', [join(egressDir, 'drydock-egress-healthcheck')], {
-        env: { PATH: '/usr/bin:/bin', DRYDOCK_RUN_DIR: join(dir, 'run'), DRYDOCK_PROXY_PORT: String(port) },
+        env: { PATH: '/usr/bin:/bin', DRYDOCK_RUN_DIR: join(dir, 'run'), DRYDOCK_PROXY_PORT: String(port), DRYDOCK_PROC_NET_UDP: join(dir, 'udp') },
       });
       if (health.status === 0) return;
       await new Promise((r) => setTimeout(r, 100));
