@@ -149,7 +149,7 @@ export function refusalAdvice(d: Pick<Decision, 'host' | 'port' | 'protocol' | '
   if (d.reason === 'private_address') {
     return {
       ok: false,
-      reason: `\`${d.host}\` resolved to a private or local address, which the address floor refuses; only if it really is a private service (RFC 1918 or ULA), the user may add \`${PRIVATE_PREFIX}${d.host}\``,
+      reason: `\`${d.host}\` resolved to a private or local address, which the address floor refuses (a \`${PRIVATE_PREFIX}${d.host}\` entry would admit RFC 1918 and ULA answers only: add it only for a service you know is private)`,
     };
   }
   if (d.port === null || d.protocol === null || d.host === '') return { ok: false, reason: 'the log does not say which host and port were asked for' };

@@ -159,20 +159,44 @@ let nextHost = 10;
  * An upstream answering `names` on UPSTREAM_PORTS at `ip` (by default the next WORLD_PREFIX
  * address), with the world's DNS saying so.
  */
-export async function startUpstream(name: string, options: { names?: readonly string[]; ip?: string } = {}): Promise<Upstream> {
-  await ensureSharedNetwork();
+export interface WorldHost {
+  /** Its address (public range, inside the engine's namespace only). */
+  ip: string;
+  release: () => Promise<void>;
+}
+
+/**
+ * A public-range address on the namespace's `lo` that the world's DNS gives `names`: where a
+ * server of the test listens (a process via nsenter, or a container with `--network host`).
+ */
+export async function worldHost(names: readonly string[], options: { ip?: string } = {}): Promise<WorldHost> {
   const ip = options.ip ?? `${WORLD_PREFIX}${nextHost++}`;
   const dns = await worldDns();
   const removeAddress = await addLoopbackAddress(ip.includes(':') ? `${ip}/128` : `${ip}/32`);
-  const { child } = await startInNetns(`upstream ${name}`, ['python3', join(REPO, 'test/e2e/fixtures/upstream.py'), '--bind', ip, ...UPSTREAM_PORTS.map(String)], 'upstream listening');
-  for (const host of options.names ?? UPSTREAM_NAMES) dns.set(host, ip.includes(':') ? 'AAAA' : 'A', [ip]);
+  for (const host of names) dns.set(host, ip.includes(':') ? 'AAAA' : 'A', [ip]);
   return {
-    name,
     ip,
-    stop: async () => {
-      child.kill('SIGKILL');
+    release: async () => {
       await removeAddress();
       await dns.release();
+    },
+  };
+}
+
+/**
+ * An upstream answering `names` on UPSTREAM_PORTS at `ip` (by default the next WORLD_PREFIX
+ * address), with the world's DNS saying so.
+ */
+export async function startUpstream(name: string, options: { names?: readonly string[]; ip?: string } = {}): Promise<Upstream> {
+  await ensureSharedNetwork();
+  const host = await worldHost(options.names ?? UPSTREAM_NAMES, options);
+  const { child } = await startInNetns(`upstream ${name}`, ['python3', join(REPO, 'test/e2e/fixtures/upstream.py'), '--bind', host.ip, ...UPSTREAM_PORTS.map(String)], 'upstream listening');
+  return {
+    name,
+    ip: host.ip,
+    stop: async () => {
+      child.kill('SIGKILL');
+      await host.release();
     },
   };
 }
