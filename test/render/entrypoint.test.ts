@@ -51,7 +51,7 @@ function runEntrypoint(routes: string[], addrs: string[]) {
   writeFileSync(join(dir, 'addrs'), addrs.map((l) => `${l}\n`).join(''));
   const result = spawnSync('bash', [ENTRYPOINT], {
     encoding: 'utf8',
-    env: { PATH: `${join(dir, 'bin')}:/usr/bin:/bin`, DRYDOCK_CONF_DIR: join(dir, 'conf'), DRYDOCK_RUN_DIR: join(dir, 'run') },
+    env: { PATH: `${join(dir, 'bin')}:/usr/bin:/bin:${join(templatesDir(), 'egress')}`, DRYDOCK_CONF_DIR: join(dir, 'conf'), DRYDOCK_RUN_DIR: join(dir, 'run') },
     timeout: 10_000,
   });
   const listenFile = join(dir, 'run', 'drydock-listen');

@@ -62,8 +62,36 @@ function run() {
     timeout: 20_000,
   });
   const argvFile = join(dir, 'dnsmasq-argv');
-  return { code: result.status, stderr: result.stderr, argv: existsSync(argvFile) ? readFileSync(argvFile, 'utf8').trim().split('\n') : undefined };
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr, argv: existsSync(argvFile) ? readFileSync(argvFile, 'utf8').trim().split('\n') : undefined };
 }
+
+const LOG_FILTER = join(templatesDir(), 'egress', 'drydock-egress-log');
+const logFilter = (input: string) => spawnSync('bash', [LOG_FILTER], { input, encoding: 'utf8', env: { PATH: '/usr/bin:/bin' }, timeout: 10_000 }).stdout;
+
+describe('drydock-egress-log: the one reader of the sidecar\'s log pipe', () => {
+  it('passes tinyproxy\'s lines unchanged and in order, between the resolver\'s', () => {
+    const lines = [
+      'CONNECT   Dec 02 03:56:54.065 [12]: Connect (file descriptor 7): 172.30.0.3',
+      'dnsmasq[7]: possible DNS-rebind attack detected: ten.test',
+      'ERROR     Dec 02 03:56:54.070 [12]: opensock: Could not retrieve address info for ten.test:443: Name or service not known',
+      'dnsmasq[7]: query[A] pub.test from 127.0.0.1',
+      'INFO      Dec 02 03:56:55.001 [12]: Established connection to host "pub.test" using file descriptor 8.',
+    ];
+    expect(logFilter(`${lines.join('\n')}\n`).split('\n')).toEqual([
+      lines[0],
+      'drydock-egress: refused ten.test: resolved to a private address (refused by the address floor)',
+      lines[2],
+      lines[4],
+      '',
+    ]);
+  });
+
+  it('a tinyproxy line that quotes the resolver\'s words is not taken for the resolver\'s', () => {
+    const forged = 'CONNECT   Dec 02 03:56:54.065 [12]: Request (file descriptor 7): GET http://x.test/ dnsmasq[7]: possible DNS-rebind attack detected: victim.test';
+    const quoted = 'INFO      Dec 02 03:56:54.065 [12]: dnsmasq[7]: config victim.test is NXDOMAIN';
+    expect(logFilter(`${forged}\n${quoted}\n`)).toBe(`${forged}\n${quoted}\n`);
+  });
+});
 
 describe('drydock-egress-resolver', () => {
   it('starts dnsmasq on 127.0.0.1 only, forwarding only to the configured upstreams, with the rebind check', () => {
@@ -84,12 +112,15 @@ describe('drydock-egress-resolver', () => {
     expect(r.argv).toEqual(expect.arrayContaining(['--bogus-nxdomain=172.30.0.0/16', '--bogus-nxdomain=10.9.0.0/20']));
   });
 
-  it('turns both kinds of refusal into one drydock line with the reason, and drops the per-query lines', () => {
+  it('logs dnsmasq to its stdout (the sidecar\'s one log pipe), where drydock-egress-log words the refusals', () => {
     const r = run();
-    expect(r.stderr).toContain('drydock-egress: refused ten.test: resolved to a private address (refused by the address floor)');
-    expect(r.stderr).toContain('drydock-egress: refused meta.test: resolved to a private address (refused by the address floor)');
-    expect(r.stderr).toContain('dnsmasq[7]: started, version 2.90');
-    expect(r.stderr).not.toMatch(/query\[A\]|forwarded ten\.test|reply pub\.test/);
+    expect(r.stdout).toContain('dnsmasq[7]: possible DNS-rebind attack detected: ten.test');
+    expect(r.stderr, 'only the script\'s own lines go to stderr').not.toContain('dnsmasq[7]');
+    const filtered = logFilter(r.stdout);
+    expect(filtered).toContain('drydock-egress: refused ten.test: resolved to a private address (refused by the address floor)');
+    expect(filtered).toContain('drydock-egress: refused meta.test: resolved to a private address (refused by the address floor)');
+    expect(filtered).toContain('dnsmasq[7]: started, version 2.90');
+    expect(filtered).not.toMatch(/query\[A\]|forwarded ten\.test|reply pub\.test/);
   });
 
   it.each([

@@ -97,7 +97,7 @@ esac
     port = await freePort();
     swapIn('0000000a', 'allowed.test\n');
     proxy = spawn('bash', [join(egressDir, 'drydock-egress-entrypoint')], {
-      env: { ...env(), PATH: `${join(dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin` },
+      env: { ...env(), PATH: `${join(dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin:${egressDir}` },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     proxy.stdout!.on('data', (c) => (output += String(c)));

@@ -76,7 +76,7 @@ esac
       .replace('/etc/drydock/egress-filter', join(egressDir, 'egress-filter'));
     writeFileSync(join(dir, 'conf', 'tinyproxy.conf'), baked);
     proxy = spawn('bash', [join(egressDir, 'drydock-egress-entrypoint')], {
-      env: { PATH: `${join(dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin`, DRYDOCK_CONF_DIR: join(dir, 'conf'), DRYDOCK_RUN_DIR: join(dir, 'run') },
+      env: { PATH: `${join(dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin:${egressDir}`, DRYDOCK_CONF_DIR: join(dir, 'conf'), DRYDOCK_RUN_DIR: join(dir, 'run') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     proxy.stdout!.on('data', (c) => (output += String(c)));
