@@ -67,6 +67,11 @@ describe.skipIf(!haveTinyproxy)('drydock-egress-reload + real tinyproxy', () => 
     return egress.checkHost;
   }
 
+  /** The log reaches this test through the sidecar's log pipe and its reader: wait up to 2.5 s for a line. */
+  const logged = async (what: string | RegExp) => {
+    for (let i = 0; i < 50 && !(typeof what === 'string' ? output.includes(what) : what.test(output)); i++) await new Promise((r) => setTimeout(r, 50));
+  };
+
   /** Async, so this process keeps reading the proxy's output and can reap it if it exits. */
   const reload = (checkHost: string) =>
     new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
@@ -134,7 +139,9 @@ esac
     const r = await reload(check);
     expect(r.status, `${r.stderr}\n${output}`).toBe(0);
     expect(r.stdout).toBe(`drydock-egress-reload: confirmed ${check}\n`);
+    await logged('Reloading config file finished');
     expect(output).toContain('Reloading config file finished');
+    await logged('Re-reading filter file.');
     expect(output).toContain('Re-reading filter file.');
     // ConnectPort 8443 came with the new config: the refusal is now the filter's, not the port's.
     expect((await connectTo(port, 'blocked.test:8443')).split('\r\n')[0]).toMatch(/403 Filtered$/);
@@ -155,6 +162,7 @@ esac
     expect(r.status, r.stderr).toBe(4);
     expect(r.stderr).toMatch(/the proxy ended while reloading/);
     await new Promise((done) => (proxy!.exitCode !== null ? done(null) : proxy!.once('exit', done)));
+    await logged(/Bad regex in .*egress-filter: line 1/);
     expect(output).toMatch(/Bad regex in .*egress-filter: line 1/);
     expect(await connectTo(port, 'allowed.test:443')).toBe('');
   });

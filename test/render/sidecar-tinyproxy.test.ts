@@ -107,6 +107,8 @@ esac
 
   it('refuses a client outside the session subnet (another container on the NAT bridge)', async () => {
     expect(await connectThrough('127.0.0.9', LISTEN, port)).toMatch(/^HTTP\/1\.[01] 403 Access denied$/);
+    // The log reaches us through the sidecar's log pipe and its reader: give it a moment.
+    for (let i = 0; i < 50 && !output.includes('Unauthorized connection from "127.0.0.9"'); i++) await new Promise((r) => setTimeout(r, 50));
     expect(output).toContain('Unauthorized connection from "127.0.0.9"');
   });
 
