@@ -3,8 +3,7 @@
  * becomes <ROOT>, the session id is fixed), the ConfigMap's bytes against the compose render's
  * files, and that a refusal leaves nothing written.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -15,6 +14,7 @@ import { checkKubernetesInvariants } from '../../lib/kubernetes/invariants.js';
 import { checkedDocuments, kubernetesSession, writeManifests } from '../../lib/kubernetes/render.js';
 import { renderSessionFiles } from '../../lib/render/session-files.js';
 import { resolveSettings } from '../../lib/settings.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 let root: string;
 let env: Record<string, string>;
@@ -22,7 +22,7 @@ let out: string[];
 let err: string[];
 
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'drydock-k8s-render-'));
+  root = tempDir('k8s-render');
   mkdirSync(join(root, 'demo'));
   mkdirSync(join(root, 'config'));
   writeFileSync(join(root, 'baseline.conf'), '# test baseline\napi.anthropic.com\n');
