@@ -4,7 +4,7 @@
  * test, or by drydock code it ran (child processes inherit TMPDIR) — and fails the file by name.
  * Temp dirs made outside a test (tempDir at top level or in beforeAll) go first.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { removeFileTempDirs } from './temp-dir.js';
@@ -12,6 +12,9 @@ import { removeFileTempDirs } from './temp-dir.js';
 const tierRoot = process.env.TEST_TMP_ROOT;
 if (!tierRoot) throw new Error('temp-dir-setup: TEST_TMP_ROOT is not set (test/vitest.config.ts sets it per tier)');
 const fileTmp = mkdtempSync(join(tierRoot, 'file-'));
+// Traversable, as /tmp is: a test that runs a program as another user (tinyproxy as nobody) gives
+// that user its own dir; the dirs in here are still each test's own (mkdtemp, 0700).
+chmodSync(fileTmp, 0o755);
 process.env.TMPDIR = fileTmp;
 
 afterAll(() => {

@@ -24,7 +24,7 @@ function leftovers(root: string): string[] {
 export default function setup(project: TestProject): () => void {
   const root = project.config.env.TEST_TMP_ROOT;
   if (!root) throw new Error(`temp-guard: project ${project.name} sets no TEST_TMP_ROOT (test/vitest.config.ts)`);
-  mkdirSync(root, { recursive: true });
+  mkdirSync(root, { recursive: true, mode: 0o755 }); // traversable, as /tmp is (temp-dir-setup.ts)
   return () => {
     const left = leftovers(root);
     rmSync(root, { recursive: true, force: true, maxRetries: 3 });
