@@ -13,7 +13,7 @@ import { decisionContext } from '../session/save-log.js';
 import type { RefusalReport } from '../egress/refusals.js';
 import { allowlistHintFiles, requireSettings, resolveSettings, sessionDirOf, type Settings } from '../settings.js';
 import { Kubectl, type NamespaceRecord } from './kubectl.js';
-import { deleteSessions, denialReport, saveProxyLog } from './teardown.js';
+import { deleteAgentPod, deleteSessions, denialReport, saveProxyLog } from './teardown.js';
 
 function select(opts: StopOptions, settings: Settings, namespaces: NamespaceRecord[]): NamespaceRecord[] {
   const listing = namespaces.length
@@ -51,13 +51,17 @@ export async function stopKubernetes(opts: StopOptions, ctx: CommandContext, dep
   for (const ns of selected) {
     if (ns.terminating) continue;
     const dir = sessionDirOf(settings, ns.session);
-    const saved = await saveProxyLog(kubectl, ns.session, {
-      dir: existsSync(dir) ? dir : undefined,
-      decisions: ns.project ? decisionContext(settings, { id: ns.session, project: ns.project, observe: ns.observe }) : undefined,
-      maxBytes: settings.egressLog.maxBytes,
-      timeoutMs: settings.egressLog.readMs,
-    });
-    failures.push(...saved.failures);
+    // The agent goes first, while its proxy's log is read (as compose's stop does).
+    const [agentFailures, saved] = await Promise.all([
+      deleteAgentPod(kubectl, ns.session),
+      saveProxyLog(kubectl, ns.session, {
+        dir: existsSync(dir) ? dir : undefined,
+        decisions: ns.project ? decisionContext(settings, { id: ns.session, project: ns.project, observe: ns.observe }) : undefined,
+        maxBytes: settings.egressLog.maxBytes,
+        timeoutMs: settings.egressLog.readMs,
+      }),
+    ]);
+    failures.push(...agentFailures, ...saved.failures);
     if (saved.logPath) logs[ns.session] = saved.logPath;
     if (saved.refusals) refusals[ns.session] = saved.refusals;
     const denials = denialReport(saved.refusals, allowlistHintFiles(settings, ns.project));

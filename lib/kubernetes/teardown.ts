@@ -7,13 +7,15 @@
  * from `kubectl logs --timestamps`, never held whole — an agent can flood its proxy's log — into a
  * capped egress.log (its first and last part) and egress-decisions.jsonl, the refusal summary
  * computed on the way, the reading time-boxed; the namespace is deleted whatever the reading did.
+ * As in compose, the agent goes first, while the log is read: it loses its egress (and stops
+ * adding to the log) when the session ends, not when a long log has been read.
  */
 import type { DecisionContext } from '../egress/decision.js';
 import { formatDenialSummary, type AllowlistFiles, type RefusalReport } from '../egress/refusals.js';
 import { DrydockError, errorMessage } from '../errors.js';
 import { saveEgressLog, type LogSource, type SavedLog } from '../session/save-log.js';
 import type { Kubectl } from './kubectl.js';
-import { PROXY_CONTAINER, PROXY_POD, namespaceName } from './names.js';
+import { AGENT_POD, PROXY_CONTAINER, PROXY_POD, namespaceName } from './names.js';
 
 export interface KubernetesTeardown {
   /** What the proxy refused; undefined when its Pod was already gone. */
@@ -61,6 +63,17 @@ export async function saveProxyLog(kubectl: Kubectl, sessionId: string, options:
   return { refusals: saved.refusals, logPath: saved.path, omitted: saved.omitted, failures: saved.error ? [saved.error] : [] };
 }
 
+/** The agent Pod, deleted without waiting (the namespace's deletion follows); a failure is reported. */
+export async function deleteAgentPod(kubectl: Kubectl, sessionId: string): Promise<string[]> {
+  try {
+    await kubectl.deletePod(namespaceName(sessionId), AGENT_POD);
+    return [];
+  } catch (error) {
+    if (!(error instanceof DrydockError)) throw error;
+    return [`could not delete the agent Pod before reading the proxy's log: ${errorMessage(error).split('\n')[0]}`];
+  }
+}
+
 /** Deletes by label; a failure is reported with the command that finishes the job by hand. */
 export async function deleteSessions(kubectl: Kubectl, sessionIds: readonly string[]): Promise<string[]> {
   try {
@@ -73,17 +86,20 @@ export async function deleteSessions(kubectl: Kubectl, sessionIds: readonly stri
   }
 }
 
-/** Save the log, then delete the namespace — also when the reader failed (its bug surfaces after). */
+/**
+ * Delete the agent while the log is saved, then delete the namespace — also when the reader failed
+ * (its bug surfaces after).
+ */
 export async function teardownKubernetesSession(kubectl: Kubectl, sessionId: string, options: ProxyLogOptions = {}): Promise<KubernetesTeardown> {
-  let saved: KubernetesTeardown;
   let readerBug: unknown;
-  try {
-    saved = await saveProxyLog(kubectl, sessionId, options);
-  } catch (error) {
-    readerBug = error;
-    saved = { failures: [`reading the proxy's log failed: ${errorMessage(error).split('\n')[0]}`] };
-  }
-  const failures = [...saved.failures, ...(await deleteSessions(kubectl, [sessionId]))];
+  const [agentFailures, saved] = await Promise.all([
+    deleteAgentPod(kubectl, sessionId).catch((error: unknown) => [`could not delete the agent Pod: ${errorMessage(error).split('\n')[0]}`]),
+    saveProxyLog(kubectl, sessionId, options).catch((error: unknown): KubernetesTeardown => {
+      readerBug = error;
+      return { failures: [`reading the proxy's log failed: ${errorMessage(error).split('\n')[0]}`] };
+    }),
+  ]);
+  const failures = [...agentFailures, ...saved.failures, ...(await deleteSessions(kubectl, [sessionId]))];
   if (readerBug !== undefined) throw readerBug;
   return { ...saved, failures };
 }

@@ -13,10 +13,11 @@ import { teardownKubernetesSession } from '../../lib/kubernetes/teardown.js';
 import { DEFAULT_LOG_CAP } from '../../lib/session/log-limits.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { CONTEXT, k, proxyLogsArgv } from './kubectl-fixture.js';
+import { CONTEXT, deleteAgentArgv, k, proxyLogsArgv } from './kubectl-fixture.js';
 
 const ID = 'myapp-aaaa';
 const MIB = 1024 * 1024;
+const deleteAgent = deleteAgentArgv(ID);
 const deleteNamespace = k('delete', 'namespace', '-l', `drydock.session in (${ID})`, '--ignore-not-found', '--wait=false');
 
 const refusal = (i: number, host = 'flood.test') =>
@@ -37,9 +38,12 @@ describe('the kubernetes teardown reads the proxy log as the compose one does', 
     const count = Math.ceil((24 * MIB) / (refusal(0).length + 1));
     let fed = 0;
     const fake = new FakeRunner()
+      .expect({ argv: deleteAgent })
       .expect({
         argv: proxyLogsArgv(ID),
         result: streamed((emit) => {
+          // The agent was sent away before the log is read: it stops adding to it, and has no egress.
+          expect(fake.calls).toContainEqual(deleteAgent);
           emit(refusal(0, 'first.test'));
           for (let i = 1; i < count - 1; i++) emit(refusal(i));
           emit(refusal(count, 'last.test'));
@@ -70,6 +74,7 @@ describe('the kubernetes teardown reads the proxy log as the compose one does', 
   it('stops reading when the time box is over, keeps what was read, and still deletes the namespace', async () => {
     const dir = tempDir('k8s-teardown');
     const fake = new FakeRunner()
+      .expect({ argv: deleteAgent })
       .expect({
         argv: proxyLogsArgv(ID),
         // A log that never ends (an agent still flooding): lines until the reader's signal fires.
@@ -90,6 +95,7 @@ describe('the kubernetes teardown reads the proxy log as the compose one does', 
 
   it('a kubectl that cannot read the log is reported, and the namespace is still deleted', async () => {
     const fake = new FakeRunner()
+      .expect({ argv: deleteAgent })
       .expect({ argv: proxyLogsArgv(ID), result: { code: 1, stderr: 'error: unable to upgrade connection: container not ready\n' } })
       .expect({ argv: deleteNamespace });
     const teardown = await teardownKubernetesSession(new Kubectl(fake, CONTEXT), ID, { dir: tempDir('k8s-teardown') });
@@ -97,8 +103,20 @@ describe('the kubernetes teardown reads the proxy log as the compose one does', 
     expect(teardown.logPath).toBeUndefined();
   });
 
+  it('an agent Pod that cannot be deleted is reported; the log is saved and the namespace deleted all the same', async () => {
+    const dir = tempDir('k8s-teardown');
+    const fake = new FakeRunner()
+      .expect({ argv: deleteAgent, result: { code: 1, stderr: 'Error from server (Forbidden): pods "drydock-agent" is forbidden\n' } })
+      .expect({ argv: proxyLogsArgv(ID), result: { stdout: `${refusal(1)}\n` } })
+      .expect({ argv: deleteNamespace });
+    const teardown = await teardownKubernetesSession(new Kubectl(fake, CONTEXT), ID, { dir });
+    expect(teardown.failures).toEqual([expect.stringMatching(/^could not delete the agent Pod before reading the proxy's log: kubectl delete pod failed: .*Forbidden/)]);
+    expect(teardown.logPath).toBe(join(dir, 'egress.log'));
+  });
+
   it('a proxy Pod already gone has no log and no failure', async () => {
     const fake = new FakeRunner()
+      .expect({ argv: deleteAgent })
       .expect({ argv: proxyLogsArgv(ID), result: { code: 1, stderr: 'Error from server (NotFound): pods "drydock-egress" not found\n' } })
       .expect({ argv: deleteNamespace });
     const teardown = await teardownKubernetesSession(new Kubectl(fake, CONTEXT), ID, { dir: tempDir('k8s-teardown') });
@@ -107,6 +125,7 @@ describe('the kubernetes teardown reads the proxy log as the compose one does', 
 
   it('a bug in the reader still lets the namespace go, then surfaces', async () => {
     const fake = new FakeRunner()
+      .expect({ argv: deleteAgent })
       .expect({ argv: proxyLogsArgv(ID), throws: new TypeError('reader bug') })
       .expect({ argv: deleteNamespace });
     await expect(teardownKubernetesSession(new Kubectl(fake, CONTEXT), ID, {})).rejects.toThrow('reader bug');
