@@ -68,7 +68,7 @@ describe('built CLI', () => {
     const { code, stderr } = drydock(['render', '--project', 'demo', '--out', out]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress', 'live.json', 'ssh_config']);
+    expect(readdirSync(out).sort()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress', 'live.json', 'resolv.conf', 'ssh_config']);
     expect(existsSync(join(out, 'docker-compose.dood.yml'))).toBe(false);
   });
 

@@ -47,7 +47,7 @@ describe('drydock render', () => {
   it('renders a contained session into --out (relative to the working directory) and says where', async () => {
     const result = await render({ out: '../out', session: 'my-project-00ff' }, context(), NO_GIT);
     expect(result.exitCode).toBe(ExitCode.Ok);
-    expect(written()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress', 'live.json', 'ssh_config']);
+    expect(written()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress', 'live.json', 'resolv.conf', 'ssh_config']);
     expect(out.join('\n')).toContain(`rendered session my-project-00ff (contain) into ${join(root, 'out')}`);
     expect(out.join('\n')).toContain('docker compose -p drydock-my-project-00ff');
   });
@@ -58,7 +58,7 @@ describe('drydock render', () => {
     expect(data.sessionId).toMatch(/^my-project-[0-9a-f]{4}$/);
     expect(data.mode).toBe('contain');
     expect(data.outDir).toBe(join(root, 'out'));
-    expect(Object.keys(data.files).sort()).toEqual(['base', 'filter', 'overlay', 'sshConfig', 'tinyproxyConf']);
+    expect(Object.keys(data.files).sort()).toEqual(['base', 'filter', 'overlay', 'resolvConf', 'resolverConf', 'sshConfig', 'tinyproxyConf']);
     expect(out).toEqual([]);
   });
 

@@ -76,6 +76,7 @@ async function start(confText: string): Promise<TinyproxyHandle> {
   proxy = await startTinyproxy({ confText, filterText: rendered.filterText, hosts: { 'pool.test': block.ip(2) } });
   // What the sidecar's entrypoint leaves for the healthcheck: the address, and the config tinyproxy runs.
   runDir = tempDir('saturation');
+  writeFileSync(join(runDir, 'udp'), '  sl  local_address rem_address   st\n    1: 0100007F:0035 00000000:0000 07\n');
   writeFileSync(join(runDir, 'drydock-listen'), '127.0.0.1\n');
   writeFileSync(join(runDir, 'tinyproxy.conf'), confText);
   return proxy;
@@ -92,7 +93,8 @@ async function holdIdleTunnels(port: number, count: number): Promise<number> {
 
 function healthcheck(port: number, seams: Record<string, string> = {}): Promise<{ status: number | null; out: string }> {
   const child = spawn('bash', [HEALTHCHECK], {
-    env: { PATH: '/usr/bin:/bin', DRYDOCK_RUN_DIR: runDir, DRYDOCK_PROXY_PORT: String(port), DRYDOCK_HEALTH_WATCH_SECONDS: '1', ...seams },
+    // The address floor's resolver is not part of this test: a socket table that names its 127.0.0.1:53.
+    env: { PATH: '/usr/bin:/bin', DRYDOCK_RUN_DIR: runDir, DRYDOCK_PROXY_PORT: String(port), DRYDOCK_HEALTH_WATCH_SECONDS: '1', DRYDOCK_PROC_NET_UDP: join(runDir, 'udp'), ...seams },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
