@@ -3,8 +3,7 @@
  * strict runner: which sessions are touched, what is written, and how every failure of a sidecar
  * to apply the change is reported (exit 3) and left (previous filter, or stopped closed).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllowlist } from '../../lib/allowlist/parse.js';
@@ -14,13 +13,14 @@ import { UsageError } from '../../lib/errors.js';
 import { liveStateOf, readLiveState } from '../../lib/live/state.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { captureContext, listings, NET_ALL, PS_ALL, type SessionFixture } from '../session/fixtures.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const RELOAD = '/usr/local/bin/drydock-egress-reload';
 const isReload = (sidecar: string) => (argv: readonly string[]) =>
   argv.length === 5 && argv[0] === 'docker' && argv[1] === 'exec' && argv[2] === sidecar && argv[3] === RELOAD && /^drydock-reload-[0-9a-f]+\.invalid$/.test(argv[4]!);
 
 function world(sessions: SessionFixture[], lists: Record<string, string> = {}) {
-  const root = mkdtempSync(join(tmpdir(), 'drydock-live-'));
+  const root = tempDir('live');
   const config = join(root, 'config');
   const state = join(root, 'state');
   mkdirSync(config, { recursive: true });

@@ -1,17 +1,17 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { check, compile, list } from '../../lib/commands/allowlist.js';
 import type { CommandContext } from '../../lib/context.js';
 import { UsageError, formatDiagnostic } from '../../lib/errors.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const roots: string[] = [];
 afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
 
 /** A temp world: baseline, config dir with optional user/project lists, and a captured context. */
 function world(files: { baseline?: string | null; user?: string; project?: string }, json = false) {
-  const root = mkdtempSync(join(tmpdir(), 'drydock-allowlist-cmd-'));
+  const root = tempDir('allowlist-cmd');
   roots.push(root);
   const config = join(root, 'config');
   mkdirSync(config);

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { render } from '../../lib/commands/render.js';
 import type { CommandContext } from '../../lib/context.js';
 import { DrydockError, ExitCode } from '../../lib/errors.js';
 import { packageRoot } from '../../lib/paths.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 let root: string;
 const NO_GIT = { gitIdentity: async () => ({}), hostIds: { uid: 1000, gid: 1000 } };
@@ -32,7 +32,7 @@ async function exitCodeOf(promise: Promise<unknown>): Promise<number> {
 const written = (dir = join(root, 'out')) => (existsSync(dir) ? readdirSync(dir).sort() : []);
 
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'drydock-render-cmd-'));
+  root = tempDir('render-cmd');
   mkdirSync(join(root, 'My Project'));
   mkdirSync(join(root, 'config'));
   writeFileSync(join(root, 'baseline.conf'), 'api.anthropic.com\n');

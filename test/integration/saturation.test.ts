@@ -6,9 +6,8 @@
  * Liveness bounds only (a tunnel that does not answer in 10 s is "not served"); no timing asserted.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_CLIENTS } from '../../lib/limits/settings.js';
@@ -18,6 +17,7 @@ import { pickLoopbackBlock } from './harness/loopback.js';
 import { renderProxyFiles, type RenderedProxyFiles } from './harness/session.js';
 import { startTinyproxy, type TinyproxyHandle } from './harness/tinyproxy.js';
 import { echoPrefix, startUpstreams, type Upstreams } from './harness/upstreams.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const HEALTHCHECK = join(templatesDir(), 'egress', 'drydock-egress-healthcheck');
 const IDLE_TUNNELS = 200;
@@ -75,7 +75,7 @@ function openTunnel(port: number, timeoutMs = 10_000): Promise<Socket | null> {
 async function start(confText: string): Promise<TinyproxyHandle> {
   proxy = await startTinyproxy({ confText, filterText: rendered.filterText, hosts: { 'pool.test': block.ip(2) } });
   // What the sidecar's entrypoint leaves for the healthcheck: the address, and the config tinyproxy runs.
-  runDir = mkdtempSync(join(tmpdir(), 'drydock-saturation-'));
+  runDir = tempDir('saturation');
   writeFileSync(join(runDir, 'udp'), '  sl  local_address rem_address   st\n    1: 0100007F:0035 00000000:0000 07\n');
   writeFileSync(join(runDir, 'drydock-listen'), '127.0.0.1\n');
   writeFileSync(join(runDir, 'tinyproxy.conf'), confText);

@@ -4,11 +4,11 @@
  * and no namespace is needed.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { templatesDir } from '../../lib/paths.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const ENTRYPOINT = join(templatesDir(), 'egress', 'drydock-egress-entrypoint');
 const MOUNTED_CONF = 'Port 8888\nFilter "/etc/drydock/egress-filter"\nFilterDefaultDeny Yes\n';
@@ -21,7 +21,7 @@ const defaultVia = (dev: string) => `default via 172.30.0.1 dev ${dev}`;
 let dir: string;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'drydock-entrypoint-'));
+  dir = tempDir('entrypoint');
   for (const sub of ['bin', 'conf', 'run']) spawnSync('mkdir', ['-p', join(dir, sub)]);
   writeStub('ip', `#!/bin/bash
 case " $* " in

@@ -4,9 +4,8 @@
  * config and the compose files, so they cannot drift apart.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compileFilter } from '../../lib/allowlist/compile.js';
@@ -14,6 +13,7 @@ import { renderTinyproxyConf } from '../../lib/egress/tinyproxy-conf.js';
 import { templatesDir } from '../../lib/paths.js';
 import { DOCKER_DEFAULT_RESOLVERS, renderResolverConf } from '../../lib/egress/address-floor.js';
 import { PROXY_PORT, SIDECAR_CONF_PATH, SIDECAR_FILTER_PATH, SIDECAR_HEALTHCHECK, SIDECAR_USER, SIDECAR_CONF_DIR, FILE_NAMES } from '../../lib/names.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const egressDir = join(templatesDir(), 'egress');
 const HEALTHCHECK = join(egressDir, 'drydock-egress-healthcheck');
@@ -30,7 +30,7 @@ function udpTable(resolver: boolean): void {
 }
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'drydock-health-'));
+  dir = tempDir('health');
   udpTable(true);
 });
 

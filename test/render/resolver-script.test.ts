@@ -5,12 +5,12 @@
  * dnsmasq behind it is proven on a real engine by test/e2e/floor.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderResolverConf, SIDECAR_RESOLV_CONF } from '../../lib/egress/address-floor.js';
 import { templatesDir } from '../../lib/paths.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const SCRIPT = join(templatesDir(), 'egress', 'drydock-egress-resolver');
 const BOUND = '   0: 0100007F:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000 10001 0 1 2 0\n';
@@ -23,7 +23,7 @@ function stub(name: string, body: string): void {
 }
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'drydock-resolver-'));
+  dir = tempDir('resolver');
   for (const sub of ['bin', 'conf']) mkdirSync(join(dir, sub));
   stub('ip', `#!/bin/bash
 case " $* " in

@@ -3,21 +3,21 @@
  * project dir becomes <PROJECT_DIR>, the session id is fixed), what it returns, and that a
  * failure leaves nothing written.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../lib/errors.js';
 import { renderSessionFiles, type RenderRequest } from '../../lib/render/session-files.js';
 import { resolveSettings } from '../../lib/settings.js';
 import { TEST_HOST } from './spec.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 let root: string;
 let projectDir: string;
 let env: Record<string, string>;
 
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'drydock-render-'));
+  root = tempDir('render');
   projectDir = join(root, 'demo');
   mkdirSync(projectDir);
   mkdirSync(join(root, 'config'));

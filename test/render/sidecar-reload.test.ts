@@ -6,14 +6,14 @@
  * ends the proxy (closed), which the script reports as such. Skipped, visibly, without tinyproxy.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllowlist } from '../../lib/allowlist/parse.js';
 import { renderSessionEgress } from '../../lib/egress/session-egress.js';
 import { templatesDir } from '../../lib/paths.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const haveTinyproxy = spawnSync('sh', ['-c', 'command -v tinyproxy'], { encoding: 'utf8' }).status === 0;
 if (!haveTinyproxy) console.warn('SKIPPED sidecar-reload tests: tinyproxy is not installed');
@@ -84,7 +84,7 @@ describe.skipIf(!haveTinyproxy)('drydock-egress-reload + real tinyproxy', () => 
     });
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'drydock-reload-'));
+    dir = tempDir('reload');
     conf = join(dir, 'conf');
     for (const sub of ['bin', 'conf', 'run']) mkdirSync(join(dir, sub));
     writeFileSync(join(dir, 'bin', 'ip'), `#!/bin/bash

@@ -4,13 +4,13 @@
  * the baked deny-all filter's verdict. Skipped, visibly, where tinyproxy is not installed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { templatesDir } from '../../lib/paths.js';
 import { describeIf } from '../helpers/requires.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const haveTinyproxy = spawnSync('sh', ['-c', 'command -v tinyproxy'], { encoding: 'utf8' }).status === 0;
 if (!haveTinyproxy) console.warn('SKIPPED sidecar-tinyproxy tests: tinyproxy is not installed');
@@ -52,7 +52,7 @@ describeIf(haveTinyproxy, 'tinyproxy', 'entrypoint + real tinyproxy', () => {
   let output = '';
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'drydock-sidecar-'));
+    dir = tempDir('sidecar');
     for (const sub of ['bin', 'conf', 'run']) mkdirSync(join(dir, sub));
     writeFileSync(
       join(dir, 'bin', 'ip'),

@@ -1,6 +1,5 @@
 /** A scripted docker for `run`: the calls of one session start and teardown, each overridable. */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Expectation } from '../helpers/fake-runner.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
@@ -8,6 +7,7 @@ import { egressTemplateDigest } from '../../lib/egress/image.js';
 import { templatesDir } from '../../lib/paths.js';
 import { inspectDocs, probeOutput } from '../selftest/fixtures.js';
 import { captureContext, FakeSignals, netFor, psFor, sessionLines, type SessionFixture } from './fixtures.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** How drydock asks whether its sidecar image is there and current (lib/egress/image.ts). */
 export const EGRESS_IMAGE_INSPECT = ['docker', 'image', 'inspect', '--format', '{{index .Config.Labels "drydock.egress-template"}}', 'drydock-egress:latest'];
@@ -18,7 +18,7 @@ export const DENIAL_LOG =
   '2024-05-01T10:00:01.100000000Z NOTICE    May 01 10:00:01.100 [7]: Proxying refused on filtered url "blocked.test:443"\n';
 
 export function runWorld(env: Record<string, string> = {}) {
-  const root = mkdtempSync(join(tmpdir(), 'drydock-run-'));
+  const root = tempDir('run');
   const project = join(root, 'myapp');
   const config = join(root, 'config');
   mkdirSync(project, { recursive: true });

@@ -5,9 +5,10 @@
  * address floor refuses private answers, and its resolver never asks Docker's embedded DNS), and the base the default agent image is built
  * FROM (the e2e base plus the real Claude Code binary the tier installed from npm on the host).
  */
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tempDir } from '../../helpers/temp-dir.js';
 import { BASE_IMAGE, REPO } from './drydock.js';
 import { docker, dockerOk, exec, waitFor } from './engine.js';
 import { worldHost } from './world.js';
@@ -18,7 +19,7 @@ export const MODEL_HOSTS = ['api.anthropic.com', 'platform.claude.com'];
 function scratch(name: string): string {
   const root = process.env.DRYDOCK_E2E_DIR ? join(process.env.DRYDOCK_E2E_DIR, 'work') : tmpdir();
   mkdirSync(root, { recursive: true });
-  return mkdtempSync(join(root, `${name}-`));
+  return tempDir(name, { under: root });
 }
 
 async function ok(argv: string[], cwd?: string): Promise<string> {

@@ -13,7 +13,7 @@
  * test's answer by the same path a real lookup takes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { track } from './children.js';
@@ -122,6 +122,7 @@ async function startDns(): Promise<DnsState> {
     stop: async () => {
       child.kill('SIGKILL');
       for (const remove of removals) await remove();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
