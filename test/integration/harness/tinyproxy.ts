@@ -13,11 +13,11 @@
  * spawn is tinyproxy's own.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { filterPathOf, rewriteTinyproxyConf } from './conf-rewrite.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 export interface StartTinyproxyOptions {
   /** The config as drydock rendered it. */
@@ -155,7 +155,7 @@ export function assertHarnessPrerequisites(): void {
 export async function startTinyproxy(options: StartTinyproxyOptions): Promise<TinyproxyHandle> {
   assertHarnessPrerequisites();
   installExitHook();
-  const dir = mkdtempSync(join(tmpdir(), 'drydock-tinyproxy-'));
+  const dir = tempDir('tinyproxy');
   chmodSync(dir, 0o755); // readable by `nobody` when runAs is used
   const src = join(dir, 'src');
   const run = join(dir, 'run');
