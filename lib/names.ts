@@ -46,6 +46,10 @@ export const NO_PROXY_FIXED = ['localhost', '127.0.0.1', '::1', '169.254.169.254
 /** Where the sidecar reads its filter and proxy config (bind-mounted read-only; baked defaults deny all). */
 export const SIDECAR_FILTER_PATH = '/etc/drydock/egress-filter';
 export const SIDECAR_CONF_PATH = '/etc/drydock/tinyproxy.conf';
+/** The address floor: the sidecar's resolv.conf (a file mount) names only its own resolver. */
+export const SIDECAR_RESOLV_CONF_PATH = '/etc/resolv.conf';
+/** Lets the non-root sidecar bind its resolver on 127.0.0.1:53: a namespaced sysctl, no capability. */
+export const SIDECAR_SYSCTLS: Readonly<Record<string, number>> = { 'net.ipv4.ip_unprivileged_port_start': 53 };
 export const SIDECAR_HEALTHCHECK = '/usr/local/bin/drydock-egress-healthcheck';
 /**
  * The session's egress files are one read-only DIRECTORY mount, not file mounts: a bind-mounted
@@ -75,6 +79,10 @@ export const FILE_NAMES = {
   tinyproxyConf: 'tinyproxy.conf',
   /** What the live filter is: its generation and entries (`drydock allowlist add|remove`, `ls`). */
   liveState: 'live.json',
+  /** The address floor's resolver config, in the egress directory (lib/egress/address-floor.ts). */
+  resolverConf: 'resolver.conf',
+  /** The sidecar's /etc/resolv.conf, beside the egress directory (a file mount: read once at start). */
+  resolvConf: 'resolv.conf',
 } as const;
 
 export function composeProjectName(sessionId: string): string {

@@ -4,15 +4,15 @@
  * No engine is involved: DOCKER_HOST points at a socket path that does not exist.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/temp-dir.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'drydock.js');
-const home = mkdtempSync(join(tmpdir(), 'drydock-cli-'));
+const home = tempDir('cli');
 const env = {
   PATH: process.env.PATH ?? '/usr/bin:/bin',
   HOME: home,
@@ -68,7 +68,7 @@ describe('built CLI', () => {
     const { code, stderr } = drydock(['render', '--project', 'demo', '--out', out]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress', 'live.json', 'ssh_config']);
+    expect(readdirSync(out).sort()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress', 'live.json', 'resolv.conf', 'ssh_config']);
     expect(existsSync(join(out, 'docker-compose.dood.yml'))).toBe(false);
   });
 
@@ -83,7 +83,7 @@ describe('built CLI', () => {
 
   it('compose commands never load the kubernetes modules (start-up stays as fast as before)', () => {
     // A loader hook records every module file the built CLI loads.
-    const hooks = mkdtempSync(join(tmpdir(), 'drydock-hooks-'));
+    const hooks = tempDir('hooks');
     writeFileSync(join(hooks, 'hooks.mjs'), "import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(process.env.DRYDOCK_LOAD_LOG, url + '\\n'); return next(url, context); }\n");
     writeFileSync(join(hooks, 'register.mjs'), "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n");
     const loaded = (args: string[], name: string) => {

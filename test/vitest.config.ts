@@ -1,4 +1,6 @@
 import { defineConfig } from 'vitest/config';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -12,6 +14,16 @@ const reporters = reportDir
   ? ['default', ['json', { outputFile: `${reportDir}/vitest-${Date.now()}-${process.pid}.json` }]]
   : ['default'];
 
+// Each tier's tests get their own temp dir as TMPDIR, and the tier fails if a drydock-* dir is
+// left in it when the tier ends (test/helpers/temp-guard.ts). Per run (pid), so parallel runs on
+// one machine never see each other's files; tests make theirs with test/helpers/temp-dir.ts.
+const runTmp = join(tmpdir(), `drydock-tests-${process.pid}`);
+const tier = (name: string) => ({
+  name,
+  env: { TMPDIR: join(runTmp, name), TEST_TMP_ROOT: join(runTmp, name) },
+  globalSetup: ['test/helpers/temp-guard.ts'],
+});
+
 export default defineConfig({
   test: {
     root,
@@ -20,17 +32,18 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: 'unit',
+          ...tier('unit'),
           include: ['test/**/*.test.ts'],
-          setupFiles: ['test/helpers/setup.ts'],
+          setupFiles: ['test/helpers/temp-dir-setup.ts', 'test/helpers/setup.ts'],
           exclude: ['test/integration/**', 'test/e2e/**', 'node_modules/**'],
         },
       },
       {
         extends: true,
         test: {
-          name: 'integration',
+          ...tier('integration'),
           include: ['test/integration/**/*.test.ts'],
+          setupFiles: ['test/helpers/temp-dir-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           fileParallelism: false,
@@ -39,8 +52,9 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: 'e2e',
+          ...tier('e2e'),
           include: ['test/e2e/**/*.test.ts'],
+          setupFiles: ['test/helpers/temp-dir-setup.ts'],
           testTimeout: 600_000,
           hookTimeout: 900_000,
           fileParallelism: false,

@@ -6,6 +6,7 @@
  *   *.npmjs.org              CONNECT to any subdomain at any depth, NOT npmjs.org itself
  *   github.com:22            CONNECT to that port only
  *   http://deb.debian.org    plain HTTP on :80, and CONNECT :443
+ *   private:registry.corp.example   as above, and the name may resolve to a private address
  */
 import type { Diagnostic } from '../errors.js';
 import { normalizeHost, printable, type Problem } from './host.js';
@@ -119,8 +120,24 @@ interface DetailedResult {
   warning?: Problem;
 }
 
+/**
+ * The opt-in for destinations that really are private (an internal registry at 10.x): a visible
+ * prefix on the entry itself, so the exception is where the name is, and `allowlist list` shows it.
+ */
+export const PRIVATE_PREFIX = 'private:';
+
 function parseEntryDetailed(raw: string): DetailedResult {
   const text = raw.trim();
+  if (text.slice(0, PRIVATE_PREFIX.length).toLowerCase() === PRIVATE_PREFIX) {
+    const rest = text.slice(PRIVATE_PREFIX.length);
+    if (rest.trim() === '' || rest.toLowerCase().startsWith(PRIVATE_PREFIX)) {
+      return { error: { message: `\`${text}\` names no host after \`${PRIVATE_PREFIX}\``, fix: `write \`${PRIVATE_PREFIX}host\`, e.g. \`${PRIVATE_PREFIX}registry.corp.example\`` } };
+    }
+    if (/^\s/.test(rest)) return { error: { message: `whitespace after \`${PRIVATE_PREFIX}\` in \`${text}\``, fix: `write \`${PRIVATE_PREFIX}host\` with nothing in between` } };
+    const inner = parseEntryDetailed(rest);
+    if (!inner.entry) return inner;
+    return { ...inner, entry: { ...inner.entry, canonical: `${PRIVATE_PREFIX}${inner.entry.canonical}`, private: true } };
+  }
   if (text.startsWith('!') || text.startsWith('-')) {
     return {
       error: {

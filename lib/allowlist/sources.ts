@@ -79,6 +79,7 @@ export function loadAllowlists(opts: LoadOptions): LoadedAllowlists {
       continue;
     }
     const parsed = parseAllowlist(text, path);
+    if (kind === 'baseline') parsed.entries = refusePrivateInBaseline(parsed.entries, result.errors);
     result.errors.push(...parsed.errors);
     result.warnings.push(...parsed.warnings);
     result.sources.push({ path, kind, exists: true, entries: parsed.entries });
@@ -93,6 +94,21 @@ export function loadAllowlists(opts: LoadOptions): LoadedAllowlists {
     }
   }
   return result;
+}
+
+/**
+ * The baseline applies to every project, so it may not open private addresses for anyone: a
+ * `private:` entry belongs in the user's own list, where the user sees it.
+ */
+function refusePrivateInBaseline(entries: AllowEntry[], errors: Diagnostic[]): AllowEntry[] {
+  for (const entry of entries.filter((e) => e.private)) {
+    errors.push({
+      ...entry.source,
+      message: `\`${entry.canonical}\`: the baseline cannot let a name resolve to a private address`,
+      fix: 'move the line to your own allowlist (~/.config/drydock/egress-allowlist or the per-project one)',
+    });
+  }
+  return entries.filter((e) => !e.private);
 }
 
 /** Throws one UsageError (exit 2) carrying every error diagnostic, if there are any. */

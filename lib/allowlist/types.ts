@@ -29,6 +29,11 @@ export interface AllowEntry {
   /** What it allows ("http://x" → connect x:443 + http x:80). */
   rules: AllowRule[];
   source: SourceRef;
+  /**
+   * Written `private:…`: the name may resolve to a private (RFC 1918 or ULA) address. Without it
+   * the sidecar's resolver refuses such answers (the address floor, lib/egress/address-floor.ts).
+   */
+  private?: true;
 }
 
 export interface ParseResult {

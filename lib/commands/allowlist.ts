@@ -9,6 +9,7 @@ import { resolveSettings } from '../settings.js';
 import { compileFilter } from '../allowlist/compile.js';
 import { effectiveRules, type EffectiveRules } from '../allowlist/effective.js';
 import { describeRequest, findAllowingEntry, parseTarget, suggestLine } from '../allowlist/match.js';
+import { privateEntryFor } from '../allowlist/private.js';
 import { assertNoErrors, loadAllowlists, type LoadedAllowlists } from '../allowlist/sources.js';
 import type { AllowEntry, SourceRef } from '../allowlist/types.js';
 
@@ -50,8 +51,15 @@ export async function check(
   const entry = findAllowingEntry(loaded.entries, req);
   const base = { host: req.host, port: req.port, protocol: req.protocol };
   if (entry) {
-    if (!ctx.json) ctx.out(`allowed by \`${entry.canonical}\` (${at(entry.source)})`);
-    return { exitCode: ExitCode.Ok, data: { allowed: true, ...base, entry: entry.canonical, source: entry.source } };
+    const privateBy = privateEntryFor(loaded.entries, req.host);
+    if (!ctx.json) {
+      const privately = privateBy ? `; may resolve to a private address (\`${privateBy.canonical}\`, ${at(privateBy.source)})` : '';
+      ctx.out(`allowed by \`${entry.canonical}\` (${at(entry.source)})${privately}`);
+    }
+    return {
+      exitCode: ExitCode.Ok,
+      data: { allowed: true, ...base, entry: entry.canonical, source: entry.source, private: privateBy !== undefined, ...(privateBy ? { privateEntry: privateBy.canonical, privateSource: privateBy.source } : {}) },
+    };
   }
   const suggestion = suggestLine(req);
   if (!ctx.json) {
@@ -69,12 +77,15 @@ function coverageNote(entry: AllowEntry, dropped: EffectiveRules['dropped']): st
   return `${all ? 'covered' : 'partly covered'} by ${by}${all ? '; not compiled separately' : ''}`;
 }
 
+const PRIVATE_NOTE = 'may resolve to a private address';
+
 export async function list(opts: { project?: string; json?: boolean }, ctx: CommandContext): Promise<CommandResult> {
   const { project, loaded } = load(opts, ctx);
   const { dropped } = effectiveRules(loaded.entries);
   const entries = loaded.entries.map((entry) => {
-    const note = coverageNote(entry, dropped);
-    return { entry: entry.canonical, source: entry.source, rules: entry.rules, ...(note ? { note } : {}) };
+    const notes = [coverageNote(entry, dropped), entry.private ? PRIVATE_NOTE : undefined].filter((n) => n !== undefined);
+    const note = notes.length > 0 ? notes.join('; ') : undefined;
+    return { entry: entry.canonical, source: entry.source, rules: entry.rules, private: entry.private === true, ...(note ? { note } : {}) };
   });
   const data = {
     project,

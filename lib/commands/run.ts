@@ -7,6 +7,7 @@
  * rendered files, session.json) → start and run the command → tear down → finish. The middle
  * phase ends in exactly one `RunOutcome`; `finish` alone turns it into the exit code or the error.
  */
+import { ensureEgressImage as ensureSidecarImage } from '../egress/image.js';
 import { rmdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,7 +20,6 @@ import { processRunner, type CommandRunner } from '../docker/runner.js';
 import { DrydockError, ExitCode, ExternalError, UsageError, errorMessage } from '../errors.js';
 import { EGRESS_NETWORK, EGRESS_NETWORK_LABELS } from '../names.js';
 import { templatesDir } from '../paths.js';
-import { DEFAULT_EGRESS_IMAGE } from '../render/images.js';
 import { renderSessionFiles, type RenderedSession } from '../render/session-files.js';
 import { composeErrorLines, sessionBanner, sidecarNeverHealthy, timingLines, type RunTiming } from '../session/banner.js';
 import { Interrupted, SessionGuard } from '../session/guard.js';
@@ -101,15 +101,7 @@ interface Session {
 /** The sidecar image must exist before compose up; drydock builds only its own default image. */
 async function ensureEgressImage(docker: Docker, settings: Settings, ctx: CommandContext): Promise<void> {
   const { egress: image, egressBuildBase: base } = settings.images;
-  if (await docker.imageExists(image)) return;
-  if (image !== DEFAULT_EGRESS_IMAGE) {
-    throw new ExternalError(`the egress sidecar image "${image}" (DRYDOCK_EGRESS_IMAGE) is not on the engine`, {
-      hint: `pull or load it first (docker pull ${image}), or unset DRYDOCK_EGRESS_IMAGE to let drydock build ${DEFAULT_EGRESS_IMAGE}`,
-    });
-  }
-  const contextDir = join(templatesDir(), 'egress');
-  ctx.err(`drydock: building the egress sidecar image ${image} from ${contextDir}${base ? ` (BASE=${base})` : ''}…`);
-  await docker.buildImage({ tag: image, contextDir, buildArgs: base ? { BASE: base } : {} });
+  await ensureSidecarImage({ docker, image, contextDir: join(templatesDir(), 'egress'), base, say: ctx.err });
 }
 
 function startFailure(rendered: RenderedSession, output: string, teardown: TeardownResult | undefined): ExternalError {

@@ -128,16 +128,31 @@ export const FOLLOW_FLUSH_MS = 200;
 /** docker's own complaints (lines on stderr without a stamp), kept for the error message. */
 const ERROR_TAIL = 20;
 
+export interface StampedLogOptions {
+  onLine: (text: string, time: string | undefined) => void;
+  follow?: boolean;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** How one streamed read of a stamped log ended, before the program's own answer is judged. */
+export interface StampedLogRead {
+  /** Set when the time box or the caller's signal ended it. */
+  stopped?: 'timed_out' | 'aborted';
+  lines: number;
+  code: number;
+  /** The program's own complaints (its last ERROR_TAIL unstamped stderr lines). */
+  stderr: string;
+}
+
 /**
- * Stream `docker logs --timestamps [--follow] CONTAINER` into `onLine` (text without docker's
- * stamp, and that stamp). Resolves when the log has been read, the container is gone, the time
- * box is over or the signal fired; throws an ExternalError when docker fails otherwise.
+ * Run a log command whose lines carry RFC 3339 stamps (`docker logs --timestamps`, `kubectl logs
+ * --timestamps`) and hand each line to `onLine` (text without the stamp, and the stamp), never
+ * collecting the log; time-boxed and abortable. `stderrIsLog`: docker's stderr is the container's
+ * stderr (stamped lines, merged back in by time); kubectl prints the container's streams already
+ * merged on stdout, and only its own complaints on stderr.
  */
-export async function streamContainerLogs(
-  runner: CommandRunner,
-  container: string,
-  options: { onLine: (text: string, time: string | undefined) => void; follow?: boolean; timeoutMs?: number; signal?: AbortSignal },
-): Promise<LogStreamResult> {
+export async function readStampedLog(runner: CommandRunner, argv: readonly string[], options: StampedLogOptions & { stderrIsLog: boolean }): Promise<StampedLogRead> {
   let open = true;
   let lines = 0;
   const merger = new StreamMerger((text, time) => {
@@ -145,10 +160,10 @@ export async function streamContainerLogs(
     lines += 1;
     options.onLine(text, time);
   });
+  if (!options.stderrIsLog) merger.end(1); // one stream: each line passes straight through
   const complaints: string[] = [];
   const signals = [options.signal, options.timeoutMs !== undefined ? AbortSignal.timeout(options.timeoutMs) : undefined].filter((s): s is AbortSignal => s !== undefined);
   const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
-  const argv = ['docker', 'logs', '--timestamps', ...(options.follow ? ['--follow'] : []), container];
   // Following: what arrived is shown within a moment, even while the other stream stays silent.
   const flusher = options.follow ? setInterval(() => merger.flush(), FOLLOW_FLUSH_MS) : undefined;
   let result;
@@ -157,12 +172,10 @@ export async function streamContainerLogs(
       signal,
       onStdoutLine: (line) => merger.push(0, line),
       onStderrLine: (line) => {
-        if (STAMPED.test(line)) merger.push(1, line);
+        if (options.stderrIsLog && STAMPED.test(line)) merger.push(1, line);
         else if (complaints.push(line) > ERROR_TAIL) complaints.shift();
       },
     });
-  } catch (error) {
-    throw programMissing(error) ?? error;
   } finally {
     if (flusher) clearInterval(flusher);
   }
@@ -170,11 +183,29 @@ export async function streamContainerLogs(
   merger.end(0); // what was read before a stop is delivered too
   merger.end(1);
   open = false;
-  const stderr = complaints.join('\n');
-  if (stopped) return { outcome: options.signal?.aborted ? 'aborted' : 'timed_out', lines };
-  if (result.code !== 0) {
+  const read: StampedLogRead = { lines, code: result.code, stderr: complaints.join('\n') };
+  if (stopped) read.stopped = options.signal?.aborted ? 'aborted' : 'timed_out';
+  return read;
+}
+
+/**
+ * Stream `docker logs --timestamps [--follow] CONTAINER` into `onLine` (text without docker's
+ * stamp, and that stamp). Resolves when the log has been read, the container is gone, the time
+ * box is over or the signal fired; throws an ExternalError when docker fails otherwise.
+ */
+export async function streamContainerLogs(runner: CommandRunner, container: string, options: StampedLogOptions): Promise<LogStreamResult> {
+  const argv = ['docker', 'logs', '--timestamps', ...(options.follow ? ['--follow'] : []), container];
+  let read;
+  try {
+    read = await readStampedLog(runner, argv, { ...options, stderrIsLog: true });
+  } catch (error) {
+    throw programMissing(error) ?? error;
+  }
+  const { lines, stderr } = read;
+  if (read.stopped) return { outcome: read.stopped, lines };
+  if (read.code !== 0) {
     if (!isEngineUnreachable(stderr) && isNoSuchObject(stderr)) return { outcome: 'gone', lines };
-    throw dockerFailure(`docker logs ${container}`, { ...result, stderr });
+    throw dockerFailure(`docker logs ${container}`, { code: read.code, stdout: '', stderr });
   }
   return { outcome: 'complete', lines };
 }

@@ -10,6 +10,7 @@ import { endsInNumber } from '../allowlist/host.js';
 import { comparableHost, describeRequest, findAllowingEntry } from '../allowlist/match.js';
 import type { AllowEntry, EgressRequest, Protocol } from '../allowlist/types.js';
 import { suggestionFor } from './suggest.js';
+import { PRIVATE_PREFIX } from '../allowlist/parse.js';
 
 /** `failed`: the filter let it through, but no connection was made. */
 export type DecisionAction = 'allowed' | 'denied' | 'failed';
@@ -146,7 +147,10 @@ export function decide(event: EgressEvent, ctx: DecisionContext): Decision {
 /** What to do about a refusal: the line to add, or why no line can allow it. */
 export function refusalAdvice(d: Pick<Decision, 'host' | 'port' | 'protocol' | 'reason' | 'truncated'>): { ok: true; entry: string } | { ok: false; reason: string } {
   if (d.reason === 'private_address') {
-    return { ok: false, reason: `\`${d.host}\` resolved to a private or local address, which the sidecar refuses for every name` };
+    return {
+      ok: false,
+      reason: `\`${d.host}\` resolved to a private or local address, which the address floor refuses (a \`${PRIVATE_PREFIX}${d.host}\` entry would admit RFC 1918 and ULA answers only: add it only for a service you know is private)`,
+    };
   }
   if (d.port === null || d.protocol === null || d.host === '') return { ok: false, reason: 'the log does not say which host and port were asked for' };
   const suggestion = suggestionFor({ host: d.host, port: d.port, protocol: d.protocol }, { truncated: d.truncated });

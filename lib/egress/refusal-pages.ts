@@ -34,8 +34,24 @@ export const FILTER_REFUSAL: RefusalKind = {
   allowable: true,
 };
 
+/**
+ * tinyproxy answers 500 "Unable to connect" when it cannot reach an allowed destination: the name
+ * does not resolve, the server does not answer, or the address floor (the sidecar's resolver,
+ * address-floor.ts) refused the answer because it held a private or local address. No entry of
+ * the ordinary kind can help, so the page gives no command; `egress log` tells which it was.
+ */
+export const CONNECT_FAILURE: RefusalKind = {
+  status: 500,
+  reasons: [
+    '"Unable to connect": the name resolved to a private or local address (loopback, RFC 1918, link-local and cloud metadata, CGNAT, ULA, multicast, IPv4 inside IPv6, the Docker host\'s own networks), which the address floor refuses; only RFC 1918 and ULA can be opted in, by the user, with a `private:HOST` allowlist entry',
+    '"Unable to connect": the name does not resolve',
+    '"Unable to connect": the server did not answer',
+  ],
+  allowable: false,
+};
+
 /** Every refusal page a contained session serves; a later refusal kind adds itself here. */
-export const REFUSAL_KINDS: readonly RefusalKind[] = [FILTER_REFUSAL];
+export const REFUSAL_KINDS: readonly RefusalKind[] = [FILTER_REFUSAL, CONNECT_FAILURE];
 
 export interface RefusalPageContext {
   sessionId: string;
@@ -61,6 +77,9 @@ export function refusalPage(kind: RefusalKind, ctx: RefusalPageContext): Refusal
     'Why, by the cause above:',
     ...kind.reasons.map((reason) => `  - ${reason}`),
   ];
+  if (!kind.allowable) {
+    lines.push(`\`drydock egress log ${ctx.sessionId}\` on the host says which it was for each refusal.`);
+  }
   if (kind.allowable) {
     lines.push(
       'To allow it, ask the user to run this on the host (the running session is updated within seconds; then retry):',

@@ -118,7 +118,9 @@ export function formatDenialSummary(summaries: readonly DenialSummary[], files?:
   const shown = printed.map((s) => ({ s, what: escapeControls(describeDestination(s)) }));
   const width = Math.min(60, Math.max(...shown.map((x) => x.what.length)));
   const n = summaries.length;
-  const lines = [`The egress proxy refused ${n}${report?.unlisted ? '+' : ''} destination${n === 1 ? '' : 's'} (403):`];
+  // The address floor's refusals reach the agent as 500 "Unable to connect", the filter's as 403.
+  const statuses = summaries.some((s) => s.reason === 'private_address') ? (summaries.every((s) => s.reason === 'private_address') ? '500' : '403; 500 for a private address') : '403';
+  const lines = [`The egress proxy refused ${n}${report?.unlisted ? '+' : ''} destination${n === 1 ? '' : 's'} (${statuses}):`];
   for (const { s, what } of shown) {
     const count = `${s.count}×`.padStart(5);
     lines.push(`  ${what.padEnd(width)} ${count}  ${escapeControls(denialAction(s))}`);

@@ -14,6 +14,8 @@ import type { AllowEntry } from '../allowlist/types.js';
 import { FILE_NAMES, SIDECAR_CONF_DIR } from '../names.js';
 import { checkHostOf } from './check-host.js';
 import { refusalPages } from './refusal-pages.js';
+import { renderResolverConf } from './address-floor.js';
+import { privateDomains } from '../allowlist/private.js';
 
 export { checkHostOf, isCheckHost } from './check-host.js';
 import { renderTinyproxyConf } from './tinyproxy-conf.js';
@@ -28,6 +30,12 @@ export interface SessionEgressInput {
   generation: string;
   /** MaxClients and Timeout (settings.limits at `run`; the session's own at a live change). */
   proxyLimits?: { maxClients?: number; idleTimeoutSeconds?: number };
+  /**
+   * The address floor's upstream resolvers (the host's: floor-files.ts). Given, the files include
+   * the sidecar resolver's config with this generation's `private:` domains (compose sidecars);
+   * absent, no resolver config (the Kubernetes proxy Pod, whose floor is its NetworkPolicy).
+   */
+  resolverServers?: readonly string[];
 }
 
 export interface SessionEgressFiles {
@@ -57,6 +65,9 @@ export function renderSessionEgress(input: SessionEgressInput): SessionEgressFil
   });
   const files: Record<string, string> = { [FILE_NAMES.filter]: compiled.filter, [FILE_NAMES.tinyproxyConf]: conf };
   for (const page of pages) files[page.file] = page.content;
+  if (input.resolverServers) {
+    files[FILE_NAMES.resolverConf] = renderResolverConf({ privateDomains: privateDomains(input.entries), servers: input.resolverServers });
+  }
   // The check entry is drydock's, not the user's: counts say what the user's lists gave.
   return { generation: input.generation, checkHost, compiled: { ...compiled, entryCount: input.entries.length }, files };
 }

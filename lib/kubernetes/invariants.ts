@@ -19,6 +19,7 @@ import {
 import { CLUSTER_DNS_PEER, PUBLIC_IPV4, PUBLIC_IPV6 } from './policies.js';
 import { AGENT_POD, AGENT_POLICY_ROLES, CONFIG_MAP, LABEL_ROLE, LABEL_SESSION, POLICY_NAMES, PROBE_POD, PROXY_HOST, PROXY_POD, PROXY_SERVICE, namespaceName } from './names.js';
 import type { Violation } from '../render/invariants.js';
+import { agentResourceViolations, probeResourceViolations, proxyResourceViolations } from './resource-invariants.js';
 
 type Block = Record<string, unknown>;
 
@@ -30,6 +31,9 @@ const sameSet = (a: string[], b: readonly string[]): boolean => a.length === b.l
 
 class Collector {
   readonly violations: Violation[] = [];
+  add(violations: Violation[]): void {
+    this.violations.push(...violations);
+  }
   require(ok: boolean, code: string, message: string): void {
     if (!ok) this.violations.push({ code, message });
   }
@@ -114,7 +118,7 @@ function checkPolicies(c: Collector, objects: unknown[], session: string, ports:
   c.require(
     same(world?.to, [{ ipBlock: PUBLIC_IPV4 }, { ipBlock: PUBLIC_IPV6 }]),
     'proxy-egress-public-only',
-    `NetworkPolicy ${POLICY_NAMES.proxyEgress}: the proxy may reach only public addresses (RFC 1918, CGNAT, link-local, loopback and ULA excepted)`,
+    `NetworkPolicy ${POLICY_NAMES.proxyEgress}: the proxy may reach only public addresses (every prefix of the address floor excepted)`,
   );
   c.require(
     same(world?.ports, expectedPorts) && (expectedPorts === undefined || expectedPorts.length > 0),
@@ -185,6 +189,7 @@ function checkAgent(c: Collector, agent: Block, session: string, proxyAddress: s
   const noTelemetry = Object.keys(TELEMETRY_DEFAULTS).filter((name) => !(name in env));
   c.require(noTelemetry.length === 0, 'agent-telemetry-defaults', `Pod ${AGENT_POD}: ${noTelemetry.join(', ')} not set`);
   c.require(list(container.volumeMounts).some((m) => block(m).mountPath === WORKSPACE), 'agent-workspace', `Pod ${AGENT_POD}: needs a volume at ${WORKSPACE}`);
+  c.add(agentResourceViolations(`Pod ${AGENT_POD}`, agent));
 }
 
 export interface KubernetesInvariantInput {
@@ -227,6 +232,7 @@ export function checkKubernetesInvariants(input: KubernetesInvariantInput): Viol
     c.require(strings(probe.command).join(' ').includes(`/dev/tcp/127.0.0.1/${PROXY_PORT}`), 'proxy-readiness', `Pod ${PROXY_POD}: needs a readiness probe that connects to the proxy port`);
     const mount = list(container.volumeMounts).map(block).find((m) => m.name === 'config');
     c.require(mount?.readOnly === true, 'proxy-config-read-only', `Pod ${PROXY_POD}: its config must be mounted read-only`);
+    c.add(proxyResourceViolations(`Pod ${PROXY_POD}`, proxy));
   }
   const service = block(find(objects, 'Service', PROXY_SERVICE)?.spec);
   c.require(
@@ -241,6 +247,7 @@ export function checkKubernetesInvariants(input: KubernetesInvariantInput): Viol
   if (probe) {
     checkNoDns(c, `Pod ${PROBE_POD}`, probe, session, 'probe', input.proxyAddress);
     checkPodHardening(c, `Pod ${PROBE_POD}`, probe, PROXY_UID, true);
+    c.add(probeResourceViolations(`Pod ${PROBE_POD}`, probe));
   }
   const pods = objects.map(block).filter((o) => o.kind === 'Pod').map((o) => String(block(o.metadata).name));
   const strayPods = pods.filter((name) => ![PROXY_POD, AGENT_POD, PROBE_POD].includes(name));

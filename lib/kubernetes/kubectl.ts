@@ -4,9 +4,10 @@
  * the context explicitly once `run` has read the current one, so a `kubectl config use-context`
  * in another terminal cannot move half a session to another cluster.
  */
+import { readStampedLog, type LogStreamResult, type StampedLogOptions } from '../docker/log-stream.js';
 import { ProgramNotFound, type CommandRunner, type RunResult } from '../docker/runner.js';
 import { ExternalError } from '../errors.js';
-import { LABEL_PROJECT, LABEL_ROLE, LABEL_SESSION, LABEL_TARGET } from './names.js';
+import { LABEL_OBSERVE, LABEL_PROJECT, LABEL_ROLE, LABEL_SESSION, LABEL_TARGET } from './names.js';
 
 export const KUBECTL_HINT = 'install kubectl and point its current context at the cluster (kubectl config use-context NAME)';
 
@@ -14,6 +15,8 @@ export interface NamespaceRecord {
   name: string;
   session: string;
   project: string;
+  /** Observe mode (its decisions say what would have been refused). */
+  observe: boolean;
   createdAtMs?: number;
   /** Set while the namespace is being deleted. */
   terminating: boolean;
@@ -83,12 +86,33 @@ export class Kubectl {
     return result.stdout.trim();
   }
 
-  /** A container's log, or undefined when the Pod is gone. */
+  /**
+   * A short log read whole, or undefined when the Pod is gone: only for the probe's few lines of its
+   * own verdict. A proxy's log (the agent can make it any size) goes through streamLogs.
+   */
   async logs(namespace: string, pod: string, container: string): Promise<string | undefined> {
     const result = await this.run(['-n', namespace, 'logs', pod, '-c', container]);
     if (result.code === 0) return result.stdout;
     if (/not ?found/i.test(result.stderr)) return undefined;
     throw new ExternalError(`kubectl logs ${pod} failed: ${firstLines(result)}`, { hint: KUBECTL_HINT });
+  }
+
+  /**
+   * A container's log, line by line (`--timestamps`: the stamp passed along), never collected, read
+   * by the same reader as `docker logs`: time-boxed, abortable, `gone` when the Pod is.
+   */
+  async streamLogs(namespace: string, pod: string, container: string, options: StampedLogOptions): Promise<LogStreamResult> {
+    let read;
+    try {
+      read = await readStampedLog(this.runner, this.argv(['-n', namespace, 'logs', '--timestamps', pod, '-c', container]), { ...options, stderrIsLog: false });
+    } catch (error) {
+      if (error instanceof ProgramNotFound) throw new ExternalError('kubectl was not found on PATH', { hint: KUBECTL_HINT, cause: error });
+      throw error;
+    }
+    if (read.stopped) return { outcome: read.stopped, lines: read.lines };
+    if (read.code === 0) return { outcome: 'complete', lines: read.lines };
+    if (/not ?found/i.test(read.stderr)) return { outcome: 'gone', lines: read.lines };
+    throw new ExternalError(`kubectl logs ${pod} failed: ${firstLines({ code: read.code, stdout: '', stderr: read.stderr }) || `exit ${read.code}`}`, { hint: KUBECTL_HINT });
   }
 
   /** The user's command in the agent, terminal handed over; its exit code. */
@@ -167,6 +191,7 @@ export function parseNamespaceList(json: string): NamespaceRecord[] {
       name: meta.name,
       session,
       project: labels[LABEL_PROJECT] ?? '',
+      observe: labels[LABEL_OBSERVE] === 'true',
       createdAtMs: Number.isNaN(created) ? undefined : created,
       terminating: meta.deletionTimestamp !== undefined,
     });

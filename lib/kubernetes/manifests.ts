@@ -26,6 +26,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { PROBE_RESOURCES, agentResources, proxyEmptyDirSize, proxyResources } from '../limits/kubernetes.js';
 import { TELEMETRY_DEFAULTS } from '../render/overlay.js';
 import { NO_PROXY_FIXED, NO_PROXY_VARIABLES, PROXY_PORT, PROXY_VARIABLES, SIDECAR_CONF_PATH, WORKSPACE } from '../names.js';
 import {
@@ -90,6 +91,7 @@ function proxyPod(spec: KubernetesSessionSpec): IPod {
     command: ['tinyproxy', '-d', '-c', SIDECAR_CONF_PATH],
     ports: [{ name: 'proxy', containerPort: PROXY_PORT, protocol: 'TCP' }],
     securityContext: lockedDown(true),
+    resources: proxyResources(spec.limits.egress, spec.limits.logs),
     volumeMounts: [
       { name: 'config', mountPath: PROXY_CONFIG_DIR, readOnly: true },
       { name: 'tmp', mountPath: '/tmp' },
@@ -124,8 +126,9 @@ function proxyPod(spec: KubernetesSessionSpec): IPod {
             items: Object.keys(spec.egressFiles).sort().map((key) => ({ key, path: key })),
           },
         },
-        { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
-        { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+        // Like the compose sidecar's tmpfs: in memory (counted in its memory limit), each of that size.
+        { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: proxyEmptyDirSize(spec.limits.egress) } },
+        { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: proxyEmptyDirSize(spec.limits.egress) } },
       ],
     },
   };
@@ -201,6 +204,7 @@ export function agentPod(spec: KubernetesSessionSpec, proxyAddress: string): IPo
           workingDir: WORKSPACE,
           env: agentEnv(spec),
           securityContext: lockedDown(false),
+          resources: agentResources(spec.limits.agent),
           volumeMounts: [{ name: 'workspace', mountPath: WORKSPACE }],
         },
       ],
@@ -233,6 +237,7 @@ export function probePod(spec: KubernetesSessionSpec, proxyAddress: string): IPo
           imagePullPolicy: 'IfNotPresent',
           command: ['/bin/bash', '-c', PROBE_SCRIPT, 'drydock-probe', PROXY_HOST, String(PROXY_PORT)],
           securityContext: lockedDown(true),
+          resources: structuredClone(PROBE_RESOURCES),
         },
       ],
     },

@@ -66,13 +66,14 @@ export function policyPorts(entries: readonly AllowEntry[]): number[] {
 export function kubernetesSession(req: KubernetesRenderRequest): KubernetesSession {
   const { settings } = req;
   assertContainedMode(settings);
-  requireSettings(settings, ...CONTAINED_SETTINGS, 'agentImage');
+  requireSettings(settings, ...CONTAINED_SETTINGS, 'agentImage', 'limits');
   assertKubernetesSessionId(req.sessionId);
   const loaded = loadAllowlistsOrThrow({ files: settings.allowlists });
   // The very files the compose sidecar gets (lib/render/session-files.ts makes the same calls).
   const egress = renderSessionEgress({
     sessionId: req.sessionId, project: settings.project, entries: loaded.entries, observe: req.observe,
     generation: req.generation ?? randomBytes(6).toString('hex'),
+    proxyLimits: { maxClients: settings.limits.egress.maxClients, idleTimeoutSeconds: settings.limits.egress.idleTimeoutSeconds },
   });
   const problems = checkSessionEgress(egress, req.observe);
   if (problems.length > 0) throw new ExternalError(`the compiled egress filter fails its checks: ${problems.join('; ')}`, { hint: 'this is a drydock bug: nothing was written; please report it' });
@@ -84,6 +85,7 @@ export function kubernetesSession(req: KubernetesRenderRequest): KubernetesSessi
     egressImage: settings.images.egress,
     egressFiles: egress.files,
     proxyPorts: policyPorts(loaded.entries),
+    limits: settings.limits,
     userEnv: { ...settings.env },
   };
   return {
@@ -94,7 +96,11 @@ export function kubernetesSession(req: KubernetesRenderRequest): KubernetesSessi
       sources: loaded.sources.map((s) => ({ path: s.path, kind: s.kind, exists: s.exists, entries: s.entries.length })),
       effectiveEntries: loaded.entries.length,
     },
-    warnings: loaded.warnings.map((d) => formatDiagnostic(d)),
+    warnings: [
+      ...loaded.warnings.map((d) => formatDiagnostic(d)),
+      // The proxy's NetworkPolicy refuses private addresses for every name: say so, never widen it.
+      ...loaded.entries.filter((e) => e.private).map((e) => `${e.source.file}:${e.source.line}: \`${e.canonical}\` opens nothing on --target kubernetes: the proxy's NetworkPolicy refuses private addresses for every name (a policy cannot opt one name in)`),
+    ],
   };
 }
 

@@ -22,10 +22,11 @@ import { DrydockError, ExitCode, ExternalError, UsageError } from '../errors.js'
 import { NOT_A_JAIL } from '../session/banner.js';
 import { Interrupted, SessionGuard } from '../session/guard.js';
 import { writeSessionMetadata, type SessionMetadata } from '../session/metadata.js';
+import { decisionContext } from '../session/save-log.js';
 import { reserveSessionDir } from '../session/dirs.js';
 import { pickSessionId } from '../session/pick-id.js';
 import { SIGNAL_EXIT_CODE, processSignals } from '../session/signals.js';
-import { allowlistHintFiles, resolveSettings, sessionDirOf } from '../settings.js';
+import { allowlistHintFiles, requireSettings, resolveSettings, sessionDirOf } from '../settings.js';
 import { Kubectl } from './kubectl.js';
 import { AGENT_CONTAINER, AGENT_POD, PROXY_POD, PROXY_SERVICE, assertKubernetesSessionId, namespaceName } from './names.js';
 import { probeNetworkPolicy } from './probe.js';
@@ -68,6 +69,7 @@ export async function runKubernetes(opts: RunOptions, ctx: CommandContext, deps:
   const sleep = deps.sleep ?? ((ms: number) => delay(ms));
   const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd, mode: opts.mode, project: opts.project });
   assertContainedMode(settings);
+  requireSettings(settings, 'egressLog');
   const observe = !!opts.observe;
   const { project } = settings;
   assertKubernetesSessionId(`${project}-0000`);
@@ -107,9 +109,12 @@ export async function runKubernetes(opts: RunOptions, ctx: CommandContext, deps:
   };
   writeSessionMetadata(dir, metadata);
 
-  const guard = new SessionGuard(deps.signals ?? processSignals, (signal) =>
-    ctx.err(`drydock: ${signal} received again; still tearing down session ${sessionId}, please wait`),
-  );
+  // A second signal cuts the log reading short; the namespace is still deleted.
+  const hurry = new AbortController();
+  const guard = new SessionGuard(deps.signals ?? processSignals, (signal) => {
+    ctx.err(`drydock: ${signal} received again; still tearing down session ${sessionId}, please wait`);
+    hurry.abort();
+  });
   const checkpoint = () => {
     if (guard.interruptedBy) throw new Interrupted(guard.interruptedBy);
   };
@@ -154,8 +159,11 @@ export async function runKubernetes(opts: RunOptions, ctx: CommandContext, deps:
     if (!(error instanceof Interrupted)) failure = error;
   } finally {
     try {
-      teardown = await teardownKubernetesSession(kubectl, sessionId, dir);
-      const denials = denialReport(teardown.logText, allowlistHintFiles(settings, project));
+      teardown = await teardownKubernetesSession(kubectl, sessionId, {
+        dir, decisions: decisionContext(settings, { id: sessionId, project, observe }),
+        maxBytes: settings.egressLog.maxBytes, timeoutMs: settings.egressLog.readMs, signal: hurry.signal,
+      });
+      const denials = denialReport(teardown.refusals, allowlistHintFiles(settings, project));
       if (denials && !ctx.json) ctx.err(denials);
       if (observe && teardown.logPath) {
         ctx.err(`drydock: observe log saved to ${teardown.logPath}; turn it into an allowlist with: drydock egress suggest ${sessionId}`);
@@ -186,6 +194,7 @@ export async function runKubernetes(opts: RunOptions, ctx: CommandContext, deps:
       sessionId, target: 'kubernetes', context, namespace, mode: 'contain', observe, exitCode, sessionDir: dir,
       interruptedBy: guard.interruptedBy ?? null,
       egressLog: teardown?.logPath ?? null,
+      refusals: teardown?.refusals ?? null,
       teardownFailures: teardown?.failures ?? [],
     },
   };

@@ -1,4 +1,5 @@
 /** What a kubernetes session's objects are made of, and the labels and metadata every one carries. */
+import type { ResourceLimits } from '../limits/settings.js';
 import { LABEL_MODE, LABEL_OBSERVE, LABEL_PROJECT, LABEL_ROLE, LABEL_SESSION, LABEL_TARGET, namespaceName, type Role } from './names.js';
 
 export interface KubernetesSessionSpec {
@@ -14,6 +15,8 @@ export interface KubernetesSessionSpec {
   egressFiles: Record<string, string>;
   /** TCP ports the allowlist names (CONNECT and plain HTTP); ignored in observe mode. */
   proxyPorts: number[];
+  /** The session's limits (settings.limits): the Pods' resources, as the compose services' (lib/limits/kubernetes.ts). */
+  limits: ResourceLimits;
   /** Only the telemetry switches are read from it (a user's value beats drydock's default). */
   userEnv: Record<string, string | undefined>;
 }

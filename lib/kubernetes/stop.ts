@@ -9,9 +9,11 @@ import type { StopDeps, StopOptions } from '../commands/stop.js';
 import { processRunner } from '../docker/runner.js';
 import { ExitCode, NegativeAnswer, UsageError } from '../errors.js';
 import { validateSessionId } from '../session/id.js';
-import { resolveSettings, sessionDirOf, type Settings } from '../settings.js';
+import { decisionContext } from '../session/save-log.js';
+import type { RefusalReport } from '../egress/refusals.js';
+import { allowlistHintFiles, requireSettings, resolveSettings, sessionDirOf, type Settings } from '../settings.js';
 import { Kubectl, type NamespaceRecord } from './kubectl.js';
-import { deleteSessions, denialReport, saveProxyLog } from './teardown.js';
+import { deleteAgentPod, deleteSessions, denialReport, saveProxyLog } from './teardown.js';
 
 function select(opts: StopOptions, settings: Settings, namespaces: NamespaceRecord[]): NamespaceRecord[] {
   const listing = namespaces.length
@@ -38,19 +40,31 @@ export async function stopKubernetes(opts: StopOptions, ctx: CommandContext, dep
   }
   if (opts.session !== undefined) validateSessionId(opts.session);
   const settings = resolveSettings({ env: ctx.env, cwd: ctx.cwd, project: opts.project });
+  requireSettings(settings, 'egressLog');
   const kubectl = new Kubectl(deps.runner ?? processRunner(settings.env));
   const context = await kubectl.pinCurrentContext();
   const selected = select(opts, settings, await kubectl.listSessionNamespaces());
 
   const failures: string[] = [];
   const logs: Record<string, string> = {};
+  const refusals: Record<string, RefusalReport> = {};
   for (const ns of selected) {
     if (ns.terminating) continue;
     const dir = sessionDirOf(settings, ns.session);
-    const saved = await saveProxyLog(kubectl, ns.session, existsSync(dir) ? dir : undefined);
-    failures.push(...saved.failures);
+    // The agent goes first, while its proxy's log is read (as compose's stop does).
+    const [agentFailures, saved] = await Promise.all([
+      deleteAgentPod(kubectl, ns.session),
+      saveProxyLog(kubectl, ns.session, {
+        dir: existsSync(dir) ? dir : undefined,
+        decisions: ns.project ? decisionContext(settings, { id: ns.session, project: ns.project, observe: ns.observe }) : undefined,
+        maxBytes: settings.egressLog.maxBytes,
+        timeoutMs: settings.egressLog.readMs,
+      }),
+    ]);
+    failures.push(...agentFailures, ...saved.failures);
     if (saved.logPath) logs[ns.session] = saved.logPath;
-    const denials = denialReport(saved.logText);
+    if (saved.refusals) refusals[ns.session] = saved.refusals;
+    const denials = denialReport(saved.refusals, allowlistHintFiles(settings, ns.project));
     if (denials && !ctx.json) ctx.err(`${ns.session}:\n${denials}`);
   }
   failures.push(...(await deleteSessions(kubectl, selected.map((n) => n.session))));
@@ -62,6 +76,6 @@ export async function stopKubernetes(opts: StopOptions, ctx: CommandContext, dep
   }
   return {
     exitCode: failures.length ? ExitCode.External : ExitCode.Ok,
-    data: { target: 'kubernetes', context, stopped: selected.map((n) => n.session), namespaces: selected.map((n) => n.name), egressLogs: logs, failures },
+    data: { target: 'kubernetes', context, stopped: selected.map((n) => n.session), namespaces: selected.map((n) => n.name), egressLogs: logs, refusals, failures },
   };
 }

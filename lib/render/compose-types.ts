@@ -57,6 +57,7 @@ export interface ComposeService {
   cpus?: number;
   pids_limit?: number;
   logging?: Logging;
+  sysctls?: Record<string, number>;
   /** Never written by drydock; typed so the invariant checker can refuse it. */
   ports?: string[];
   privileged?: boolean;

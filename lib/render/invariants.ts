@@ -13,6 +13,7 @@ import {
   EGRESS_NETWORK,
   EGRESS_NETWORK_KEY,
   EGRESS_SERVICE,
+  FILE_NAMES,
   INTERNAL_NETWORK_KEY,
   CONTAINER_LABEL_KEYS,
   LABELS,
@@ -21,6 +22,8 @@ import {
   PROXY_VARIABLES,
   SIDECAR_CONF_DIR,
   SIDECAR_HEALTHCHECK,
+  SIDECAR_RESOLV_CONF_PATH,
+  SIDECAR_SYSCTLS,
   SIDECAR_USER,
   WORKSPACE,
   internalNetworkName,
@@ -195,8 +198,18 @@ export function checkContainedInvariants(doc: unknown, expect: InvariantExpectat
   const health = block(sidecar.healthcheck) ?? {};
   c.require(health.disable !== true && sameSequence(strings(health.test), ['CMD', SIDECAR_HEALTHCHECK]), 'sidecar-healthcheck', `${EGRESS_SERVICE}: healthcheck must be ["CMD", "${SIDECAR_HEALTHCHECK}"] (it connects to the proxy port)`);
   const sidecarMounts = mounts(sidecar);
-  const expected = [SIDECAR_CONF_DIR];
-  c.require(sameSet(sidecarMounts.map((m) => m.target), expected) && sidecarMounts.every((m) => m.readOnly), 'sidecar-mounts', `${EGRESS_SERVICE}: must mount exactly the directory ${SIDECAR_CONF_DIR}, read-only`);
+  const expected = [SIDECAR_CONF_DIR, SIDECAR_RESOLV_CONF_PATH];
+  c.require(sameSet(sidecarMounts.map((m) => m.target), expected) && sidecarMounts.every((m) => m.readOnly), 'sidecar-mounts', `${EGRESS_SERVICE}: must mount exactly the directory ${SIDECAR_CONF_DIR} and the file ${SIDECAR_RESOLV_CONF_PATH}, read-only`);
+  // The floor's resolv.conf is drydock's own (nameserver 127.0.0.1 only), never another file.
+  // It sits beside the egress directory, in the session directory (`./` as rendered, absolute
+  // once docker-compose has normalised the file).
+  const resolv = sidecarMounts.find((m) => m.target === SIDECAR_RESOLV_CONF_PATH);
+  const confDir = sidecarMounts.find((m) => m.target === SIDECAR_CONF_DIR);
+  const sessionDir = confDir?.source.endsWith(`/${FILE_NAMES.egressDir}`) ? confDir.source.slice(0, -FILE_NAMES.egressDir.length) : undefined;
+  c.require(resolv === undefined || confDir === undefined || (sessionDir !== undefined && resolv.source === `${sessionDir}${FILE_NAMES.resolvConf}`), 'sidecar-resolv-conf', `${EGRESS_SERVICE}: ${SIDECAR_RESOLV_CONF_PATH} must be the session's own ${FILE_NAMES.resolvConf}, beside its ${FILE_NAMES.egressDir} directory`);
+  // A namespaced sysctl lets the resolver bind port 53 without a capability; nothing else is set.
+  const sysctls = block(sidecar.sysctls) ?? {};
+  c.require(sameSet(Object.keys(sysctls), Object.keys(SIDECAR_SYSCTLS)) && Object.entries(SIDECAR_SYSCTLS).every(([k, v]) => String(sysctls[k]) === String(v)), 'sidecar-sysctls', `${EGRESS_SERVICE}: sysctls must be exactly ${Object.entries(SIDECAR_SYSCTLS).map(([k, v]) => `${k}=${v}`).join(', ')} (the resolver's port 53, no capability)`);
 
   for (const [name, service] of Object.entries(all)) {
     c.require(strings(block(service)?.ports).length === 0, 'ports', `${name}: must not publish ports`);

@@ -18,6 +18,8 @@ import {
   PROXY_VARIABLES,
   SIDECAR_CONF_DIR,
   SIDECAR_HEALTHCHECK,
+  SIDECAR_RESOLV_CONF_PATH,
+  SIDECAR_SYSCTLS,
   SIDECAR_USER,
   WORKSPACE,
   agentContainerName,
@@ -142,7 +144,13 @@ function renderContainOverlay(spec: SessionSpec): ComposeFile {
     ...sidecarLimitFields(spec.limits.egress, spec.limits.logs),
     networks: [INTERNAL_NETWORK_KEY, EGRESS_NETWORK_KEY],
     // A directory, so a live change renamed into it is seen (a file mount would keep the old inode).
-    volumes: [{ type: 'bind', source: `./${FILE_NAMES.egressDir}`, target: SIDECAR_CONF_DIR, read_only: true }],
+    // And the address floor (lib/egress/address-floor.ts): a user mount on /etc/resolv.conf
+    // replaces Docker's, so tinyproxy asks the sidecar's own resolver and never Docker's directly.
+    volumes: [
+      { type: 'bind', source: `./${FILE_NAMES.egressDir}`, target: SIDECAR_CONF_DIR, read_only: true },
+      { type: 'bind', source: `./${FILE_NAMES.resolvConf}`, target: SIDECAR_RESOLV_CONF_PATH, read_only: true },
+    ],
+    sysctls: { ...SIDECAR_SYSCTLS },
     healthcheck: { test: ['CMD', SIDECAR_HEALTHCHECK], ...SIDECAR_HEALTHCHECK_TIMING },
   };
   return {

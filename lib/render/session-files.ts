@@ -9,6 +9,8 @@ import { loadAllowlistsOrThrow } from '../allowlist/sources.js';
 import { randomBytes } from 'node:crypto';
 import { checkSessionEgress, renderSessionEgress } from '../egress/session-egress.js';
 import { liveStateOf } from '../live/state.js';
+import { SIDECAR_RESOLV_CONF } from '../egress/address-floor.js';
+import { hostUpstreamResolvers } from '../egress/floor-files.js';
 import { ExternalError, formatDiagnostic } from '../errors.js';
 import { writeFilesAtomic } from '../fs-atomic.js';
 import type { BindMount, ComposeFile } from './compose-types.js';
@@ -53,6 +55,8 @@ export interface RenderRequest {
   generation?: string;
   /** The agent's user, home, git identity and flags (lib/agent/setup.ts). */
   agent?: AgentRequest;
+  /** The address floor's upstream resolvers (default: the host's, as Docker reads them). */
+  resolverServers?: readonly string[];
 }
 
 export interface RenderedSession {
@@ -61,7 +65,7 @@ export interface RenderedSession {
   mode: Mode;
   observe: boolean;
   outDir: string;
-  files: { base: string; overlay: string; filter?: string; tinyproxyConf?: string } & Partial<Record<keyof typeof AGENT_FILE_NAMES, string>>;
+  files: { base: string; overlay: string; filter?: string; tinyproxyConf?: string; resolverConf?: string; resolvConf?: string } & Partial<Record<keyof typeof AGENT_FILE_NAMES, string>>;
   composeFiles: string[];
   composeProject: string;
   agentContainer: string;
@@ -112,7 +116,7 @@ function header(req: RenderRequest, what: string): string {
 
 /** A directory rendered before in the other mode must not keep that mode's files next to this one's. */
 function removeStaleFiles(outDir: string, mode: Mode, written: ReadonlySet<string>): void {
-  const stale: string[] = mode === 'contain' ? [FILE_NAMES.dood] : [FILE_NAMES.contain, FILE_NAMES.egressDir, FILE_NAMES.liveState];
+  const stale: string[] = mode === 'contain' ? [FILE_NAMES.dood] : [FILE_NAMES.contain, FILE_NAMES.egressDir, FILE_NAMES.liveState, FILE_NAMES.resolvConf];
   for (const name of Object.values(AGENT_FILE_NAMES)) if (!written.has(name)) stale.push(name);
   for (const name of stale) rmSync(join(outDir, name), { force: true, recursive: true });
 }
@@ -190,12 +194,16 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
       sessionId: req.sessionId, project, entries: loaded.entries, observe: req.observe,
       generation: req.generation ?? randomBytes(6).toString('hex'),
       proxyLimits: { maxClients: limits.egress.maxClients, idleTimeoutSeconds: limits.egress.idleTimeoutSeconds },
+      resolverServers: req.resolverServers ?? hostUpstreamResolvers(),
     });
     const problems = checkSessionEgress(egressFiles, req.observe);
     if (problems.length > 0) throw new ExternalError(`the compiled egress filter fails its checks: ${problems.join('; ')}`, { hint: 'this is a drydock bug: nothing was written; please report it' });
     const egressDir = join(outDir, FILE_NAMES.egressDir);
     files.filter = join(egressDir, FILE_NAMES.filter);
     files.tinyproxyConf = join(egressDir, FILE_NAMES.tinyproxyConf);
+    files.resolverConf = join(egressDir, FILE_NAMES.resolverConf);
+    files.resolvConf = join(outDir, FILE_NAMES.resolvConf);
+    writes.push({ path: files.resolvConf, content: SIDECAR_RESOLV_CONF });
     for (const [name, content] of Object.entries(egressFiles.files)) writes.push({ path: join(egressDir, name), content });
     writes.push({ path: join(outDir, FILE_NAMES.liveState), content: liveStateOf(egressFiles.generation, loaded.entries) });
     Object.assign(rendered, {
@@ -218,6 +226,7 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
   // must not make them unreadable (the entrypoint would then refuse to start).
   for (const w of writes) if (w.path.startsWith(join(outDir, FILE_NAMES.egressDir))) chmodSync(w.path, 0o644);
   if (files.filter) chmodSync(join(outDir, FILE_NAMES.egressDir), 0o755);
+  if (files.resolvConf) chmodSync(files.resolvConf, 0o644);
   // Likewise the agent's files, read by the agent's uid.
   for (const file of setup.files) chmodSync(join(outDir, file.name), 0o644);
   removeStaleFiles(outDir, mode, new Set(setup.files.map((f) => f.name)));

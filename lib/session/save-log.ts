@@ -45,8 +45,12 @@ export interface SavedLog {
   error?: string;
 }
 
+/** Where a proxy's log is read from: the docker adapter, or the kubectl one (lib/kubernetes/teardown.ts). */
+export type LogSource = Pick<Docker, 'streamLogs'>;
+
 export interface SaveLogOptions {
-  docker: Docker;
+  docker: LogSource;
+  /** The log's name in messages (the sidecar container, or the proxy Pod). */
   container: string;
   dir?: string;
   /** For the decisions file; without it only egress.log is written. */
@@ -62,7 +66,7 @@ const marker = (what: string) => (o: { lines: number; bytes: number }) =>
 const decisionsMarker = (o: { lines: number }) =>
   safeJsonStringify({ truncated: true, omittedDecisions: o.lines, note: 'the cap was reached: later decisions are not in this file; egress.log keeps the end of the log' });
 
-/** `docker logs` of the sidecar into the session dir, never held whole in memory. */
+/** The sidecar's (or proxy Pod's) log into the session dir, never held whole in memory. */
 export async function saveEgressLog(options: SaveLogOptions): Promise<SavedLog> {
   const maxBytes = options.maxBytes ?? DEFAULT_LOG_CAP;
   const dir = options.dir && existsSync(options.dir) ? options.dir : undefined;

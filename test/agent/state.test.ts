@@ -1,13 +1,13 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { agentHomeDir, clearAgentState, ensureAgentHome, persistState } from '../../lib/agent/state.js';
 import { clear, path } from '../../lib/commands/state.js';
 import { sessionsDir } from '../../lib/paths.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 let root: string;
-beforeEach(() => void (root = mkdtempSync(join(tmpdir(), 'drydock-state-'))));
+beforeEach(() => void (root = tempDir('state')));
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 const ctx = (out: string[]) => ({ env: { DRYDOCK_STATE_DIR: join(root, 'state') }, cwd: join(root, 'My App'), out: (t: string) => void out.push(t), err: () => {}, json: false });

@@ -1,12 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireLock } from '../../lib/allowlist/lock.js';
 import { ExternalError } from '../../lib/errors.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 let dir: string;
-beforeEach(() => void (dir = mkdtempSync(join(tmpdir(), 'drydock-lock-'))));
+beforeEach(() => void (dir = tempDir('lock')));
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('acquireLock', () => {

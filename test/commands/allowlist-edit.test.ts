@@ -3,8 +3,7 @@
  * strict runner: which sessions are touched, what is written, and how every failure of a sidecar
  * to apply the change is reported (exit 3) and left (previous filter, or stopped closed).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllowlist } from '../../lib/allowlist/parse.js';
@@ -14,13 +13,14 @@ import { UsageError } from '../../lib/errors.js';
 import { liveStateOf, readLiveState } from '../../lib/live/state.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { captureContext, listings, NET_ALL, PS_ALL, type SessionFixture } from '../session/fixtures.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const RELOAD = '/usr/local/bin/drydock-egress-reload';
 const isReload = (sidecar: string) => (argv: readonly string[]) =>
   argv.length === 5 && argv[0] === 'docker' && argv[1] === 'exec' && argv[2] === sidecar && argv[3] === RELOAD && /^drydock-reload-[0-9a-f]+\.invalid$/.test(argv[4]!);
 
 function world(sessions: SessionFixture[], lists: Record<string, string> = {}) {
-  const root = mkdtempSync(join(tmpdir(), 'drydock-live-'));
+  const root = tempDir('live');
   const config = join(root, 'config');
   const state = join(root, 'state');
   mkdirSync(config, { recursive: true });
@@ -148,6 +148,17 @@ describe('allowlist add', () => {
   });
 });
 
+describe('allowlist add private:', () => {
+  it('applies the filter now and says the private opt-in waits for the next session', async () => {
+    const w = world([{ id: 'app-0001' }], { 'egress-allowlist-app': 'allowed.test\n' });
+    w.listAll().expect({ argv: isReload('drydock-app-0001-egress') });
+    expect((await add({ entries: ['private:reg.corp.example'] }, w.ctx, { runner: w.fake })).exitCode).toBe(0);
+    expect(w.list('egress-allowlist-app')).toBe('allowed.test\nprivate:reg.corp.example\n');
+    expect(w.out[1]).toMatch(/^session app-0001: \+private:reg\.corp\.example \(reload confirmed .*\); the private: opt-in for reg\.corp\.example applies from the next session/);
+    expect(w.filterOf('app-0001')).toContain('reg\\.corp\\.example');
+  });
+});
+
 describe('allowlist remove', () => {
   it('narrows the running session, and says so', async () => {
     const w = world([{ id: 'app-0001' }], { 'egress-allowlist-app': 'allowed.test\ndenied.test # for now\n' });
@@ -168,6 +179,18 @@ describe('allowlist remove', () => {
     const result = await remove({ entries: ['denied.test'] }, w.ctx, { runner: w.fake });
     expect(result.exitCode).toBe(3);
     expect(w.err[0]).toMatch(/^session app-0001: NOT updated \(drydock-egress-reload: the proxy is not running as pid 7; it would keep denied\.test\); its sidecar was stopped: the agent has no egress now \(closed\)/);
+    expect(w.fake.unmet()).toEqual([]);
+  });
+
+  it('removing a private: entry whose name stays allowed stops the sidecar (its resolver would keep the opt-in): exit 3', async () => {
+    const w = world([{ id: 'app-0001' }], { 'egress-allowlist-app': 'reg.corp.example\nprivate:reg.corp.example\n' });
+    const before = w.filterOf('app-0001');
+    w.listAll().expect({ argv: ['docker', 'stop', '-t', '2', 'drydock-app-0001-egress'] });
+    const result = await remove({ entries: ['private:reg.corp.example'] }, w.ctx, { runner: w.fake });
+    expect(result.exitCode).toBe(3);
+    expect(w.list('egress-allowlist-app')).toBe('reg.corp.example\n');
+    expect(w.err[0]).toMatch(/^session app-0001: NOT updated \(its resolver would keep letting reg\.corp\.example resolve to private addresses until the session ends\); its sidecar was stopped/);
+    expect(w.filterOf('app-0001'), 'nothing is swapped in: the sidecar is stopped instead').toBe(before);
     expect(w.fake.unmet()).toEqual([]);
   });
 

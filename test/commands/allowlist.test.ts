@@ -1,17 +1,17 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { check, compile, list } from '../../lib/commands/allowlist.js';
 import type { CommandContext } from '../../lib/context.js';
 import { UsageError, formatDiagnostic } from '../../lib/errors.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const roots: string[] = [];
 afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
 
 /** A temp world: baseline, config dir with optional user/project lists, and a captured context. */
 function world(files: { baseline?: string | null; user?: string; project?: string }, json = false) {
-  const root = mkdtempSync(join(tmpdir(), 'drydock-allowlist-cmd-'));
+  const root = tempDir('allowlist-cmd');
   roots.push(root);
   const config = join(root, 'config');
   mkdirSync(config);
@@ -107,6 +107,17 @@ describe('allowlist check', () => {
     expect(w.out).toEqual([`allowed by \`github.com\` (${join(w.config, 'egress-allowlist')}:2)`]);
   });
 
+  it('says when the name may resolve to a private address, and which private: entry opts it in', async () => {
+    const w = world({ user: 'registry.corp.example\n', project: 'private:*.corp.example\n' });
+    expect((await check({ host: 'registry.corp.example' }, w.ctx)).exitCode).toBe(0);
+    expect(w.out).toEqual([
+      `allowed by \`registry.corp.example\` (${join(w.config, 'egress-allowlist')}:1); may resolve to a private address (\`private:*.corp.example\`, ${join(w.config, 'egress-allowlist-web')}:1)`,
+    ]);
+    const json = world({ user: 'private:registry.corp.example\n' }, true);
+    const r = await check({ host: 'registry.corp.example', json: true }, json.ctx);
+    expect(r.data).toMatchObject({ allowed: true, entry: 'private:registry.corp.example', private: true, privateEntry: 'private:registry.corp.example' });
+  });
+
   it('exit 1 with the line to add to the project file', async () => {
     const w = world({ user: 'github.com\n' });
     const r = await check({ host: 'github.com:22' }, w.ctx);
@@ -132,6 +143,7 @@ describe('allowlist check', () => {
       protocol: 'connect',
       entry: '*.npmjs.org',
       source: { file: join(w.config, 'egress-allowlist-web'), line: 1 },
+      private: false,
     });
     const denied = await check({ host: 'npmjs.org', json: true }, w.ctx);
     expect(denied.data).toMatchObject({ allowed: false, host: 'npmjs.org', port: 443, protocol: 'connect', suggestion: 'npmjs.org' });
@@ -160,6 +172,19 @@ describe('allowlist list', () => {
     expect(text).toContain(`# baseline: ${w.baseline}`);
     expect(text).toMatch(new RegExp(`registry\\.npmjs\\.org +${user}:2  \\(covered by \`\\*\\.npmjs\\.org\` \\(${user}:1\\); not compiled separately\\)`));
     expect(text).toContain(`api.anthropic.com at ${join(w.config, 'egress-allowlist-web')}:1 repeats ${w.baseline}:1`);
+  });
+
+  it('shows a private: entry as such, in text and json', async () => {
+    const w = world({ user: 'private:registry.corp.example\n' });
+    await list({}, w.ctx);
+    expect(w.out.join('\n')).toMatch(/^private:registry\.corp\.example +\S+:1  \(may resolve to a private address\)$/m);
+    const j = world({ user: 'private:registry.corp.example\ngithub.com\n' }, true);
+    const r = await list({}, j.ctx);
+    expect((r.data as { entries: unknown[] }).entries).toMatchObject([
+      { entry: 'api.anthropic.com', private: false },
+      { entry: 'private:registry.corp.example', private: true, note: 'may resolve to a private address' },
+      { entry: 'github.com', private: false },
+    ]);
   });
 
   it('json data', async () => {

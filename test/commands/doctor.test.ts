@@ -1,5 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor } from '../../lib/commands/doctor.js';
@@ -8,6 +7,7 @@ import { ProgramNotFound } from '../../lib/docker/runner.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { captureContext, listings, netFor, netLine, NET_ALL, psFor, PS_ALL, type SessionFixture } from '../session/fixtures.js';
 import { ROUTE4_WITH_DEFAULT, inspectDocs, probeOutput } from '../selftest/fixtures.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const INFO = ['docker', 'info', '--format', '{{json .}}'];
 const NO_ENGINE = 'Cannot connect to the Docker daemon at unix:///nope.sock. Is the docker daemon running?\n';
@@ -15,7 +15,7 @@ const ALL_NETS = ['docker', 'network', 'ls', '--no-trunc', '--format', '{{json .
 const image = (ref: string) => ['docker', 'image', 'inspect', '--format', '{{.Id}}', ref];
 
 function setup(options: { allowlist?: string; env?: Record<string, string> } = {}) {
-  const root = mkdtempSync(join(tmpdir(), 'drydock-doctor-'));
+  const root = tempDir('doctor');
   const config = join(root, 'config');
   mkdirSync(config, { recursive: true });
   const baseline = join(root, 'baseline.conf');

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findAllowingEntry } from '../../lib/allowlist/match.js';
@@ -11,6 +10,7 @@ import type { DenialSummary } from '../../lib/egress/log.js';
 import { ExternalError, NegativeAnswer, UsageError } from '../../lib/errors.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { captureContext, listings, NET_ALL, netFor, PS_ALL, psFor, type SessionFixture } from '../session/fixtures.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const line = (level: string, message: string) => `${level.padEnd(9)} Nov 22 18:52:38.817 [7]: ${message}`;
 const request = (fd: number, text: string) => line('CONNECT', `Request (file descriptor ${fd}): ${text}`);
@@ -32,7 +32,7 @@ const OBSERVE_LOG = [
 );
 
 function world(sessions: SessionFixture[], env: Record<string, string> = {}) {
-  const root = mkdtempSync(join(tmpdir(), 'drydock-egress-'));
+  const root = tempDir('egress');
   const baseline = join(root, 'baseline.conf');
   writeFileSync(baseline, 'api.anthropic.com\n');
   const state = join(root, 'state');

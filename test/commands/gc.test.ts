@@ -1,16 +1,17 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gc } from '../../lib/commands/gc.js';
 import type { SessionDirState } from '../../lib/session/gc-plan.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { captureContext, listings, NET_ALL, PS_ALL, type SessionFixture } from '../session/fixtures.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const NOW = { now: () => Date.parse('2024-05-01T12:00:00Z') };
 
 function world(sessions: SessionFixture[]) {
-  const state = mkdtempSync(join(tmpdir(), 'drydock-gc-'));
+  const state = tempDir('gc');
   const l = listings(sessions);
   const fake = new FakeRunner()
     .expect({ argv: PS_ALL, result: { stdout: l.ps } })

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { render } from '../../lib/commands/render.js';
 import type { CommandContext } from '../../lib/context.js';
 import { DrydockError, ExitCode } from '../../lib/errors.js';
 import { packageRoot } from '../../lib/paths.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 let root: string;
 const NO_GIT = { gitIdentity: async () => ({}), hostIds: { uid: 1000, gid: 1000 } };
@@ -32,7 +32,7 @@ async function exitCodeOf(promise: Promise<unknown>): Promise<number> {
 const written = (dir = join(root, 'out')) => (existsSync(dir) ? readdirSync(dir).sort() : []);
 
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'drydock-render-cmd-'));
+  root = tempDir('render-cmd');
   mkdirSync(join(root, 'My Project'));
   mkdirSync(join(root, 'config'));
   writeFileSync(join(root, 'baseline.conf'), 'api.anthropic.com\n');
@@ -47,7 +47,7 @@ describe('drydock render', () => {
   it('renders a contained session into --out (relative to the working directory) and says where', async () => {
     const result = await render({ out: '../out', session: 'my-project-00ff' }, context(), NO_GIT);
     expect(result.exitCode).toBe(ExitCode.Ok);
-    expect(written()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress', 'live.json', 'ssh_config']);
+    expect(written()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress', 'live.json', 'resolv.conf', 'ssh_config']);
     expect(out.join('\n')).toContain(`rendered session my-project-00ff (contain) into ${join(root, 'out')}`);
     expect(out.join('\n')).toContain('docker compose -p drydock-my-project-00ff');
   });
@@ -58,7 +58,7 @@ describe('drydock render', () => {
     expect(data.sessionId).toMatch(/^my-project-[0-9a-f]{4}$/);
     expect(data.mode).toBe('contain');
     expect(data.outDir).toBe(join(root, 'out'));
-    expect(Object.keys(data.files).sort()).toEqual(['base', 'filter', 'overlay', 'sshConfig', 'tinyproxyConf']);
+    expect(Object.keys(data.files).sort()).toEqual(['base', 'filter', 'overlay', 'resolvConf', 'resolverConf', 'sshConfig', 'tinyproxyConf']);
     expect(out).toEqual([]);
   });
 

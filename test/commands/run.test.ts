@@ -5,7 +5,7 @@ import { resolveSettings } from '../../lib/settings.js';
 import { agentCommand, run } from '../../lib/commands/run.js';
 import { ExternalError } from '../../lib/errors.js';
 import { readSessionMetadata } from '../../lib/session/metadata.js';
-import { runWorld, scriptSession, suffixes } from '../session/run-fixture.js';
+import { EGRESS_IMAGE_INSPECT, EGRESS_TEMPLATE_DIGEST, runWorld, scriptSession, suffixes } from '../session/run-fixture.js';
 import { ROUTE4_WITH_DEFAULT, probeOutput } from '../selftest/fixtures.js';
 
 const ID = 'myapp-aaaa';
@@ -142,8 +142,19 @@ describe('run', () => {
     scriptSession(w.fake, w.sessionDir, { id: ID, imagePresent: false, exec: { result: { code: 0 } } });
     await run({ cmd: ['x'] }, w.ctx, deps(w));
     const build = w.fake.calls.find((c) => c[1] === 'build')!;
-    expect(build.slice(0, 6)).toEqual(['docker', 'build', '-t', 'drydock-egress:latest', '--build-arg', 'BASE=local/debian:test']);
-    expect(build[6]).toMatch(/templates\/egress$/);
+    expect(build.slice(0, 8)).toEqual(['docker', 'build', '-t', 'drydock-egress:latest', '--build-arg', 'BASE=local/debian:test', '--build-arg', `DRYDOCK_EGRESS_TEMPLATE=${EGRESS_TEMPLATE_DIGEST}`]);
+    expect(build[8]).toMatch(/templates\/egress$/);
+    expect(w.stderr()).toMatch(/building the egress sidecar image drydock-egress:latest/);
+  });
+
+  it('rebuilds the default sidecar image when another drydock\'s templates built it (a sidecar without the address floor would never be healthy)', async () => {
+    const w = runWorld();
+    scriptSession(w.fake, w.sessionDir, { id: ID, imagePresent: 'stale', exec: { result: { code: 0 } } });
+    expect((await run({ cmd: ['x'] }, w.ctx, deps(w))).exitCode).toBe(0);
+    const build = w.fake.calls.find((c) => c[1] === 'build')!;
+    expect(build).toContain(`DRYDOCK_EGRESS_TEMPLATE=${EGRESS_TEMPLATE_DIGEST}`);
+    expect(w.stderr()).toMatch(/was built from other templates \(another drydock version\): rebuilding it/);
+    expect(w.fake.unmet()).toEqual([]);
   });
 
   it('refuses a user-named sidecar image that is missing (exit 3) before creating anything', async () => {
@@ -223,7 +234,7 @@ describe('run', () => {
     writeFileSync(join(w.root, 'config', 'egress-allowlist'), 'not a host\n');
     w.fake
       .expect({ argv: ['docker', 'compose', 'version'], result: { stdout: 'Docker Compose version v2.24.5\n' } })
-      .expect({ argv: ['docker', 'image', 'inspect', '--format', '{{.Id}}', 'drydock-egress:latest'], result: { stdout: 'sha256:1\n' } })
+      .expect({ argv: EGRESS_IMAGE_INSPECT, result: { stdout: `${EGRESS_TEMPLATE_DIGEST}\n` } })
       .expect({ argv: ['docker', 'network', 'create', '--label', 'drydock.shared=egress', 'drydock_egress'], result: { stdout: 'id\n' } })
       .expect({ argv: (a) => a[2] === 'inspect' && a.at(-1) === 'drydock-agent:latest', result: { stdout: '1000\n' } })
       .expect({ argv: (a) => a[1] === 'container' && a[2] === 'inspect', result: { code: 1, stderr: 'Error: No such container: a\nError: No such container: b\n' } });

@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stop } from '../../lib/commands/stop.js';
@@ -7,9 +6,10 @@ import { NegativeAnswer, UsageError } from '../../lib/errors.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { captureContext, listings, NET_ALL, PS_ALL, type SessionFixture } from '../session/fixtures.js';
 import { DENIAL_LOG } from '../session/run-fixture.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 function world(sessions: SessionFixture[]) {
-  const state = mkdtempSync(join(tmpdir(), 'drydock-stop-'));
+  const state = tempDir('stop');
   const l = listings(sessions);
   const fake = new FakeRunner()
     .expect({ argv: PS_ALL, result: { stdout: l.ps } })

@@ -1,12 +1,12 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { trustedPathChecks } from '../../lib/doctor/trusted-path-checks.js';
 import { trustedPathsOf } from '../../lib/workspace/trusted-paths.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 describe('doctor: agent-writable config', () => {
-  const root = mkdtempSync(join(tmpdir(), 'drydock-doctor-ws-'));
+  const root = tempDir('doctor-ws');
   const project = join(root, 'app');
   mkdirSync(project);
   it('passes when everything is outside the project', () => {

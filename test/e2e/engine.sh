@@ -21,7 +21,7 @@ E2E_BASE_IMAGE=drydock-e2e-base:bookworm
 # The packages of the base image; the cache key is their hash, so changing the list rebuilds it.
 # The agent's (templates/agent/ builds offline FROM it): git, ssh client, netcat-openbsd, less;
 # python3 (json, ssl) for the fake model API, openssh-server for the fake SSH server.
-E2E_PACKAGES=tinyproxy,curl,ca-certificates,bash,python3-minimal,iproute2,procps,git,openssh-client,openssh-server,netcat-openbsd,less,python3
+E2E_PACKAGES=tinyproxy,dnsmasq-base,curl,ca-certificates,bash,python3-minimal,iproute2,procps,git,openssh-client,openssh-server,netcat-openbsd,less,python3
 # The real Claude Code the agent tier runs, installed from npm on the host (the engine has no
 # route out). 2.1.197: its package ships the native binary, so no postinstall step is needed.
 E2E_CLAUDE_CODE_VERSION=${DRYDOCK_E2E_CLAUDE_CODE_VERSION:-2.1.197}

@@ -3,13 +3,13 @@
  * message, and nothing left behind. The "deaf" sidecar image runs drydock's own healthcheck but
  * never listens, like a proxy that crashed or hangs on start.
  */
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import { BASE_IMAGE, REPO, containersOf, drydock, dumpDiagnostics, makeSandbox, networksOf, report, sessionDirs, type Sandbox } from './helpers/drydock.js';
 import { describeE2E, dockerOk } from './helpers/engine.js';
 import { recordEvents } from './helpers/events.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const DEAF_IMAGE = 'drydock-e2e-deaf-egress:latest';
 
@@ -17,7 +17,7 @@ describeE2E('a sidecar that never becomes healthy', () => {
   let sb: Sandbox;
 
   beforeAll(async () => {
-    const context = mkdtempSync(join(tmpdir(), 'drydock-e2e-deaf-'));
+    const context = tempDir('e2e-deaf');
     copyFileSync(join(REPO, 'templates/egress/drydock-egress-healthcheck'), join(context, 'drydock-egress-healthcheck'));
     writeFileSync(
       join(context, 'Dockerfile'),

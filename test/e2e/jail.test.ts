@@ -1,6 +1,6 @@
 /**
  * The jail as a user runs it: `drydock run -- <cmd>` with <cmd> probing the network from inside
- * the agent. The "internet" is an upstream container on the shared NAT bridge answering as
+ * the agent. The "internet" is an upstream at a public-range address (see helpers/world.ts) answering as
  * allowed.test, denied.test, plain.test and look-alikes, on ports 80, 443, 8080 and 8443, so every
  * refusal below is the proxy's (the upstream would have answered).
  */

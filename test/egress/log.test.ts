@@ -182,4 +182,10 @@ describe('formatDenialSummary names the files to edit', () => {
   it('falls back to the default location without them', () => {
     expect(formatDenialSummary(summary)).toContain('~/.config/drydock/egress-allowlist');
   });
+  it('says the address floor\'s refusals reached the agent as 500, the filter\'s as 403', () => {
+    const floor = { ...summary[0]!, host: 'meta.test', reason: 'private_address' as const, suggestion: '# cannot be allowed: meta.test resolved to a private or local address' };
+    expect(formatDenialSummary(summary)).toMatch(/^The egress proxy refused 1 destination \(403\):/);
+    expect(formatDenialSummary([floor])).toMatch(/^The egress proxy refused 1 destination \(500\):/);
+    expect(formatDenialSummary([...summary, floor])).toMatch(/^The egress proxy refused 2 destinations \(403; 500 for a private address\):/);
+  });
 });

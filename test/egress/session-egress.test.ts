@@ -10,15 +10,27 @@ const render = (generation = '0123abcd') => renderSessionEgress({ sessionId: 'de
 describe('renderSessionEgress', () => {
   it('one generation: filter, config and refusal page that name the same check host and paths', () => {
     const egress = render();
-    expect(Object.keys(egress.files).sort()).toEqual(['egress-filter', 'refused-403.html', 'tinyproxy.conf']);
+    expect(Object.keys(egress.files).sort()).toEqual(['egress-filter', 'refused-403.html', 'refused-500.html', 'tinyproxy.conf']);
     expect(egress.checkHost).toBe('drydock-reload-0123abcd.invalid');
     const conf = egress.files['tinyproxy.conf']!;
     expect(conf).toContain('\nStatHost "drydock-reload-0123abcd.invalid"\n');
     expect(conf).toContain('\nErrorFile 403 "/etc/drydock/refused-403.html"\n');
+    expect(conf).toContain('\nErrorFile 500 "/etc/drydock/refused-500.html"\n');
+    expect(egress.files['refused-500.html']).toContain('the name resolved to a private or local address');
     expect(conf).toContain('\nFilter "/etc/drydock/egress-filter"\n');
     expect(conf).toMatch(/^ConnectPort 22$/m);
     expect(egress.compiled.entryCount, 'the check entry is not counted as the user\'s').toBe(2);
     expect(checkSessionEgress(egress, false)).toEqual([]);
+  });
+
+  it('with the address floor\'s upstreams, also the resolver config, with this generation\'s private: domains', () => {
+    const withFloor = (lines: string) => renderSessionEgress({ sessionId: 'demo-1a2b', project: 'demo', entries: parseAllowlist(lines, 'x').entries, observe: false, generation: '0123abcd', resolverServers: ['192.0.2.53'] });
+    const plain = withFloor('github.com\n').files['resolver.conf']!;
+    expect(plain).toContain('\nserver=192.0.2.53\n');
+    expect(plain).toContain('\nbogus-nxdomain=169.254.0.0/16\n');
+    expect(plain).not.toContain('rebind-domain-ok');
+    expect(withFloor('github.com\nprivate:registry.corp.example\n').files['resolver.conf']).toContain('\nrebind-domain-ok=/registry.corp.example/\n');
+    expect(render().files['resolver.conf'], 'no upstreams given (Kubernetes): no resolver config').toBeUndefined();
   });
 
   it('the check finds what would make tinyproxy misread a generation', () => {

@@ -3,8 +3,11 @@ import type { CommandRunner, RunOptions, RunResult } from '../../lib/docker/runn
 export interface Expectation {
   /** The exact argv expected, or a predicate over it. */
   argv: readonly string[] | ((argv: readonly string[]) => boolean);
-  /** What the call returns (defaults: code 0, empty output), or an error to throw. */
-  result?: Partial<RunResult> | ((argv: readonly string[], options?: RunOptions) => Partial<RunResult>);
+  /**
+   * What the call returns (defaults: code 0, empty output), or an error to throw. A function may
+   * stream through the options' line callbacks and resolve later (a long `logs` read).
+   */
+  result?: Partial<RunResult> | ((argv: readonly string[], options?: RunOptions) => Partial<RunResult> | Promise<Partial<RunResult>>);
   throws?: Error;
   /** How many times this expectation may be used; Infinity for "any number of times". Default 1. */
   times?: number;
@@ -42,7 +45,7 @@ export class FakeRunner implements CommandRunner {
     }
     match.used += 1;
     if (match.throws) throw match.throws;
-    const partial = typeof match.result === 'function' ? match.result(argv, options) : (match.result ?? {});
+    const partial = typeof match.result === 'function' ? await match.result(argv, options) : (match.result ?? {});
     // Like the real runner: a stream handed to a line callback is not also returned.
     const result = { code: 0, stdout: '', stderr: '', ...partial };
     if (options?.onStdoutLine) {

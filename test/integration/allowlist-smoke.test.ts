@@ -5,8 +5,7 @@
  * tinyproxy with the namespace. No packet can leave the machine. Needs root and tinyproxy.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileFilter } from '../../lib/allowlist/compile.js';
@@ -15,6 +14,7 @@ import { parseAllowlist } from '../../lib/allowlist/parse.js';
 import type { AllowEntry, EgressRequest } from '../../lib/allowlist/types.js';
 import { renderTinyproxyConf } from '../../lib/egress/tinyproxy-conf.js';
 import { describeIf } from '../helpers/requires.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 function available(): boolean {
   try {
@@ -70,7 +70,7 @@ const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 async function probe(opts: { conf: string; filter?: string; hosts: string[]; requests: string[] }): Promise<{ ready: boolean; results: string[]; log: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'drydock-allowlist-smoke-'));
+  const dir = tempDir('allowlist-smoke');
   dirs.push(dir);
   writeFileSync(join(dir, 'probe.mjs'), PROBE);
   writeFileSync(join(dir, 'hosts'), `127.0.0.1 localhost\n${opts.hosts.map((h) => `127.0.0.1 ${h}`).join('\n')}\n`);

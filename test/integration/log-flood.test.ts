@@ -6,18 +6,18 @@
  * printed; no time is asserted.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = resolve(here, '../..');
 const FLOOD_MB = 400;
 const HEAP_MB = 64;
 const CAP = 4 * 1024 * 1024;
-const root = mkdtempSync(join(tmpdir(), 'drydock-flood-'));
+const root = tempDir('flood');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 it(`streams a ${FLOOD_MB} MB sidecar log through the teardown reader with a ${HEAP_MB} MB heap: every refusal counted, files capped`, () => {

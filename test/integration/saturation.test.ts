@@ -6,9 +6,8 @@
  * Liveness bounds only (a tunnel that does not answer in 10 s is "not served"); no timing asserted.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_CLIENTS } from '../../lib/limits/settings.js';
@@ -18,6 +17,7 @@ import { pickLoopbackBlock } from './harness/loopback.js';
 import { renderProxyFiles, type RenderedProxyFiles } from './harness/session.js';
 import { startTinyproxy, type TinyproxyHandle } from './harness/tinyproxy.js';
 import { echoPrefix, startUpstreams, type Upstreams } from './harness/upstreams.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const HEALTHCHECK = join(templatesDir(), 'egress', 'drydock-egress-healthcheck');
 const IDLE_TUNNELS = 200;
@@ -75,7 +75,8 @@ function openTunnel(port: number, timeoutMs = 10_000): Promise<Socket | null> {
 async function start(confText: string): Promise<TinyproxyHandle> {
   proxy = await startTinyproxy({ confText, filterText: rendered.filterText, hosts: { 'pool.test': block.ip(2) } });
   // What the sidecar's entrypoint leaves for the healthcheck: the address, and the config tinyproxy runs.
-  runDir = mkdtempSync(join(tmpdir(), 'drydock-saturation-'));
+  runDir = tempDir('saturation');
+  writeFileSync(join(runDir, 'udp'), '  sl  local_address rem_address   st\n    1: 0100007F:0035 00000000:0000 07\n');
   writeFileSync(join(runDir, 'drydock-listen'), '127.0.0.1\n');
   writeFileSync(join(runDir, 'tinyproxy.conf'), confText);
   return proxy;
@@ -92,7 +93,8 @@ async function holdIdleTunnels(port: number, count: number): Promise<number> {
 
 function healthcheck(port: number, seams: Record<string, string> = {}): Promise<{ status: number | null; out: string }> {
   const child = spawn('bash', [HEALTHCHECK], {
-    env: { PATH: '/usr/bin:/bin', DRYDOCK_RUN_DIR: runDir, DRYDOCK_PROXY_PORT: String(port), DRYDOCK_HEALTH_WATCH_SECONDS: '1', ...seams },
+    // The address floor's resolver is not part of this test: a socket table that names its 127.0.0.1:53.
+    env: { PATH: '/usr/bin:/bin', DRYDOCK_RUN_DIR: runDir, DRYDOCK_PROXY_PORT: String(port), DRYDOCK_HEALTH_WATCH_SECONDS: '1', DRYDOCK_PROC_NET_UDP: join(runDir, 'udp'), ...seams },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

@@ -7,9 +7,14 @@ export const CONTEXT = 'kind-drydock';
 export const ADDRESS = '10.96.0.42';
 export const k = (...args: string[]) => ['kubectl', '--context', CONTEXT, ...args];
 export const nsOf = (id: string) => `drydock-${id}`;
+/** As `kubectl logs --timestamps` prints it: each line stamped, the container's streams merged on stdout. */
 export const PROXY_LOG =
-  'CONNECT   May 01 10:00:01.000 [7]: Request (file descriptor 6): CONNECT blocked.test:443 HTTP/1.1\n' +
-  'NOTICE    May 01 10:00:01.100 [7]: Proxying refused on filtered url "blocked.test:443"\n';
+  '2024-05-01T10:00:01.000000001Z CONNECT   May 01 10:00:01.000 [7]: Request (file descriptor 6): CONNECT blocked.test:443 HTTP/1.1\n' +
+  '2024-05-01T10:00:01.100000000Z NOTICE    May 01 10:00:01.100 [7]: Proxying refused on filtered url "blocked.test:443"\n';
+/** Teardown deletes the agent Pod first, while the proxy's log is read. */
+export const deleteAgentArgv = (id: string) => k('-n', nsOf(id), 'delete', 'pod', 'drydock-agent', '--ignore-not-found', '--wait=false');
+/** The streamed read of the proxy's log at teardown. */
+export const proxyLogsArgv = (id: string) => k('-n', nsOf(id), 'logs', '--timestamps', 'drydock-egress', '-c', 'tinyproxy');
 export const ENFORCED = 'drydock-probe: enforced proxy reachable, 10.96.0.1:443 not\n';
 
 export interface K8sScript {
@@ -23,6 +28,7 @@ export interface K8sScript {
   agentReady?: Step;
   exec?: Step;
   execArgv?: string[];
+  deleteAgent?: Step;
   proxyLogs?: Step;
   deleteNamespace?: Step;
   timeoutS?: number;
@@ -70,7 +76,8 @@ export function scriptKubernetesSession(fake: FakeRunner, o: K8sScript): Applied
   if (reaches('exec')) {
     fake.expect({ argv: o.execArgv ?? ((a) => a.includes('exec')), ...(o.exec ?? { result: { code: 0 } }) });
   }
-  fake.expect({ argv: k('-n', ns, 'logs', 'drydock-egress', '-c', 'tinyproxy'), ...(o.proxyLogs ?? { result: { stdout: PROXY_LOG } }) });
+  fake.expect({ argv: deleteAgentArgv(o.id), ...(o.deleteAgent ?? { result: { stdout: 'pod "drydock-agent" deleted\n' } }) });
+  fake.expect({ argv: proxyLogsArgv(o.id), ...(o.proxyLogs ?? { result: { stdout: PROXY_LOG } }) });
   fake.expect({
     argv: k('delete', 'namespace', '-l', `drydock.session in (${o.id})`, '--ignore-not-found', '--wait=false'),
     ...(o.deleteNamespace ?? { result: { stdout: `namespace "${ns}" deleted\n` } }),

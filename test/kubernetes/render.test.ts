@@ -3,8 +3,7 @@
  * becomes <ROOT>, the session id is fixed), the ConfigMap's bytes against the compose render's
  * files, and that a refusal leaves nothing written.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -15,6 +14,7 @@ import { checkKubernetesInvariants } from '../../lib/kubernetes/invariants.js';
 import { checkedDocuments, kubernetesSession, writeManifests } from '../../lib/kubernetes/render.js';
 import { renderSessionFiles } from '../../lib/render/session-files.js';
 import { resolveSettings } from '../../lib/settings.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 let root: string;
 let env: Record<string, string>;
@@ -22,7 +22,7 @@ let out: string[];
 let err: string[];
 
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'drydock-k8s-render-'));
+  root = tempDir('k8s-render');
   mkdirSync(join(root, 'demo'));
   mkdirSync(join(root, 'config'));
   writeFileSync(join(root, 'baseline.conf'), '# test baseline\napi.anthropic.com\n');
@@ -60,7 +60,8 @@ describe('render --target kubernetes: snapshots', () => {
     ['kubernetes', false],
     ['kubernetes-observe', true],
   ] as const)('%s', async (name, observe) => {
-    await render({ target: 'kubernetes', out: '../out', session: 'demo-1a2b', observe, proxyIp: '10.96.0.42' }, context());
+    // The agent's default memory and CPUs follow the machine: fixed here, so the snapshot does not.
+    await render({ target: 'kubernetes', out: '../out', session: 'demo-1a2b', observe, proxyIp: '10.96.0.42' }, context(false, { DRYDOCK_AGENT_MEMORY: '4g', DRYDOCK_AGENT_CPUS: '1' }));
     expect(written()).toEqual(['kubernetes-agent.yaml', 'kubernetes-probe.yaml', 'kubernetes-proxy.yaml']);
     for (const file of written()) {
       await expect(normalise(readFileSync(join(outDir(), file), 'utf8'))).toMatchFileSnapshot(`__snapshots__/${name}/${file}`);
@@ -69,6 +70,15 @@ describe('render --target kubernetes: snapshots', () => {
 });
 
 describe('render --target kubernetes', () => {
+  it('warns that a private: entry opens nothing: the proxy\'s policy refuses private addresses for every name', () => {
+    writeFileSync(join(root, 'config', 'egress-allowlist-demo'), 'github.com:22\nprivate:registry.corp.example\n');
+    const settings = resolveSettings({ env, cwd: join(root, 'demo'), project: 'demo', mode: 'contain' });
+    const session = kubernetesSession({ settings, observe: false, sessionId: 'demo-1a2b', generation: '00c0ffee' });
+    expect(session.warnings).toEqual([expect.stringMatching(/egress-allowlist-demo:2: `private:registry\.corp\.example` opens nothing on --target kubernetes/)]);
+    const policy = checkedDocuments(session.spec).proxy.find((d) => (d as { kind?: string }).kind === 'NetworkPolicy' && JSON.stringify(d).includes('0.0.0.0/0'));
+    expect(JSON.stringify(policy)).toContain('"10.0.0.0/8"');
+  });
+
   it('puts the compose sidecar\'s egress files (filter, tinyproxy.conf, refusal pages) into the ConfigMap, byte for byte', async () => {
     for (const observe of [false, true]) {
       const composeDir = join(root, `compose-${observe}`);
@@ -78,12 +88,16 @@ describe('render --target kubernetes', () => {
       writeManifests(session.spec, checkedDocuments(session.spec), outDir());
       const config = objectsIn('kubernetes-proxy.yaml').find((o) => o.kind === 'ConfigMap') as { data: Record<string, string> };
       const egressDir = join(composeDir, 'egress');
-      expect(Object.keys(config.data).sort()).toEqual(readdirSync(egressDir).sort());
+      // All but the address floor's resolver config: the compose sidecar's floor is its own
+      // resolver, the proxy Pod's is its NetworkPolicy (no private ranges).
+      const shared = readdirSync(egressDir).filter((name) => name !== 'resolver.conf');
+      expect(readdirSync(egressDir)).toContain('resolver.conf');
+      expect(Object.keys(config.data).sort()).toEqual(shared.sort());
       expect(Object.keys(config.data)).toEqual(expect.arrayContaining(['egress-filter', 'tinyproxy.conf']));
-      for (const name of readdirSync(egressDir)) expect(config.data[name], name).toBe(readFileSync(join(egressDir, name), 'utf8'));
+      for (const name of shared) expect(config.data[name], name).toBe(readFileSync(join(egressDir, name), 'utf8'));
       // The proxy Pod mounts every one of them where the compose sidecar has them.
       const pod = objectsIn('kubernetes-proxy.yaml').find((o) => o.kind === 'Pod') as { spec: { volumes: Array<{ configMap?: { items: Array<{ key: string }> } }> } };
-      expect(pod.spec.volumes[0]!.configMap!.items.map((i) => i.key)).toEqual(readdirSync(egressDir).sort());
+      expect(pod.spec.volumes[0]!.configMap!.items.map((i) => i.key)).toEqual(shared.sort());
     }
   });
 
@@ -92,6 +106,33 @@ describe('render --target kubernetes', () => {
     const objects = written().flatMap(objectsIn);
     expect(objects.map((o) => o.kind)).toEqual(['Pod', 'Pod', 'Namespace', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'NetworkPolicy', 'ConfigMap', 'Pod', 'Service']);
     expect(checkKubernetesInvariants({ objects, sessionId: 'demo-1a2b', ports: [22, 80, 443, 8080], proxyAddress: 'fd00::42' })).toEqual([]);
+  });
+
+  it('bounds the Pods by the same limit settings as the compose services, and refuses a malformed one', async () => {
+    const limits = {
+      DRYDOCK_EGRESS_MEMORY: '512m', DRYDOCK_EGRESS_TMPFS_SIZE: '8m', DRYDOCK_LOG_MAX_SIZE: '2m', DRYDOCK_LOG_MAX_FILES: '5',
+      DRYDOCK_EGRESS_MAX_CLIENTS: '200', DRYDOCK_EGRESS_IDLE_TIMEOUT: '90', DRYDOCK_AGENT_MEMORY: '1536m', DRYDOCK_AGENT_CPUS: '1.5',
+    };
+    await render({ target: 'kubernetes', out: outDir(), session: 'demo-1a2b', proxyIp: '10.96.0.42' }, context(false, limits));
+    type Pod = { kind: string; metadata: { name: string }; spec: { containers: Array<{ resources: unknown }>; volumes?: Array<{ name: string; emptyDir?: unknown }> } };
+    const pod = (file: string, name: string) => objectsIn(file).find((o) => o.kind === 'Pod' && (o.metadata as { name: string }).name === name) as Pod;
+    const proxy = pod('kubernetes-proxy.yaml', 'drydock-egress');
+    expect(proxy.spec.containers[0]!.resources).toEqual({
+      requests: { cpu: '50m', memory: '512Mi', 'ephemeral-storage': '10Mi' },
+      limits: { memory: '512Mi', 'ephemeral-storage': '10Mi' },
+    });
+    expect(proxy.spec.volumes!.filter((v) => v.emptyDir)).toEqual([
+      { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } },
+      { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } },
+    ]);
+    expect(pod('kubernetes-agent.yaml', 'drydock-agent').spec.containers[0]!.resources).toEqual({ requests: { cpu: '250m', memory: '1536Mi' }, limits: { cpu: '1500m', memory: '1536Mi' } });
+    // MaxClients and Timeout reach the proxy's config as they reach the compose sidecar's.
+    const config = objectsIn('kubernetes-proxy.yaml').find((o) => o.kind === 'ConfigMap') as { data: Record<string, string> };
+    expect(config.data['tinyproxy.conf']).toMatch(/^MaxClients 200$/m);
+    expect(config.data['tinyproxy.conf']).toMatch(/^Timeout 90$/m);
+    rmSync(outDir(), { recursive: true });
+    await expect(render({ target: 'kubernetes', out: outDir(), session: 'demo-1a2b' }, context(false, { DRYDOCK_EGRESS_MEMORY: 'lots' }))).rejects.toThrow(/DRYDOCK_EGRESS_MEMORY="lots" is not valid/);
+    expect(written()).toEqual([]);
   });
 
   it('opens the proxy\'s public egress on exactly the allowlist\'s ports', async () => {

@@ -53,8 +53,10 @@ describe('run --target kubernetes', () => {
     expect(err).toMatch(new RegExp(`session ${ID} · target kubernetes · context ${CONTEXT} · namespace drydock-${ID}`));
     expect(err).toMatch(/refused 1 destination[\s\S]*blocked\.test/);
     const dir = w.sessionDir(ID);
-    expect(readFileSync(join(dir, 'egress.log'), 'utf8')).toMatch(/Proxying refused on filtered url "blocked\.test:443"/);
-    expect(readdir(dir)).toEqual(['egress.log', 'kubernetes-agent.yaml', 'kubernetes-probe.yaml', 'kubernetes-proxy.yaml', 'session.json']);
+    // kubectl's stamp kept in front of each line, as in the compose sidecar's egress.log.
+    expect(readFileSync(join(dir, 'egress.log'), 'utf8')).toMatch(/^2024-05-01T10:00:01\.100000000Z NOTICE .*Proxying refused on filtered url "blocked\.test:443"$/m);
+    expect(readFileSync(join(dir, 'egress-decisions.jsonl'), 'utf8')).toMatch(/"host":"blocked\.test"/);
+    expect(readdir(dir)).toEqual(['egress-decisions.jsonl', 'egress.log', 'kubernetes-agent.yaml', 'kubernetes-probe.yaml', 'kubernetes-proxy.yaml', 'session.json']);
     expect(readSessionMetadata(dir)).toMatchObject({ id: ID, mode: 'contain', exitCode: 7 });
     expect(result.data).toMatchObject({ target: 'kubernetes', context: CONTEXT, namespace: nsOf(ID) });
     expect(w.signals.listenerCount()).toBe(0);

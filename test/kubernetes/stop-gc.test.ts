@@ -9,7 +9,7 @@ import { planKubernetesGc } from '../../lib/kubernetes/gc.js';
 import { parseNamespaceList, parseRunningAgents } from '../../lib/kubernetes/kubectl.js';
 import type { SessionDirState } from '../../lib/session/gc-plan.js';
 import { runWorld } from '../session/run-fixture.js';
-import { CONTEXT, PROXY_LOG, k } from './kubectl-fixture.js';
+import { CONTEXT, PROXY_LOG, deleteAgentArgv, k, proxyLogsArgv } from './kubectl-fixture.js';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
 const OLD = '2024-05-01T10:00:00Z';
@@ -40,7 +40,8 @@ describe('stop --target kubernetes', () => {
     const w = runWorld();
     mkdirSync(w.sessionDir('myapp-aaaa'), { recursive: true });
     expectListing(w, namespaces(namespaceItem('myapp-aaaa'), namespaceItem('other-bbbb')));
-    w.fake.expect({ argv: k('-n', 'drydock-myapp-aaaa', 'logs', 'drydock-egress', '-c', 'tinyproxy'), result: { stdout: PROXY_LOG } });
+    w.fake.expect({ argv: deleteAgentArgv('myapp-aaaa'), result: { stdout: 'pod "drydock-agent" deleted\n' } });
+    w.fake.expect({ argv: proxyLogsArgv('myapp-aaaa'), result: { stdout: PROXY_LOG } });
     w.fake.expect({ argv: k('delete', 'namespace', '-l', 'drydock.session in (myapp-aaaa)', '--ignore-not-found', '--wait=false'), result: { stdout: 'deleted\n' } });
     const result = await stop({ target: 'kubernetes', session: 'myapp-aaaa' }, w.ctx, { runner: w.fake });
     expect(result.exitCode).toBe(ExitCode.Ok);
@@ -53,7 +54,8 @@ describe('stop --target kubernetes', () => {
   it('stops every session with --all in one delete, skipping the log of one already terminating', async () => {
     const w = runWorld();
     expectListing(w, namespaces(namespaceItem('a-0001'), namespaceItem('b-0002', { terminating: true })));
-    w.fake.expect({ argv: k('-n', 'drydock-a-0001', 'logs', 'drydock-egress', '-c', 'tinyproxy'), result: { code: 1, stderr: 'Error from server (NotFound): pods "drydock-egress" not found\n' } });
+    w.fake.expect({ argv: deleteAgentArgv('a-0001') });
+    w.fake.expect({ argv: proxyLogsArgv('a-0001'), result: { code: 1, stderr: 'Error from server (NotFound): pods "drydock-egress" not found\n' } });
     w.fake.expect({ argv: k('delete', 'namespace', '-l', 'drydock.session in (a-0001,b-0002)', '--ignore-not-found', '--wait=false') });
     const result = await stop({ target: 'kubernetes', all: true }, w.ctx, { runner: w.fake });
     expect(result.data).toMatchObject({ stopped: ['a-0001', 'b-0002'], failures: [] });

@@ -5,8 +5,7 @@
  * Skipped, visibly, where the binary is absent.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -14,6 +13,7 @@ import { checkContainedInvariants, checkDoodInvariants } from '../../lib/render/
 import { renderSessionFiles } from '../../lib/render/session-files.js';
 import { resolveSettings } from '../../lib/settings.js';
 import { describeIf } from '../helpers/requires.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const haveCompose = spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0;
 if (!haveCompose) console.warn('SKIPPED compose-config tests: docker-compose is not installed');
@@ -21,7 +21,7 @@ if (!haveCompose) console.warn('SKIPPED compose-config tests: docker-compose is 
 let root: string;
 
 beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'drydock-compose-'));
+  root = tempDir('compose');
   mkdirSync(join(root, 'my project'));
   writeFileSync(join(root, 'baseline.conf'), 'api.anthropic.com\n');
 });

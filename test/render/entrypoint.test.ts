@@ -4,11 +4,11 @@
  * and no namespace is needed.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { templatesDir } from '../../lib/paths.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const ENTRYPOINT = join(templatesDir(), 'egress', 'drydock-egress-entrypoint');
 const MOUNTED_CONF = 'Port 8888\nFilter "/etc/drydock/egress-filter"\nFilterDefaultDeny Yes\n';
@@ -21,7 +21,7 @@ const defaultVia = (dev: string) => `default via 172.30.0.1 dev ${dev}`;
 let dir: string;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'drydock-entrypoint-'));
+  dir = tempDir('entrypoint');
   for (const sub of ['bin', 'conf', 'run']) spawnSync('mkdir', ['-p', join(dir, sub)]);
   writeStub('ip', `#!/bin/bash
 case " $* " in
@@ -35,6 +35,8 @@ echo "tinyproxy argv: $*"
 while [ $# -gt 0 ]; do if [ "$1" = -c ]; then echo "--- config"; cat "$2"; fi; shift; done
 `);
   writeFileSync(join(dir, 'conf', 'tinyproxy.conf'), MOUNTED_CONF);
+  // The address floor has its own script and test (resolver-script.test.ts); here it only has to run first.
+  writeStub('drydock-egress-resolver', '#!/bin/bash\necho "resolver started" >&2\n');
 });
 
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -49,7 +51,7 @@ function runEntrypoint(routes: string[], addrs: string[]) {
   writeFileSync(join(dir, 'addrs'), addrs.map((l) => `${l}\n`).join(''));
   const result = spawnSync('bash', [ENTRYPOINT], {
     encoding: 'utf8',
-    env: { PATH: `${join(dir, 'bin')}:/usr/bin:/bin`, DRYDOCK_CONF_DIR: join(dir, 'conf'), DRYDOCK_RUN_DIR: join(dir, 'run') },
+    env: { PATH: `${join(dir, 'bin')}:/usr/bin:/bin:${join(templatesDir(), 'egress')}`, DRYDOCK_CONF_DIR: join(dir, 'conf'), DRYDOCK_RUN_DIR: join(dir, 'run') },
     timeout: 10_000,
   });
   const listenFile = join(dir, 'run', 'drydock-listen');
@@ -102,6 +104,18 @@ describe('drydock-egress-entrypoint', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/must not contain Listen, Allow or Deny/);
     expect(r.stdout).toBe('');
+  });
+
+  it('starts the address floor before the proxy, and fails closed without it', () => {
+    const args = [[defaultVia('eth1')], [LO, addr(12, 'eth0', '172.31.5.3/24'), addr(14, 'eth1', '172.30.0.4/16')]] as const;
+    const ok = runEntrypoint([...args[0]], [...args[1]]);
+    expect(ok.stderr.indexOf('resolver started')).toBeGreaterThanOrEqual(0);
+    expect(ok.stderr.indexOf('resolver started')).toBeLessThan(ok.stderr.indexOf('listening on'));
+    writeStub('drydock-egress-resolver', '#!/bin/bash\nexit 1\n');
+    const r = runEntrypoint([...args[0]], [...args[1]]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the address floor .* did not start/);
+    expect(r.stdout).not.toContain('tinyproxy argv');
   });
 
   it('fails when the config cannot be read', () => {

@@ -4,15 +4,16 @@
  * config and the compose files, so they cannot drift apart.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compileFilter } from '../../lib/allowlist/compile.js';
 import { renderTinyproxyConf } from '../../lib/egress/tinyproxy-conf.js';
 import { templatesDir } from '../../lib/paths.js';
-import { PROXY_PORT, SIDECAR_CONF_PATH, SIDECAR_FILTER_PATH, SIDECAR_HEALTHCHECK, SIDECAR_USER } from '../../lib/names.js';
+import { DOCKER_DEFAULT_RESOLVERS, renderResolverConf } from '../../lib/egress/address-floor.js';
+import { PROXY_PORT, SIDECAR_CONF_PATH, SIDECAR_FILTER_PATH, SIDECAR_HEALTHCHECK, SIDECAR_USER, SIDECAR_CONF_DIR, FILE_NAMES } from '../../lib/names.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const egressDir = join(templatesDir(), 'egress');
 const HEALTHCHECK = join(egressDir, 'drydock-egress-healthcheck');
@@ -20,8 +21,17 @@ const HEALTHCHECK = join(egressDir, 'drydock-egress-healthcheck');
 let dir: string;
 let server: Server | undefined;
 
+/** The kernel's UDP table as the healthcheck reads it; `resolver` puts dnsmasq's 127.0.0.1:53 in it. */
+function udpTable(resolver: boolean): void {
+  const header = '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n';
+  const other = '  100: 0B00007F:A1B2 00000000:0000 07 00000000:00000000 00:00000000 00000000 10001        0 1 2 0000000000000000 0\n';
+  const dns = '  101: 0100007F:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000 10001        0 3 2 0000000000000000 0\n';
+  writeFileSync(join(dir, 'udp'), header + other + (resolver ? dns : ''));
+}
+
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'drydock-health-'));
+  dir = tempDir('health');
+  udpTable(true);
 });
 
 afterEach(async () => {
@@ -66,6 +76,7 @@ function healthcheck(port: number, seams: Record<string, string> = {}): Promise<
       DRYDOCK_PROXY_PORT: String(port),
       DRYDOCK_HEALTH_WATCH_SECONDS: '0',
       DRYDOCK_HEALTH_START_WAIT_SECONDS: '1',
+      DRYDOCK_PROC_NET_UDP: join(dir, 'udp'),
       ...seams,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -93,6 +104,17 @@ describe('drydock-egress-healthcheck', { timeout: 30_000 }, () => {
     expect(accepted).toBe(1);
     await closeServer();
     expect(await healthcheck(port)).toMatchObject({ status: 1, out: expect.stringContaining('nothing listens') });
+  });
+
+  it('fails while the proxy answers but the address floor\'s resolver does not listen, at the first check and later ones', async () => {
+    writeFileSync(join(dir, 'drydock-listen'), '127.0.0.1\n');
+    const port = await listen();
+    udpTable(false);
+    expect(await healthcheck(port)).toMatchObject({ status: 1, out: expect.stringContaining("resolver does not listen on 127.0.0.1:53") });
+    udpTable(true);
+    expect((await healthcheck(port)).status).toBe(0);
+    udpTable(false);
+    expect(await healthcheck(port)).toMatchObject({ status: 1, out: expect.stringContaining("resolver does not listen on 127.0.0.1:53") });
   });
 
   it('fails before the entrypoint has chosen an address', async () => {
@@ -146,9 +168,12 @@ describe('the sidecar template agrees with the renderer', () => {
   });
 
   it('installs the scripts and the baked defaults where the compose files point', () => {
-    expect(dockerfile).toContain(`chmod 0755 /usr/local/bin/drydock-egress-entrypoint ${SIDECAR_HEALTHCHECK}`);
-    expect(dockerfile).toMatch(/^COPY egress-filter tinyproxy.conf \/etc\/drydock\/$/m);
-    expect([SIDECAR_FILTER_PATH, SIDECAR_CONF_PATH]).toEqual(['/etc/drydock/egress-filter', '/etc/drydock/tinyproxy.conf']);
+    expect(dockerfile).toContain(`chmod 0755 /usr/local/bin/drydock-egress-entrypoint ${SIDECAR_HEALTHCHECK} /usr/local/bin/drydock-egress-reload /usr/local/bin/drydock-egress-resolver`);
+    expect(dockerfile).toMatch(/^COPY egress-filter tinyproxy.conf resolver.conf \/etc\/drydock\/$/m);
+    expect([SIDECAR_FILTER_PATH, SIDECAR_CONF_PATH, `${SIDECAR_CONF_DIR}/${FILE_NAMES.resolverConf}`]).toEqual(['/etc/drydock/egress-filter', '/etc/drydock/tinyproxy.conf', '/etc/drydock/resolver.conf']);
+    // The address floor's resolver comes from the base's own packages, like tinyproxy.
+    expect(dockerfile).toContain('command -v dnsmasq >/dev/null 2>&1 || missing="$missing dnsmasq-base"');
+    expect(dockerfile).toContain("sed -i -E 's/^[[:space:]]*hosts:.*/hosts: dns/' /etc/nsswitch.conf");
     expect(dockerfile).toMatch(new RegExp(`^USER ${SIDECAR_USER}$`, 'm'));
     expect(dockerfile).toMatch(/^ARG BASE=debian:bookworm-slim$/m);
   });
@@ -164,5 +189,9 @@ describe('the sidecar template agrees with the renderer', () => {
     const directives = (conf: string) => conf.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
     const rendered = renderTinyproxyConf({ compiled: compileFilter([]), filterPath: SIDECAR_FILTER_PATH });
     expect(directives(bakedConf)).toEqual(directives(rendered));
+  });
+
+  it('bakes in the resolver config drydock renders for no private: entries (a missing mount keeps the whole floor)', () => {
+    expect(readFileSync(join(egressDir, 'resolver.conf'), 'utf8')).toBe(renderResolverConf({ privateDomains: [], servers: DOCKER_DEFAULT_RESOLVERS }));
   });
 });

@@ -3,21 +3,21 @@
  * project dir becomes <PROJECT_DIR>, the session id is fixed), what it returns, and that a
  * failure leaves nothing written.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../lib/errors.js';
 import { renderSessionFiles, type RenderRequest } from '../../lib/render/session-files.js';
 import { resolveSettings } from '../../lib/settings.js';
 import { TEST_HOST } from './spec.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 let root: string;
 let projectDir: string;
 let env: Record<string, string>;
 
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'drydock-render-'));
+  root = tempDir('render');
   projectDir = join(root, 'demo');
   mkdirSync(projectDir);
   mkdirSync(join(root, 'config'));
@@ -47,7 +47,8 @@ function request(overrides: RequestOverrides = {}): RenderRequest {
 }
 
 const outFiles = () => (existsSync(join(root, 'out')) ? (readdirSync(join(root, 'out'), { recursive: true }) as string[]).sort() : []);
-const normalise = (text: string) => text.split(projectDir).join('<PROJECT_DIR>').split(root).join('<ROOT>');
+const normalise = (text: string) => text.split(projectDir).join('<PROJECT_DIR>').split(root).join('<ROOT>').replace(/^server=\S+$/gm, 'server=<HOST_RESOLVER>');
+// (The resolver's upstreams are this machine's: the host's resolv.conf, as Docker would use them.)
 
 describe('renderSessionFiles: snapshots', () => {
   it.each([
@@ -142,7 +143,7 @@ describe('renderSessionFiles', () => {
     renderSessionFiles(request({ mode: 'dood' }));
     expect(outFiles()).toEqual(['docker-compose.dood.yml', 'docker-compose.yml']);
     renderSessionFiles(request());
-    expect(outFiles()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress', 'egress/egress-filter', 'egress/refused-403.html', 'egress/tinyproxy.conf', 'live.json', 'ssh_config']);
+    expect(outFiles()).toEqual(['docker-compose.contain.yml', 'docker-compose.yml', 'egress', 'egress/egress-filter', 'egress/refused-403.html', 'egress/refused-500.html', 'egress/resolver.conf', 'egress/tinyproxy.conf', 'live.json', 'resolv.conf', 'ssh_config']);
   });
 
   it('leaves the sidecar\'s mounts readable by its uid under a restrictive umask', () => {

@@ -6,14 +6,14 @@
  * ends the proxy (closed), which the script reports as such. Skipped, visibly, without tinyproxy.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllowlist } from '../../lib/allowlist/parse.js';
 import { renderSessionEgress } from '../../lib/egress/session-egress.js';
 import { templatesDir } from '../../lib/paths.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const haveTinyproxy = spawnSync('sh', ['-c', 'command -v tinyproxy'], { encoding: 'utf8' }).status === 0;
 if (!haveTinyproxy) console.warn('SKIPPED sidecar-reload tests: tinyproxy is not installed');
@@ -52,7 +52,7 @@ describe.skipIf(!haveTinyproxy)('drydock-egress-reload + real tinyproxy', () => 
   let port: number;
   let proxy: ChildProcess | undefined;
   let output = '';
-  const env = () => ({ PATH: '/usr/sbin:/usr/bin:/sbin:/bin', DRYDOCK_CONF_DIR: conf, DRYDOCK_RUN_DIR: join(dir, 'run'), DRYDOCK_PROXY_PORT: String(port) });
+  const env = () => ({ PATH: '/usr/sbin:/usr/bin:/sbin:/bin', DRYDOCK_CONF_DIR: conf, DRYDOCK_RUN_DIR: join(dir, 'run'), DRYDOCK_PROXY_PORT: String(port), DRYDOCK_PROC_NET_UDP: join(dir, 'udp') });
 
   /** Writes a generation into the "mounted" directory the way drydock does: each file renamed in. */
   function swapIn(generation: string, lines: string, filterOverride?: string): string {
@@ -67,6 +67,11 @@ describe.skipIf(!haveTinyproxy)('drydock-egress-reload + real tinyproxy', () => 
     return egress.checkHost;
   }
 
+  /** The log reaches this test through the sidecar's log pipe and its reader: wait up to 2.5 s for a line. */
+  const logged = async (what: string | RegExp) => {
+    for (let i = 0; i < 50 && !(typeof what === 'string' ? output.includes(what) : what.test(output)); i++) await new Promise((r) => setTimeout(r, 50));
+  };
+
   /** Async, so this process keeps reading the proxy's output and can reap it if it exits. */
   const reload = (checkHost: string) =>
     new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
@@ -79,7 +84,7 @@ describe.skipIf(!haveTinyproxy)('drydock-egress-reload + real tinyproxy', () => 
     });
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'drydock-reload-'));
+    dir = tempDir('reload');
     conf = join(dir, 'conf');
     for (const sub of ['bin', 'conf', 'run']) mkdirSync(join(dir, sub));
     writeFileSync(join(dir, 'bin', 'ip'), `#!/bin/bash
@@ -89,10 +94,15 @@ case " $* " in
 esac
 `);
     chmodSync(join(dir, 'bin', 'ip'), 0o755);
+    // The address floor's resolver is its own script (resolver-script.test.ts; the e2e tier runs it
+    // for real): a stub here, and a socket table naming its 127.0.0.1:53 for the healthcheck.
+    writeFileSync(join(dir, 'bin', 'drydock-egress-resolver'), '#!/bin/bash\nexit 0\n');
+    chmodSync(join(dir, 'bin', 'drydock-egress-resolver'), 0o755);
+    writeFileSync(join(dir, 'udp'), '  sl  local_address rem_address   st\n    1: 0100007F:0035 00000000:0000 07\n');
     port = await freePort();
     swapIn('0000000a', 'allowed.test\n');
     proxy = spawn('bash', [join(egressDir, 'drydock-egress-entrypoint')], {
-      env: { ...env(), PATH: `${join(dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin` },
+      env: { ...env(), PATH: `${join(dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin:${egressDir}` },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     proxy.stdout!.on('data', (c) => (output += String(c)));
@@ -129,7 +139,9 @@ esac
     const r = await reload(check);
     expect(r.status, `${r.stderr}\n${output}`).toBe(0);
     expect(r.stdout).toBe(`drydock-egress-reload: confirmed ${check}\n`);
+    await logged('Reloading config file finished');
     expect(output).toContain('Reloading config file finished');
+    await logged('Re-reading filter file.');
     expect(output).toContain('Re-reading filter file.');
     // ConnectPort 8443 came with the new config: the refusal is now the filter's, not the port's.
     expect((await connectTo(port, 'blocked.test:8443')).split('\r\n')[0]).toMatch(/403 Filtered$/);
@@ -150,6 +162,7 @@ esac
     expect(r.status, r.stderr).toBe(4);
     expect(r.stderr).toMatch(/the proxy ended while reloading/);
     await new Promise((done) => (proxy!.exitCode !== null ? done(null) : proxy!.once('exit', done)));
+    await logged(/Bad regex in .*egress-filter: line 1/);
     expect(output).toMatch(/Bad regex in .*egress-filter: line 1/);
     expect(await connectTo(port, 'allowed.test:443')).toBe('');
   });

@@ -4,13 +4,13 @@
  * the baked deny-all filter's verdict. Skipped, visibly, where tinyproxy is not installed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { templatesDir } from '../../lib/paths.js';
 import { describeIf } from '../helpers/requires.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const haveTinyproxy = spawnSync('sh', ['-c', 'command -v tinyproxy'], { encoding: 'utf8' }).status === 0;
 if (!haveTinyproxy) console.warn('SKIPPED sidecar-tinyproxy tests: tinyproxy is not installed');
@@ -52,7 +52,7 @@ describeIf(haveTinyproxy, 'tinyproxy', 'entrypoint + real tinyproxy', () => {
   let output = '';
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'drydock-sidecar-'));
+    dir = tempDir('sidecar');
     for (const sub of ['bin', 'conf', 'run']) mkdirSync(join(dir, sub));
     writeFileSync(
       join(dir, 'bin', 'ip'),
@@ -64,6 +64,11 @@ esac
 `,
     );
     chmodSync(join(dir, 'bin', 'ip'), 0o755);
+    // The address floor is its own script (resolver-script.test.ts, and the e2e tier for real):
+    // a stub here, and a socket table naming its 127.0.0.1:53 for the healthcheck.
+    writeFileSync(join(dir, 'bin', 'drydock-egress-resolver'), '#!/bin/bash\nexit 0\n');
+    chmodSync(join(dir, 'bin', 'drydock-egress-resolver'), 0o755);
+    writeFileSync(join(dir, 'udp'), '  sl  local_address rem_address   st\n    1: 0100007F:0035 00000000:0000 07\n');
     port = await freePort();
     // The baked deny-all config, pointed at a test port and the baked (empty) filter.
     const baked = readFileSync(join(egressDir, 'tinyproxy.conf'), 'utf8')
@@ -71,7 +76,7 @@ esac
       .replace('/etc/drydock/egress-filter', join(egressDir, 'egress-filter'));
     writeFileSync(join(dir, 'conf', 'tinyproxy.conf'), baked);
     proxy = spawn('bash', [join(egressDir, 'drydock-egress-entrypoint')], {
-      env: { PATH: `${join(dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin`, DRYDOCK_CONF_DIR: join(dir, 'conf'), DRYDOCK_RUN_DIR: join(dir, 'run') },
+      env: { PATH: `${join(dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin:${egressDir}`, DRYDOCK_CONF_DIR: join(dir, 'conf'), DRYDOCK_RUN_DIR: join(dir, 'run') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     proxy.stdout!.on('data', (c) => (output += String(c)));
@@ -79,7 +84,7 @@ esac
     // Ready when the healthcheck passes, as compose would wait for it.
     for (let i = 0; i < 50; i++) {
       const health = spawnSync('bash', [join(egressDir, 'drydock-egress-healthcheck')], {
-        env: { PATH: '/usr/bin:/bin', DRYDOCK_RUN_DIR: join(dir, 'run'), DRYDOCK_PROXY_PORT: String(port) },
+        env: { PATH: '/usr/bin:/bin', DRYDOCK_RUN_DIR: join(dir, 'run'), DRYDOCK_PROXY_PORT: String(port), DRYDOCK_PROC_NET_UDP: join(dir, 'udp') },
       });
       if (health.status === 0) return;
       await new Promise((r) => setTimeout(r, 100));
@@ -102,6 +107,8 @@ esac
 
   it('refuses a client outside the session subnet (another container on the NAT bridge)', async () => {
     expect(await connectThrough('127.0.0.9', LISTEN, port)).toMatch(/^HTTP\/1\.[01] 403 Access denied$/);
+    // The log reaches us through the sidecar's log pipe and its reader: give it a moment.
+    for (let i = 0; i < 50 && !output.includes('Unauthorized connection from "127.0.0.9"'); i++) await new Promise((r) => setTimeout(r, 50));
     expect(output).toContain('Unauthorized connection from "127.0.0.9"');
   });
 

@@ -1,8 +1,8 @@
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { archiveFileText, archiveSessionLogs, archiveText, planArchivePrune, tailBytes } from '../../lib/session/archive.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 describe('tailBytes', () => {
   it('keeps the end, starting at a whole line', () => {
@@ -53,7 +53,7 @@ describe('archiveText', () => {
 
 describe('archiveFileText', () => {
   it('streams a saved log: the summary of all of it, the tail within the cap', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'drydock-archive-'));
+    const dir = tempDir('archive');
     const refusal = 'NOTICE    Nov 22 18:52:38.817 [3356]: Proxying refused on filtered url "evil.test:443"';
     const noise = Array.from({ length: 50_000 }, (_, i) => `CONNECT   Nov 22 18:53:00.000 [3356]: Connect (file descriptor 5): 172.20.0.3 #${i}`);
     writeFileSync(join(dir, 'egress.log'), `${[refusal, ...noise].join('\n')}\n`);
@@ -66,7 +66,7 @@ describe('archiveFileText', () => {
 
 describe('archiveSessionLogs', () => {
   it('writes <state>/gc-archive/<session>.log and prunes the archive to its total cap', () => {
-    const state = mkdtempSync(join(tmpdir(), 'drydock-archive-'));
+    const state = tempDir('archive');
     const env = { DRYDOCK_STATE_DIR: state };
     const archive = join(state, 'gc-archive');
     mkdirSync(archive, { recursive: true });

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CappedLineFile, readLinesSync } from '../../lib/session/capped-file.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const dir = () => mkdtempSync(join(tmpdir(), 'drydock-capped-'));
+const dir = () => tempDir('capped');
 const marker = (o: { lines: number; bytes: number }) => `# ${o.lines} lines (${o.bytes} bytes) left out`;
 
 describe('CappedLineFile', () => {

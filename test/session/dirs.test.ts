@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ownerOf, scanSessionDirs } from '../../lib/session/dirs.js';
 import type { SessionMetadata } from '../../lib/session/metadata.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const meta = (extra: Partial<SessionMetadata> = {}): SessionMetadata => ({
   id: 'a-0001', project: 'a', mode: 'contain', observe: false, createdAt: '2024-05-01T10:00:00Z', pid: 42, hostname: 'here', ...extra,
@@ -22,7 +23,7 @@ describe('ownerOf', () => {
 
 describe('scanSessionDirs', () => {
   it('lists only directories named like session ids, with their owner', () => {
-    const state = mkdtempSync(join(tmpdir(), 'drydock-dirs-'));
+    const state = tempDir('dirs');
     const sessions = join(state, 'sessions');
     for (const name of ['a-0001', 'b-0002', 'not-a-session', 'c-0003']) mkdirSync(join(sessions, name), { recursive: true });
     writeFileSync(join(sessions, 'a-0001', 'session.json'), JSON.stringify(meta({ pid: 7 })));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExternalError } from '../../lib/errors.js';
 import { pickSessionId } from '../../lib/session/pick-id.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const sequence = (...values: string[]) => {
   let i = 0;
@@ -46,10 +47,9 @@ describe('pickSessionId', () => {
   });
 
   it('two concurrent pickers that draw the same id get different sessions (exclusive mkdir)', async () => {
-    const { mkdtempSync, mkdirSync } = await import('node:fs');
+    const { mkdirSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const root = mkdtempSync(join(tmpdir(), 'drydock-pick-'));
+    const root = tempDir('pick');
     const reserve = (id: string) => {
       try {
         mkdirSync(join(root, id));

@@ -1,18 +1,24 @@
 /** A scripted docker for `run`: the calls of one session start and teardown, each overridable. */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Expectation } from '../helpers/fake-runner.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
+import { egressTemplateDigest } from '../../lib/egress/image.js';
+import { templatesDir } from '../../lib/paths.js';
 import { inspectDocs, probeOutput } from '../selftest/fixtures.js';
 import { captureContext, FakeSignals, netFor, psFor, sessionLines, type SessionFixture } from './fixtures.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+/** How drydock asks whether its sidecar image is there and current (lib/egress/image.ts). */
+export const EGRESS_IMAGE_INSPECT = ['docker', 'image', 'inspect', '--format', '{{index .Config.Labels "drydock.egress-template"}}', 'drydock-egress:latest'];
+export const EGRESS_TEMPLATE_DIGEST = egressTemplateDigest(join(templatesDir(), 'egress'));
 
 export const DENIAL_LOG =
   '2024-05-01T10:00:01.000000001Z CONNECT   May 01 10:00:01.000 [7]: Request (file descriptor 6): CONNECT blocked.test:443 HTTP/1.1\n' +
   '2024-05-01T10:00:01.100000000Z NOTICE    May 01 10:00:01.100 [7]: Proxying refused on filtered url "blocked.test:443"\n';
 
 export function runWorld(env: Record<string, string> = {}) {
-  const root = mkdtempSync(join(tmpdir(), 'drydock-run-'));
+  const root = tempDir('run');
   const project = join(root, 'myapp');
   const config = join(root, 'config');
   mkdirSync(project, { recursive: true });
@@ -34,7 +40,7 @@ export interface ScriptOptions {
   id: string;
   mode?: 'contain' | 'dood';
   collisions?: string[];
-  imagePresent?: boolean;
+  imagePresent?: boolean | 'stale';
   /** The default agent image: present (default), missing (then built), or 'custom' (DRYDOCK_AGENT_IMAGE: not looked at). */
   agentImage?: 'present' | 'missing' | 'custom';
   /** The uid the present agent image was built for (its drydock.agent-uid label; default 1000). */
@@ -64,8 +70,9 @@ export function scriptSession(fake: FakeRunner, dirOf: (id: string) => string, o
   const names = [`drydock-${o.id}`, `drydock-${o.id}-egress`];
   fake.expect({ argv: ['docker', 'container', 'inspect', '--format', '{{.Name}}', ...names], result: noSuch(names) });
   if (mode === 'contain') {
-    fake.expect({ argv: ['docker', 'image', 'inspect', '--format', '{{.Id}}', 'drydock-egress:latest'], result: o.imagePresent === false ? { code: 1, stderr: 'Error: No such image: drydock-egress:latest\n' } : { stdout: 'sha256:1\n' } });
-    if (o.imagePresent === false) fake.expect({ argv: (a) => a[1] === 'build', result: { stdout: 'built\n' } });
+    const image = o.imagePresent === false ? { code: 1, stderr: 'Error: No such image: drydock-egress:latest\n' } : o.imagePresent === 'stale' ? { stdout: '0123456789abcdef\n' } : { stdout: `${EGRESS_TEMPLATE_DIGEST}\n` };
+    fake.expect({ argv: EGRESS_IMAGE_INSPECT, result: image });
+    if (o.imagePresent === false || o.imagePresent === 'stale') fake.expect({ argv: (a) => a[1] === 'build', result: { stdout: 'built\n' } });
     fake.expect({ argv: ['docker', 'network', 'create', '--label', 'drydock.shared=egress', 'drydock_egress'], result: { stdout: 'netid\n' } });
   }
   if ((o.agentImage ?? 'present') !== 'custom') {

@@ -1,14 +1,14 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gc } from '../../lib/commands/gc.js';
 import { loadGuardStart, saveGuardStart, startWorkspaceGuard } from '../../lib/workspace/session-guard.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { captureContext, listings, NET_ALL, PS_ALL } from '../session/fixtures.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 function crashedSession() {
-  const root = mkdtempSync(join(tmpdir(), 'drydock-gc-ws-'));
+  const root = tempDir('gc-ws');
   const project = join(root, 'app');
   mkdirSync(join(project, '.git'), { recursive: true });
   writeFileSync(join(project, '.git', 'config'), '[core]\n');

@@ -1,5 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planWorkspaceGuard, type PathInfo } from '../../lib/workspace/guard-plan.js';
@@ -8,9 +7,10 @@ import { quarantineUnits } from '../../lib/workspace/quarantine.js';
 import { workspaceReportLines, guardBannerLine } from '../../lib/workspace/report.js';
 import { finishWorkspaceGuard, guardBindMounts, startWorkspaceGuard } from '../../lib/workspace/session-guard.js';
 import { diffSnapshots, type Snapshot } from '../../lib/workspace/snapshot.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 function project(files: Record<string, string | null>): string {
-  const root = join(mkdtempSync(join(tmpdir(), 'drydock-ws-')), 'app');
+  const root = join(tempDir('ws'), 'app');
   mkdirSync(root, { recursive: true });
   for (const [rel, content] of Object.entries(files)) {
     const path = join(root, rel);
@@ -112,7 +112,7 @@ describe('quarantineUnits', () => {
 describe('a session through the guard (real files, no engine)', () => {
   it('reports what the "agent" wrote, quarantines new auto-run files, and leaves the rest', () => {
     const root = project({ ...repo, 'package.json': '{"scripts":{"build":"tsc"}}', Makefile: 'all:\n' });
-    const sessionDir = mkdtempSync(join(tmpdir(), 'drydock-ws-session-'));
+    const sessionDir = tempDir('ws-session');
     const start = startWorkspaceGuard({ projectDir: root, enabled: true, nowMs: Date.now() });
     expect(guardBindMounts(start, { projectDir: root, sessionDir }).map((m) => `${m.target}${m.read_only ? ':ro' : ''}`)).toEqual([
       '/workspace/.git', '/workspace/.git/config:ro', '/workspace/.git/hooks:ro',
@@ -142,7 +142,7 @@ describe('a session through the guard (real files, no engine)', () => {
 
   it('removes the placeholder hooks dir it made, and reports nothing for an untouched project', () => {
     const root = project({ '.git/HEAD': 'x', '.git/config': '' });
-    const sessionDir = mkdtempSync(join(tmpdir(), 'drydock-ws-session-'));
+    const sessionDir = tempDir('ws-session');
     const start = startWorkspaceGuard({ projectDir: root, enabled: true, nowMs: Date.now() });
     const mounts = guardBindMounts(start, { projectDir: root, sessionDir });
     expect(mounts.find((m) => m.target === '/workspace/.git/hooks')).toMatchObject({ source: join(sessionDir, 'workspace-guard-empty'), read_only: true });
@@ -154,7 +154,7 @@ describe('a session through the guard (real files, no engine)', () => {
 
   it('with the guard off: no mounts, nothing quarantined, still reported', () => {
     const root = project(repo);
-    const sessionDir = mkdtempSync(join(tmpdir(), 'drydock-ws-session-'));
+    const sessionDir = tempDir('ws-session');
     const start = startWorkspaceGuard({ projectDir: root, enabled: false, nowMs: Date.now() });
     expect(guardBindMounts(start, { projectDir: root, sessionDir })).toEqual([]);
     writeFileSync(join(root, '.git', 'config'), '[core]\n\tfsmonitor = evil\n');

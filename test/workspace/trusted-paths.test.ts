@@ -1,8 +1,8 @@
-import { linkSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isWithin, realPathOf, trustedPathsOf, untrustedPaths, type PathLookups } from '../../lib/workspace/trusted-paths.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** A filesystem of symlinks only: `links` maps a path to where it leads; everything else is itself. */
 function lookups(existing: string[], links: Record<string, string> = {}, nlink: Record<string, number> = {}): PathLookups {
@@ -58,7 +58,7 @@ describe('untrustedPaths', () => {
   });
 
   it('on a real filesystem: symlinked config dir and a hard link', () => {
-    const root = mkdtempSync(join(tmpdir(), 'drydock-trust-'));
+    const root = tempDir('trust');
     const project = join(root, 'app');
     mkdirSync(join(project, 'evil'), { recursive: true });
     symlinkSync(join(project, 'evil'), join(root, 'config'));

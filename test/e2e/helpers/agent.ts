@@ -1,14 +1,17 @@
 /**
- * The agent tier's world: a test CA, a fake api.anthropic.com / platform.claude.com on the shared
- * bridge speaking TLS with it, a fake SSH server, and the base the default agent image is built
+ * The agent tier's world: a test CA, a fake api.anthropic.com / platform.claude.com speaking TLS
+ * with it and a fake SSH server — each a container on the engine's host network, listening on its
+ * own public-range world address that the world's DNS names (helpers/world.ts: the sidecar's
+ * address floor refuses private answers, and its resolver never asks Docker's embedded DNS), and the base the default agent image is built
  * FROM (the e2e base plus the real Claude Code binary the tier installed from npm on the host).
  */
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tempDir } from '../../helpers/temp-dir.js';
 import { BASE_IMAGE, REPO } from './drydock.js';
 import { docker, dockerOk, exec, waitFor } from './engine.js';
-import { ensureSharedNetwork, SHARED_NETWORK } from './world.js';
+import { worldHost } from './world.js';
 
 export const AGENT_BASE = 'drydock-e2e-agent-base:latest';
 export const MODEL_HOSTS = ['api.anthropic.com', 'platform.claude.com'];
@@ -16,7 +19,7 @@ export const MODEL_HOSTS = ['api.anthropic.com', 'platform.claude.com'];
 function scratch(name: string): string {
   const root = process.env.DRYDOCK_E2E_DIR ? join(process.env.DRYDOCK_E2E_DIR, 'work') : tmpdir();
   mkdirSync(root, { recursive: true });
-  return mkdtempSync(join(root, `${name}-`));
+  return tempDir(name, { under: root });
 }
 
 async function ok(argv: string[], cwd?: string): Promise<string> {
@@ -50,17 +53,16 @@ export interface FakeService {
 }
 
 export async function startFakeAnthropic(name: string, ca: TestCa): Promise<FakeService> {
-  await ensureSharedNetwork();
+  const host = await worldHost(MODEL_HOSTS);
   await docker(['rm', '-f', name]);
   await dockerOk([
-    'run', '-d', '--name', name, '--label', 'drydock-e2e=fake-anthropic', '--network', SHARED_NETWORK,
-    ...MODEL_HOSTS.flatMap((h) => ['--network-alias', h]),
+    'run', '-d', '--name', name, '--label', 'drydock-e2e=fake-anthropic', '--network', 'host',
     '-v', `${join(REPO, 'test/e2e/fixtures/fake-anthropic.py')}:/fake.py:ro`, '-v', `${ca.dir}:/certs:ro`,
-    BASE_IMAGE, 'python3', '/fake.py', '/certs/server.pem', '/certs/server.key', '443',
+    BASE_IMAGE, 'python3', '/fake.py', '/certs/server.pem', '/certs/server.key', '443', host.ip,
   ]);
   const logs = async () => (await docker(['logs', name])).stdout;
   await waitFor(`fake api ${name}`, async () => ((await logs()).includes('fake-anthropic listening') ? true : undefined), 30_000);
-  return { name, logs, stop: async () => void (await docker(['rm', '-f', name])) };
+  return { name, logs, stop: async () => { await docker(['rm', '-f', name]); await host.release(); } };
 }
 
 /**
@@ -68,18 +70,18 @@ export async function startFakeAnthropic(name: string, ca: TestCa): Promise<Fake
  * echoes the offered key back) and every session only prints a greeting naming the server.
  */
 export async function startFakeSsh(name: string, aliases: string[]): Promise<FakeService> {
-  await ensureSharedNetwork();
+  const host = await worldHost(aliases);
   await docker(['rm', '-f', name]);
   const script = [
     'set -e; mkdir -p /run/sshd; ssh-keygen -A >/dev/null',
     'id git >/dev/null 2>&1 || useradd -m -s /bin/sh git; passwd -d git >/dev/null; usermod -p "*" git',
     "printf '#!/bin/sh\\necho \"$1 $2\"\\n' > /usr/local/bin/any-key; chmod 755 /usr/local/bin/any-key",
-    'exec /usr/sbin/sshd -D -e -p 22 -o AuthorizedKeysCommand="/usr/local/bin/any-key %t %k" -o AuthorizedKeysCommandUser=nobody -o PasswordAuthentication=no -o ForceCommand="echo fake-ssh-ok from $(hostname)"',
+    `exec /usr/sbin/sshd -D -e -p 22 -o ListenAddress=${host.ip} -o AuthorizedKeysCommand="/usr/local/bin/any-key %t %k" -o AuthorizedKeysCommandUser=nobody -o PasswordAuthentication=no -o ForceCommand="echo fake-ssh-ok from ${name}"`,
   ].join('; ');
-  await dockerOk(['run', '-d', '--name', name, '--hostname', name, '--label', 'drydock-e2e=fake-ssh', '--network', SHARED_NETWORK, ...aliases.flatMap((a) => ['--network-alias', a]), BASE_IMAGE, 'bash', '-c', script]);
+  await dockerOk(['run', '-d', '--name', name, '--label', 'drydock-e2e=fake-ssh', '--network', 'host', BASE_IMAGE, 'bash', '-c', script]);
   const logs = async () => { const r = await docker(['logs', name]); return `${r.stdout}${r.stderr}`; };
   await waitFor(`fake ssh ${name}`, async () => ((await logs()).includes('Server listening') ? true : undefined), 30_000);
-  return { name, logs, stop: async () => void (await docker(['rm', '-f', name])) };
+  return { name, logs, stop: async () => { await docker(['rm', '-f', name]); await host.release(); } };
 }
 
 /** FROM the e2e base, plus the real Claude Code binary: what templates/agent/ builds the agent image from, offline. */

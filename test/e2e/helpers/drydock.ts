@@ -4,10 +4,11 @@
  * allowlist and a state dir for the sessions, all under the tier's scratch dir.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '../../helpers/temp-dir.js';
 import { track } from './children.js';
 import { docker, exec, waitFor, type Exec } from './engine.js';
 
@@ -40,7 +41,8 @@ function scratchRoot(): string {
 }
 
 export function makeSandbox(options: SandboxOptions): Sandbox {
-  const root = mkdtempSync(join(scratchRoot(), `${options.project}-`));
+  // Gone when the test (or, made in beforeAll, the file) that made it ends.
+  const root = tempDir(options.project, { under: scratchRoot() });
   const cwd = join(root, options.project);
   const configDir = join(root, 'config');
   const stateDir = join(root, 'state');

@@ -1,46 +1,205 @@
 /**
- * The outside world of the e2e tier, all inside the engine's own network namespace: an upstream
- * container on the shared NAT bridge answering under several names, a "neighbour" container on
- * that bridge, and a service listening on the engine's host side. No packet leaves the namespace.
+ * The outside world of the e2e tier, all inside the engine's own network namespace: upstreams at
+ * public-range addresses that exist only there, the world's DNS that names them (answers the test
+ * controls), a "neighbour" container on the shared NAT bridge, and a service listening on the
+ * engine's host side. No packet leaves the namespace.
+ *
+ * Why public-range addresses: the sidecar's address floor refuses every private, loopback,
+ * link-local and Docker-bridge answer (lib/egress/address-floor.ts), so an upstream must sit where
+ * a real public server would. Each gets one address of WORLD_PREFIX on the namespace's `lo`; the
+ * sidecar reaches it through its default route (the shared bridge's gateway, which is that same
+ * namespace). The names come from dns-server.py, listening where Docker's embedded DNS forwards
+ * outside names to (the host's resolvers, given to `lo` as well), so a sidecar's dnsmasq gets the
+ * test's answer by the same path a real lookup takes.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { track } from './children.js';
 import { BASE_IMAGE, REPO } from './drydock.js';
-import { docker, dockerOk, exec, waitFor, type Exec } from './engine.js';
+import { docker, exec, waitFor, type Exec } from './engine.js';
 
 export const SHARED_NETWORK = 'drydock_egress';
 /** Every name the upstream answers to: allowed ones, denied ones, and look-alikes of allowed ones. */
 export const UPSTREAM_NAMES = ['allowed.test', 'denied.test', 'plain.test', 'xallowed.test', 'allowed.test.evil.test', 'a.wild.test', 'wild.test'];
 export const UPSTREAM_PORTS = [80, 443, 8080, 8443];
+/**
+ * Globally routed unicast space (APNIC's 1.2.3.0/24), which no floor class covers. It is used only
+ * inside the engine's namespace, where nothing else answers for it; the machine never routes it.
+ */
+export const WORLD_PREFIX = '1.2.3.';
 
-/** `run` creates the bridge when missing; the test needs it earlier, for the upstream. Same label. */
+const netnsArg = () => `--net=/var/run/netns/${process.env.DRYDOCK_E2E_NETNS ?? 'drydock-e2e'}`;
+
+/** `run` creates the bridge when missing; the test needs it earlier, for the neighbour. Same label. */
 export async function ensureSharedNetwork(): Promise<void> {
   if ((await docker(['network', 'inspect', SHARED_NETWORK])).code === 0) return;
   const created = await docker(['network', 'create', '--label', 'drydock.shared=egress', SHARED_NETWORK]);
   if (created.code !== 0 && !/already exists/.test(created.stderr)) throw new Error(created.stderr);
 }
 
+/** A process in the engine's namespace, tracked, ready once it printed `ready`. */
+async function startInNetns(what: string, argv: string[], ready: string): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn('nsenter', [netnsArg(), ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
+  track(child);
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => void (out += chunk));
+  await waitFor(what, async () => {
+    if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode})`);
+    return out.includes(ready) ? true : undefined;
+  }, 10_000);
+  return { child, output: () => out };
+}
+
+/** An address on the namespace's `lo`, removed again by the returned function. */
+async function addLoopbackAddress(cidr: string): Promise<() => Promise<void>> {
+  const added = await exec(['nsenter', netnsArg(), 'ip', 'addr', 'add', cidr, 'dev', 'lo']);
+  if (added.code !== 0 && !/exists/i.test(added.stderr)) throw new Error(`ip addr add ${cidr}: ${added.stderr}`);
+  return async () => void (await exec(['nsenter', netnsArg(), 'ip', 'addr', 'del', cidr, 'dev', 'lo']));
+}
+
+/**
+ * Where a forwarded DNS query would go: the host's resolvers (Docker's defaults when the host's
+ * are loopback-only). Inside the engine's namespace those addresses are given to `lo` and the
+ * world's DNS listens there.
+ */
+export function upstreamResolvers(resolvConf: string): string[] {
+  const servers = [...resolvConf.matchAll(/^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/gm)].map((m) => m[1]!);
+  const usable = servers.filter((ip) => !ip.startsWith('127.'));
+  return usable.length > 0 ? usable : ['8.8.8.8', '8.8.4.4'];
+}
+
+export type RecordType = 'A' | 'AAAA';
+
+export interface WorldDns {
+  /** The addresses Docker's embedded resolver forwards outside names to, answered here. */
+  addresses: string[];
+  /** Adds answers (the server re-reads its records file on the next query). */
+  set: (name: string, type: RecordType, addresses: string[]) => void;
+  /** Every query name received so far, lowercased. */
+  names: () => string[];
+  release: () => Promise<void>;
+}
+
+interface DnsState {
+  users: number;
+  records: Map<string, string[]>;
+  file: string;
+  dns: Omit<WorldDns, 'release'>;
+  stop: () => Promise<void>;
+}
+
+let shared: Promise<DnsState> | undefined;
+
+async function startDns(): Promise<DnsState> {
+  const conf = ['/etc/resolv.conf', '/run/systemd/resolve/resolv.conf'].filter(existsSync).map((f) => readFileSync(f, 'utf8')).join('\n');
+  const addresses = upstreamResolvers(conf);
+  const removals: Array<() => Promise<void>> = [];
+  for (const ip of addresses) removals.push(await addLoopbackAddress(`${ip}/32`));
+  const dir = mkdtempSync(join(process.env.DRYDOCK_E2E_DIR ?? tmpdir(), 'world-dns-'));
+  const file = join(dir, 'records');
+  writeFileSync(file, '');
+  const records = new Map<string, string[]>();
+  const { child, output } = await startInNetns('the world DNS', ['python3', join(REPO, 'test/e2e/fixtures/dns-server.py'), file, addresses.join(','), '53'], 'listening');
+  const write = () => {
+    const lines = [...records.entries()].flatMap(([key, ips]) => ips.map((ip) => `${key} ${ip}`));
+    writeFileSync(`${file}.tmp`, `${lines.join('\n')}\n`);
+    renameSync(`${file}.tmp`, file);
+  };
+  return {
+    users: 0,
+    records,
+    file,
+    dns: {
+      addresses,
+      set: (name, type, ips) => {
+        records.set(`${name.toLowerCase()} ${type}`, ips);
+        write();
+      },
+      names: () => [...output().matchAll(/^query (\S+) type/gm)].map((m) => m[1]!),
+    },
+    stop: async () => {
+      child.kill('SIGKILL');
+      for (const remove of removals) await remove();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The world's DNS, shared by everything in this test file (one server on port 53). */
+export async function worldDns(): Promise<WorldDns> {
+  shared ??= startDns();
+  const state = await shared;
+  state.users += 1;
+  let released = false;
+  return {
+    ...state.dns,
+    release: async () => {
+      if (released) return;
+      released = true;
+      state.users -= 1;
+      if (state.users === 0) {
+        shared = undefined;
+        await state.stop();
+      }
+    },
+  };
+}
+
 export interface Upstream {
   name: string;
-  /** Its address on the shared bridge, for the IP-literal probes. */
+  /** Its address (public range, inside the engine's namespace only), for the IP-literal probes. */
   ip: string;
   stop: () => Promise<void>;
 }
 
-export async function startUpstream(name: string): Promise<Upstream> {
+let nextHost = 10;
+
+/**
+ * An upstream answering `names` on UPSTREAM_PORTS at `ip` (by default the next WORLD_PREFIX
+ * address), with the world's DNS saying so.
+ */
+export interface WorldHost {
+  /** Its address (public range, inside the engine's namespace only). */
+  ip: string;
+  release: () => Promise<void>;
+}
+
+/**
+ * A public-range address on the namespace's `lo` that the world's DNS gives `names`: where a
+ * server of the test listens (a process via nsenter, or a container with `--network host`).
+ */
+export async function worldHost(names: readonly string[], options: { ip?: string } = {}): Promise<WorldHost> {
+  const ip = options.ip ?? `${WORLD_PREFIX}${nextHost++}`;
+  const dns = await worldDns();
+  const removeAddress = await addLoopbackAddress(ip.includes(':') ? `${ip}/128` : `${ip}/32`);
+  for (const host of names) dns.set(host, ip.includes(':') ? 'AAAA' : 'A', [ip]);
+  return {
+    ip,
+    release: async () => {
+      await removeAddress();
+      await dns.release();
+    },
+  };
+}
+
+/**
+ * An upstream answering `names` on UPSTREAM_PORTS at `ip` (by default the next WORLD_PREFIX
+ * address), with the world's DNS saying so.
+ */
+export async function startUpstream(name: string, options: { names?: readonly string[]; ip?: string } = {}): Promise<Upstream> {
   await ensureSharedNetwork();
-  await docker(['rm', '-f', name]);
-  const aliases = UPSTREAM_NAMES.flatMap((alias) => ['--network-alias', alias]);
-  await dockerOk([
-    'run', '-d', '--name', name, '--label', 'drydock-e2e=upstream', '--network', SHARED_NETWORK, ...aliases,
-    '-v', `${join(REPO, 'test/e2e/fixtures/upstream.py')}:/upstream.py:ro`,
-    BASE_IMAGE, 'python3', '/upstream.py', ...UPSTREAM_PORTS.map(String),
-  ]);
-  await waitFor(`upstream ${name} listening`, async () => ((await docker(['logs', name])).stdout.includes('upstream listening') ? true : undefined), 30_000);
-  const ip = (await dockerOk(['inspect', '-f', `{{(index .NetworkSettings.Networks "${SHARED_NETWORK}").IPAddress}}`, name])).trim();
-  return { name, ip, stop: async () => void (await docker(['rm', '-f', name])) };
+  const host = await worldHost(options.names ?? UPSTREAM_NAMES, options);
+  const { child } = await startInNetns(`upstream ${name}`, ['python3', join(REPO, 'test/e2e/fixtures/upstream.py'), '--bind', host.ip, ...UPSTREAM_PORTS.map(String)], 'upstream listening');
+  return {
+    name,
+    ip: host.ip,
+    stop: async () => {
+      child.kill('SIGKILL');
+      await host.release();
+    },
+  };
 }
 
 /** A container on the shared NAT bridge that is no part of any session, running `script` in bash. */
@@ -78,40 +237,8 @@ export interface ResolverLogger {
   stop: () => Promise<void>;
 }
 
-/**
- * Where a forwarded DNS query would go: the host's resolvers (Docker's defaults when the host's
- * are loopback-only). Inside the engine's namespace those addresses are given to `lo` and a logger
- * listens there, so any query that would have left the machine is seen (and refused) instead.
- */
-export function upstreamResolvers(resolvConf: string): string[] {
-  const servers = [...resolvConf.matchAll(/^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/gm)].map((m) => m[1]!);
-  const usable = servers.filter((ip) => !ip.startsWith('127.'));
-  return usable.length > 0 ? usable : ['8.8.8.8', '8.8.4.4'];
-}
-
+/** The world's DNS seen as a witness: which names would have left the machine as DNS queries. */
 export async function startResolverLogger(): Promise<ResolverLogger> {
-  const netns = `--net=/var/run/netns/${process.env.DRYDOCK_E2E_NETNS ?? 'drydock-e2e'}`;
-  const conf = ['/etc/resolv.conf', '/run/systemd/resolve/resolv.conf'].filter(existsSync).map((f) => readFileSync(f, 'utf8')).join('\n');
-  const addresses = upstreamResolvers(conf);
-  const added: string[] = [];
-  for (const ip of addresses) {
-    const result = await exec(['nsenter', netns, 'ip', 'addr', 'add', `${ip}/32`, 'dev', 'lo']);
-    if (result.code === 0) added.push(ip);
-  }
-  const child = spawn('nsenter', [netns, 'python3', join(REPO, 'test/e2e/fixtures/dns-logger.py'), '0.0.0.0', '53'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  track(child);
-  let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => void (out += chunk));
-  await waitFor('the DNS logger', async () => {
-    if (child.exitCode !== null) throw new Error(`the DNS logger exited (${child.exitCode})`);
-    return out.includes('listening') ? true : undefined;
-  }, 10_000);
-  return {
-    addresses,
-    names: () => [...out.matchAll(/^query (\S+) from/gm)].map((m) => m[1]!),
-    stop: async () => {
-      child.kill('SIGKILL');
-      for (const ip of added) await exec(['nsenter', netns, 'ip', 'addr', 'del', `${ip}/32`, 'dev', 'lo']);
-    },
-  };
+  const dns = await worldDns();
+  return { addresses: dns.addresses, names: dns.names, stop: dns.release };
 }

@@ -2,11 +2,11 @@
  * Render a contained session exactly as `drydock run` would (renderSessionFiles, the shipped
  * baseline plus a per-project user list) into a temp dir, and hand back the proxy's two files.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderSessionFiles } from '../../../lib/render/session-files.js';
 import { resolveSettings } from '../../../lib/settings.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 export interface RenderedProxyFiles {
   confText: string;
@@ -18,7 +18,7 @@ export interface RenderedProxyFiles {
 
 export function renderProxyFiles(options: { allowlist: string; observe?: boolean; project?: string }): RenderedProxyFiles {
   const project = options.project ?? 'attack';
-  const dir = mkdtempSync(join(tmpdir(), 'drydock-render-'));
+  const dir = tempDir('render');
   const configDir = join(dir, 'config');
   const projectDir = join(dir, project);
   const outDir = join(dir, 'session');

@@ -13,11 +13,11 @@
  * spawn is tinyproxy's own.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { filterPathOf, rewriteTinyproxyConf } from './conf-rewrite.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 export interface StartTinyproxyOptions {
   /** The config as drydock rendered it. */
@@ -182,7 +182,7 @@ export function assertHarnessPrerequisites(): void {
 export async function startTinyproxy(options: StartTinyproxyOptions): Promise<TinyproxyHandle> {
   assertHarnessPrerequisites();
   installExitHook();
-  const dir = mkdtempSync(join(tmpdir(), 'drydock-tinyproxy-'));
+  const dir = tempDir('tinyproxy');
   chmodSync(dir, 0o755); // readable by `nobody` when runAs is used
   const src = join(dir, 'src');
   const run = join(dir, 'run');
