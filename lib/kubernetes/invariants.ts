@@ -118,7 +118,7 @@ function checkPolicies(c: Collector, objects: unknown[], session: string, ports:
   c.require(
     same(world?.to, [{ ipBlock: PUBLIC_IPV4 }, { ipBlock: PUBLIC_IPV6 }]),
     'proxy-egress-public-only',
-    `NetworkPolicy ${POLICY_NAMES.proxyEgress}: the proxy may reach only public addresses (RFC 1918, CGNAT, link-local, loopback and ULA excepted)`,
+    `NetworkPolicy ${POLICY_NAMES.proxyEgress}: the proxy may reach only public addresses (every prefix of the address floor excepted)`,
   );
   c.require(
     same(world?.ports, expectedPorts) && (expectedPorts === undefined || expectedPorts.length > 0),

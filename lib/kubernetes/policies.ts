@@ -5,17 +5,20 @@
 import type { IIoK8sApimachineryPkgApisMetaV1LabelSelector as ILabelSelector } from '@kubernetes-models/apimachinery/apis/meta/v1/LabelSelector';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPort';
+import { floorPrefixes } from '../egress/address-floor.js';
 import { PROXY_PORT } from '../names.js';
 import { AGENT_POLICY_ROLES, LABEL_ROLE, LABEL_SESSION, POLICY_NAMES, type Role } from './names.js';
 import { objectMeta, type KubernetesSessionSpec } from './spec.js';
 
 /**
- * Where the proxy may connect besides cluster DNS: public addresses only. RFC 1918, CGNAT,
- * link-local (cloud metadata), loopback, ULA and IPv4-mapped IPv6 are carved out, so an allowed
- * name that resolves into the cluster or to the metadata service is refused at the network.
+ * Where the proxy may connect besides cluster DNS: public addresses only. Every prefix of the
+ * compose sidecar's address floor is carved out (lib/egress/address-floor.ts: RFC 1918, CGNAT,
+ * link-local and metadata, loopback, unspecified, multicast, reserved, ULA, IPv4 inside IPv6), so
+ * an allowed name that resolves into the cluster or to the metadata service is refused at the
+ * network. A NetworkPolicy cannot opt one name in, so `private:` entries open nothing here.
  */
-export const PUBLIC_IPV4 = { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'] };
-export const PUBLIC_IPV6 = { cidr: '::/0', except: ['::1/128', '::ffff:0:0/96', 'fc00::/7', 'fe80::/10'] };
+export const PUBLIC_IPV4 = { cidr: '0.0.0.0/0', except: floorPrefixes(4, { withPrivate: true }) };
+export const PUBLIC_IPV6 = { cidr: '::/0', except: floorPrefixes(6, { withPrivate: true }) };
 /** Cluster DNS as nearly every distribution labels it (CoreDNS keeps the kube-dns label). */
 export const CLUSTER_DNS_PEER = {
   namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },

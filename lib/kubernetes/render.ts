@@ -96,7 +96,11 @@ export function kubernetesSession(req: KubernetesRenderRequest): KubernetesSessi
       sources: loaded.sources.map((s) => ({ path: s.path, kind: s.kind, exists: s.exists, entries: s.entries.length })),
       effectiveEntries: loaded.entries.length,
     },
-    warnings: loaded.warnings.map((d) => formatDiagnostic(d)),
+    warnings: [
+      ...loaded.warnings.map((d) => formatDiagnostic(d)),
+      // The proxy's NetworkPolicy refuses private addresses for every name: say so, never widen it.
+      ...loaded.entries.filter((e) => e.private).map((e) => `${e.source.file}:${e.source.line}: \`${e.canonical}\` opens nothing on --target kubernetes: the proxy's NetworkPolicy refuses private addresses for every name (a policy cannot opt one name in)`),
+    ],
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALWAYS_REFUSED, DOCKER_DEFAULT_RESOLVERS, FLOOR_REASON, PRIVATE_UNLESS_OPTED_IN, renderResolverConf, upstreamResolvers } from '../../lib/egress/address-floor.js';
+import { ALWAYS_REFUSED, DOCKER_DEFAULT_RESOLVERS, FLOOR_REASON, floorPrefixes, PRIVATE_UNLESS_OPTED_IN, renderResolverConf, upstreamResolvers } from '../../lib/egress/address-floor.js';
 
 describe('the resolver config of the address floor', () => {
   it('refuses every always-refused prefix, and exempts only the private: domains from the rebind check', () => {
@@ -42,5 +42,17 @@ describe('the upstream resolvers, as Docker would pick them', () => {
   it('needs at least one, and refuses anything but an address', () => {
     expect(() => renderResolverConf({ privateDomains: [], servers: [] })).toThrow(/at least one upstream/);
     expect(() => renderResolverConf({ privateDomains: [], servers: ['dns.example'] })).toThrow(/invalid upstream resolver/);
+  });
+});
+
+describe('floorPrefixes: the floor as NetworkPolicy excepts (the Kubernetes proxy)', () => {
+  it('covers every refused prefix of its family once, leaving out those inside another', () => {
+    expect(floorPrefixes(4, { withPrivate: true })).toEqual([
+      '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '168.63.129.16/32', '169.254.0.0/16',
+      '172.16.0.0/12', '192.168.0.0/16', '224.0.0.0/4', '240.0.0.0/4',
+    ]);
+    // ::/127 (unspecified, loopback) is inside ::/96, fd00:ec2::254 inside fc00::/7.
+    expect(floorPrefixes(6, { withPrivate: true })).toEqual(['::/96', '::ffff:0:0/96', '64:ff9b::/96', '64:ff9b:1::/48', '2002::/16', 'fc00::/7', 'fe80::/10', 'ff00::/8']);
+    expect(floorPrefixes(4, { withPrivate: false })).not.toContain('10.0.0.0/8');
   });
 });

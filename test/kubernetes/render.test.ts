@@ -70,6 +70,15 @@ describe('render --target kubernetes: snapshots', () => {
 });
 
 describe('render --target kubernetes', () => {
+  it('warns that a private: entry opens nothing: the proxy\'s policy refuses private addresses for every name', () => {
+    writeFileSync(join(root, 'config', 'egress-allowlist-demo'), 'github.com:22\nprivate:registry.corp.example\n');
+    const settings = resolveSettings({ env, cwd: join(root, 'demo'), project: 'demo', mode: 'contain' });
+    const session = kubernetesSession({ settings, observe: false, sessionId: 'demo-1a2b', generation: '00c0ffee' });
+    expect(session.warnings).toEqual([expect.stringMatching(/egress-allowlist-demo:2: `private:registry\.corp\.example` opens nothing on --target kubernetes/)]);
+    const policy = checkedDocuments(session.spec).proxy.find((d) => (d as { kind?: string }).kind === 'NetworkPolicy' && JSON.stringify(d).includes('0.0.0.0/0'));
+    expect(JSON.stringify(policy)).toContain('"10.0.0.0/8"');
+  });
+
   it('puts the compose sidecar\'s egress files (filter, tinyproxy.conf, refusal pages) into the ConfigMap, byte for byte', async () => {
     for (const observe of [false, true]) {
       const composeDir = join(root, `compose-${observe}`);
