@@ -49,6 +49,8 @@ export interface ImageFacts {
   /** Whether it is drydock's default (which drydock or the user builds from templates/). */
   isDefault: boolean;
   exists?: boolean;
+  /** drydock's own sidecar image, built from other templates (lib/egress/image.ts). */
+  stale?: boolean;
   error?: string;
   buildHint: string;
 }
@@ -56,6 +58,9 @@ export interface ImageFacts {
 export function imageCheck(facts: ImageFacts): Check {
   const name = `${facts.role} image`;
   if (facts.error) return fail(name, `${facts.image}: ${facts.error}`, ENGINE_HINT);
+  if (facts.exists && facts.stale) {
+    return warn(name, `${facts.image} was built from other templates (another drydock version, or by hand); \`drydock run\` rebuilds it before the next session`, 'nothing to do, or rebuild it now by running a session');
+  }
   if (facts.exists) return pass(name, `${facts.image} is present`);
   if (facts.role === 'sidecar' && facts.isDefault) {
     return warn(name, `${facts.image} is missing; \`drydock run\` builds it on first use`, facts.buildHint);

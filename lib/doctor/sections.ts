@@ -3,6 +3,7 @@
  * settings) and turn them into checks with the pure functions of checks.ts and egress-checks.ts.
  * Without an engine it still answers: the engine-dependent sections say they were not checked.
  */
+import { EGRESS_TEMPLATE_LABEL, egressTemplateDigest } from '../egress/image.js';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { compileFilter } from '../allowlist/compile.js';
@@ -97,8 +98,14 @@ export async function engineSections(docker: Docker, settings: Settings, pathExi
       images.push(fail(`${role} image`, problemText(problem), 'fix or unset the variable'));
       continue;
     }
-    const exists = await docker.imageExists(image).then(
-      (e) => ({ exists: e }),
+    // drydock's own sidecar image is also checked against the templates it must be built from.
+    const ownSidecar = role === 'sidecar' && image === DEFAULT_EGRESS_IMAGE;
+    const digest = ownSidecar ? egressTemplateDigest(join(templatesDir(), 'egress')) : undefined;
+    const look = ownSidecar
+      ? docker.imageLabel(image, EGRESS_TEMPLATE_LABEL).then((label) => ({ exists: label !== undefined, stale: label !== undefined && label !== digest }))
+      : docker.imageExists(image).then((e) => ({ exists: e }));
+    const exists = await look.then(
+      (e) => e,
       (error: unknown) => {
         if (!(error instanceof DrydockError)) throw error;
         return { error: errorText(error) };

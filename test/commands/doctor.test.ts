@@ -8,10 +8,12 @@ import { FakeRunner } from '../helpers/fake-runner.js';
 import { captureContext, listings, netFor, netLine, NET_ALL, psFor, PS_ALL, type SessionFixture } from '../session/fixtures.js';
 import { ROUTE4_WITH_DEFAULT, inspectDocs, probeOutput } from '../selftest/fixtures.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { EGRESS_IMAGE_INSPECT, EGRESS_TEMPLATE_DIGEST } from '../session/run-fixture.js';
 
 const INFO = ['docker', 'info', '--format', '{{json .}}'];
 const NO_ENGINE = 'Cannot connect to the Docker daemon at unix:///nope.sock. Is the docker daemon running?\n';
 const ALL_NETS = ['docker', 'network', 'ls', '--no-trunc', '--format', '{{json .}}'];
+
 const image = (ref: string) => ['docker', 'image', 'inspect', '--format', '{{.Id}}', ref];
 
 function setup(options: { allowlist?: string; env?: Record<string, string> } = {}) {
@@ -27,7 +29,7 @@ function setup(options: { allowlist?: string; env?: Record<string, string> } = {
 
 interface EngineOptions {
   securityOptions?: string[];
-  images?: Record<string, boolean>;
+  images?: Record<string, boolean | 'stale'>;
   networks?: string[];
   sessions?: SessionFixture[];
   compose?: 'v2' | 'v1' | 'none';
@@ -40,7 +42,10 @@ function healthyEngine(options: EngineOptions = {}): FakeRunner {
   expectCompose(fake, options.compose ?? 'v2');
   const images = options.images ?? { 'drydock-agent:latest': true, 'drydock-egress:latest': true };
   for (const [ref, present] of Object.entries(images)) {
-    fake.expect({ argv: image(ref), result: present ? { stdout: 'sha256:1\n' } : { code: 1, stderr: `Error: No such image: ${ref}\n` } });
+    const missing = { code: 1, stderr: `Error: No such image: ${ref}\n` };
+    // drydock's own sidecar image is asked for its template digest (lib/egress/image.ts).
+    if (ref === 'drydock-egress:latest') fake.expect({ argv: EGRESS_IMAGE_INSPECT, result: present === false ? missing : { stdout: present === 'stale' ? '0123456789abcdef\n' : `${EGRESS_TEMPLATE_DIGEST}\n` } });
+    else fake.expect({ argv: image(ref), result: present ? { stdout: 'sha256:1\n' } : missing });
   }
   const l = listings(options.sessions ?? []);
   const all = [netLine({ id: 'b0', name: 'bridge', internal: false }), ...(options.networks ?? [])].join('\n');
@@ -131,6 +136,13 @@ describe('doctor', () => {
     const { ctx } = setup();
     const result = await doctor({}, ctx, { pathExists: () => true, runner: healthyEngine({ images: { 'drydock-agent:latest': true, 'drydock-egress:latest': false } }) });
     expect(find(result.data, 'sidecar image')[0]).toMatchObject({ status: 'warn', detail: expect.stringMatching(/builds it on first use/) });
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('warns when drydock\'s sidecar image was built from other templates: run rebuilds it', async () => {
+    const { ctx } = setup();
+    const result = await doctor({}, ctx, { pathExists: () => true, runner: healthyEngine({ images: { 'drydock-agent:latest': true, 'drydock-egress:latest': 'stale' } }) });
+    expect(find(result.data, 'sidecar image')[0]).toMatchObject({ status: 'warn', detail: expect.stringMatching(/built from other templates .*rebuilds it before the next session/) });
     expect(result.exitCode).toBe(0);
   });
 
