@@ -16,9 +16,9 @@
  * such a name without sending a DNS query, so the request fails with 500.
  *
  * Lines are packed: many hosts per alternation, grouped by last label and written as a trie of
- * their shared prefixes (pack.ts), each line under 500 bytes (tinyproxy reads filter lines into a
- * 512-byte buffer and silently splits longer ones), because every request is matched against every
- * line in turn. The regexes use only GNU's buffer anchors `` \` `` and `\'`, `( ) | ? +`, `\.` and
+ * their shared prefixes (pack.ts), each line at most 511 bytes (tinyproxy reads filter lines into
+ * a 512-byte buffer and silently splits longer ones), because every request is matched against
+ * every line in turn. The regexes use only GNU's buffer anchors `` \` `` and `\'`, `( ) | ? +`, `\.` and
  * bracket expressions of name characters, which mean the same in glibc's ERE and (with the anchors
  * read as ^ and $) JavaScript.
  */
@@ -61,8 +61,14 @@ export const BUFFER_START = '\\`';
  */
 export const BUFFER_END = "\\'";
 
-/** Bytes per regex line, newline excluded; tinyproxy's limit is 511. */
-export const MAX_FILTER_LINE = 499;
+/**
+ * Bytes per regex line, newline excluded: tinyproxy 1.11 reads each line with
+ * fgets(buf, 512), so 511 bytes arrive whole (the newline then reads as an empty line, which it
+ * skips). Every byte counts: a request pays for every line it is matched against, and lines are
+ * as few as the bytes allow (test/integration/filter-line-length.test.ts proves the full length
+ * on a real tinyproxy).
+ */
+export const MAX_FILTER_LINE = 511;
 /** One or more subdomain labels in front of a wildcard's base (never empty, never `@`/`:`/`/`). */
 export const SUBDOMAINS = '([-a-z0-9_]+\\.)+';
 const VALID_HOST = /^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/;

@@ -9,6 +9,7 @@
  * the sessions' filters. A session that cannot apply it keeps its previous filter or is stopped
  * closed, and the command says so and exits 3.
  */
+import { resolverServersOf } from '../egress/address-floor.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { planListEdit, type ListEditOutcome } from '../allowlist/edit.js';
@@ -99,15 +100,22 @@ async function edit(op: 'add' | 'remove', opts: AllowlistEditOptions, ctx: Comma
     }
     let generations;
     try {
-      // Each session keeps the MaxClients/Timeout it was started with.
-      const ownLimits = (session: string) => {
+      // Each session keeps the MaxClients/Timeout and the upstream resolvers it was started with.
+      const own = <T>(session: string, file: string, read: (text: string) => T): T | undefined => {
         try {
-          return proxyLimitsOf(readFileSync(join(sessionDirOf(settings, session), FILE_NAMES.egressDir, FILE_NAMES.tinyproxyConf), 'utf8'));
+          return read(readFileSync(join(sessionDirOf(settings, session), FILE_NAMES.egressDir, file), 'utf8'));
         } catch {
           return undefined;
         }
       };
-      generations = prepared.map(({ t, entries }) => ({ t, entries, egress: prepareGeneration(t, entries, undefined, ownLimits(t.session)) }));
+      generations = prepared.map(({ t, entries }) => ({
+        t,
+        entries,
+        egress: prepareGeneration(t, entries, {
+          proxyLimits: own(t.session, FILE_NAMES.tinyproxyConf, proxyLimitsOf),
+          resolverServers: own(t.session, FILE_NAMES.resolverConf, resolverServersOf),
+        }),
+      }));
     } catch (error) {
       throw new ExternalError(`nothing changed: ${errorMessage(error)}`, { hint: 'this is a drydock bug; please report it' });
     }

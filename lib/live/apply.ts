@@ -25,7 +25,6 @@ import type { AllowEntry } from '../allowlist/types.js';
 import { FILE_NAMES, SIDECAR_RELOAD } from '../names.js';
 import { liveStateOf, readLiveState } from './state.js';
 import { describeChange, entryChange, type EntryChange, type LiveTarget } from './plan.js';
-import { privateChange } from './private-change.js';
 
 export type LiveStatus = 'updated' | 'unchanged' | 'kept' | 'closed' | 'failed' | 'not-live';
 
@@ -44,10 +43,10 @@ export const isFailure = (o: LiveOutcome): boolean => o.status !== 'updated' && 
 export function prepareGeneration(
   target: LiveTarget,
   entries: readonly AllowEntry[],
-  generation = randomBytes(6).toString('hex'),
-  proxyLimits?: SessionEgressInput['proxyLimits'],
+  options: Pick<SessionEgressInput, 'proxyLimits' | 'resolverServers'> & { generation?: string } = {},
 ): SessionEgressFiles {
-  const egress = renderSessionEgress({ sessionId: target.session, project: target.project, entries, observe: false, generation, proxyLimits });
+  const generation = options.generation ?? randomBytes(6).toString('hex');
+  const egress = renderSessionEgress({ sessionId: target.session, project: target.project, entries, observe: false, generation, proxyLimits: options.proxyLimits, resolverServers: options.resolverServers });
   const problems = checkSessionEgress(egress, false);
   if (problems.length > 0) throw new Error(`the new filter of ${target.session} fails its checks: ${problems.join('; ')}`);
   return egress;
@@ -106,20 +105,6 @@ export async function applyGeneration(req: ApplyRequest): Promise<LiveOutcome> {
   const change = entryChange(live.entries, after);
   if (change.added.length === 0 && change.removed.length === 0) return { session: id, status: 'unchanged', change, line: `${id}: no change` };
 
-  const floor = privateChange(live.entries, req.entries);
-  if (floor.kept.length > 0) {
-    const why = `its resolver would keep letting ${floor.kept.join(', ')} resolve to private addresses until the session ends`;
-    try {
-      await docker.stopContainer(target.sidecar);
-      return { session: id, status: 'closed', change, line: `${id}: NOT updated (${why}); its sidecar was stopped: the agent has no egress now (closed) — drydock stop ${id}, then drydock run again` };
-    } catch (error) {
-      return { session: id, status: 'failed', change, line: `${id}: NOT updated (${why}) and its sidecar could not be stopped (${errorMessage(error)}) — end it now: drydock stop ${id}` };
-    }
-  }
-  const deferred = floor.deferred.length > 0
-    ? `; the private: opt-in for ${floor.deferred.join(', ')} applies from the next session (until then its private answers are still refused)`
-    : '';
-
   const dir = join(req.sessionDir, FILE_NAMES.egressDir);
   const previous = Object.keys(egress.files).map((name) => ({ path: join(dir, name), content: readIfExists(join(dir, name)) }));
   const started = now();
@@ -129,7 +114,7 @@ export async function applyGeneration(req: ApplyRequest): Promise<LiveOutcome> {
   const what = describeChange(change);
   if (applied.result === 'confirmed') {
     writeFileAtomic(join(req.sessionDir, FILE_NAMES.liveState), liveStateOf(egress.generation, req.entries));
-    return { session: id, status: 'updated', change, ms, line: `${id}: ${what} (reload confirmed in ${(ms / 1000).toFixed(1)} s, agent untouched)${deferred}` };
+    return { session: id, status: 'updated', change, ms, line: `${id}: ${what} (reload confirmed in ${(ms / 1000).toFixed(1)} s, agent untouched)` };
   }
 
   const restore = () => {

@@ -82,7 +82,7 @@ describe('compileFilter', () => {
     expect(compileFilter(list).filter).toBe(a);
   });
 
-  it('keeps every line under 500 bytes, even for 253-character names of one-letter labels', () => {
+  it('keeps every line within tinyproxy\'s 511 bytes, even for 253-character names of one-letter labels', () => {
     const longest = `${'a.'.repeat(123)}abc.com`;
     expect(longest.length).toBe(253);
     const list = entries(`${longest}\nhttp://*.${longest.slice(4)}:65535\n${syntheticHosts(2000).join('\n')}`);

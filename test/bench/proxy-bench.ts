@@ -6,9 +6,10 @@
  * bench's hosts file, a files-only nsswitch (no DNS at all) and the filter at the rendered config's
  * own path. Its log goes to a pipe, as in the sidecar (unless a scenario asks for a LogFile).
  *
- * All scenarios run side by side and are measured in interleaved rounds (10, squid 10, 1k, …, 10,
- * squid 10, …): on a shared 2-core machine the load changes from second to second, and
- * interleaving makes every scenario see the same mix, so the ratios within one run stay honest.
+ * All scenarios run side by side and are measured in interleaved rounds, the sequential requests
+ * taking turns one by one (10, squid 10, 1k, …, 10, squid 10, …): on a shared 2-core machine the
+ * load changes from second to second, and interleaving makes every scenario see the same mix, so
+ * the ratios within one run stay honest.
  */
 import { connect } from 'node:net';
 import type { RuleGroup } from '../../lib/allowlist/effective.js';
@@ -211,15 +212,46 @@ function figures(s: Samples): LoadFigures {
   };
 }
 
-async function measureRound(r: Running, o: ProxyBenchOptions): Promise<void> {
-  const perRound = r.scenario.perRound ?? o.perRound;
-  const kinds = [['connect', r.requests.connect], ['http', r.requests.http], ['denied', r.requests.denied]] as const;
-  for (const [kind, request] of kinds) {
-    if (!request) continue;
-    record(r.samples[kind], await runLoad({ concurrency: 1, maxRequests: perRound, maxMs: 60_000, request }), 'sequential');
+const KINDS = ['connect', 'http', 'denied'] as const;
+
+/**
+ * One round. The sequential requests take turns across the scenarios, one request each (10, squid
+ * 10, 1k, …, then again): on a shared machine the load changes within a second, and a scenario
+ * timed in a block of its own could catch a busy or a quiet moment the others never see. Its
+ * req/s is 1000 / mean latency. Then each scenario's concurrent burst, one after the other.
+ */
+async function measureRound(running: readonly Running[], o: ProxyBenchOptions): Promise<void> {
+  for (const kind of KINDS) {
+    const active = running.filter((r) => r.requests[kind] !== undefined);
+    const results = new Map(active.map((r) => [r, { latenciesMs: [] as number[], failed: 0, firstFailure: undefined as string | undefined }]));
+    const most = Math.max(...active.map((r) => r.scenario.perRound ?? o.perRound));
+    for (let i = 0; i < most; i += 1) {
+      for (const r of active) {
+        if (i >= (r.scenario.perRound ?? o.perRound)) continue;
+        const result = results.get(r)!;
+        try {
+          const outcome = await r.requests[kind]!();
+          if (outcome.ok) result.latenciesMs.push(outcome.ms);
+          else {
+            result.failed += 1;
+            result.firstFailure ??= `status ${outcome.status}: ${outcome.body.slice(0, 80)}`;
+          }
+        } catch (error) {
+          result.failed += 1;
+          result.firstFailure ??= String(error);
+        }
+      }
+    }
+    for (const [r, result] of results) {
+      const totalMs = result.latenciesMs.reduce((a, b) => a + b, 0);
+      const completed = result.latenciesMs.length;
+      record(r.samples[kind], { ...result, completed, elapsedMs: totalMs, rps: totalMs > 0 ? (completed / totalMs) * 1000 : 0 }, 'sequential');
+    }
     if (kind === 'denied') continue;
-    const burst = await runLoad({ concurrency: o.concurrency, maxRequests: o.concurrentMaxRequests, maxMs: o.concurrentMaxMs, request });
-    record(r.samples[kind], burst, 'concurrent');
+    for (const r of active) {
+      const burst = await runLoad({ concurrency: o.concurrency, maxRequests: o.concurrentMaxRequests, maxMs: o.concurrentMaxMs, request: r.requests[kind]! });
+      record(r.samples[kind], burst, 'concurrent');
+    }
   }
 }
 
@@ -243,7 +275,7 @@ export async function benchProxyScenarios(
     }
     for (let round = 0; round < o.rounds; round += 1) {
       o.log(`  round ${round + 1}/${o.rounds}`);
-      for (const r of running) await measureRound(r, o);
+      await measureRound(running, o);
     }
     return running.map((r) => {
       const p = r.scenario.proxy;

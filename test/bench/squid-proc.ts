@@ -10,16 +10,16 @@
  *
  * Logs go where the sidecar's go, a pipe: squid reopens its log by name after dropping to the
  * `proxy` user, which cannot reopen the bench's own stdout, so it writes to a FIFO (mode 0666)
- * that the bench drains. Names resolve from a private hosts file (`hosts_file`); squid never asks
+ * that a process of its own drains into a file, as tinyproxy's is (the harness): not the bench's
+ * event loop, which times the requests. Names resolve from a private hosts file (`hosts_file`); squid never asks
  * DNS for them, and `dstdomain` decides a refusal before any lookup.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, constants, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { Socket } from 'node:net';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RuleGroup } from '../../lib/allowlist/effective.js';
-import { freePort, hostsFileText, portOpen } from '../integration/harness/tinyproxy.js';
+import { freePort, hostsFileText, portOpen, tailOf } from '../integration/harness/tinyproxy.js';
 
 export interface ProxyHandle {
   port: number;
@@ -91,18 +91,21 @@ export async function startSquid(options: { groups: readonly RuleGroup[]; hosts:
   for (const [name, text] of lists) writeFileSync(join(dir, name), text, { mode: 0o644 });
   const fifo = join(dir, 'log.fifo');
   if (spawnSync('mkfifo', ['-m', '0666', fifo]).status !== 0) throw new Error(`mkfifo ${fifo} failed`);
-  // Read-write and non-blocking: the open does not wait for squid, and no EOF between its opens.
-  const drain = new Socket({ fd: openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK), readable: true, writable: false });
-  let log = '';
+  // Opened read-write: the open does not wait for squid, and no EOF between its opens.
+  const drainPath = join(dir, 'log');
+  const drain = spawn('sh', ['-c', 'exec cat <>"$FIFO" >"$OUT"'], { env: { PATH: process.env.PATH, FIFO: fifo, OUT: drainPath }, stdio: 'ignore' });
+  let output = '';
   const append = (chunk: string) => {
-    log += chunk;
-    if (log.length > 2 << 20) log = log.slice(-(1 << 20));
+    output += chunk;
   };
-  drain.setEncoding('utf8').on('data', append);
+  const readLog = () => output + tailOf(drainPath, 1 << 20);
   const child = spawn('squid', ['-N', '-f', join(dir, 'squid.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.setEncoding('utf8').on('data', append);
   child.stderr?.setEncoding('utf8').on('data', append);
-  process.once('exit', () => child.kill('SIGKILL'));
+  process.once('exit', () => {
+    child.kill('SIGKILL');
+    drain.kill('SIGKILL');
+  });
   const stop = async () => {
     if (!exited(child)) {
       child.kill('SIGTERM');
@@ -112,19 +115,19 @@ export async function startSquid(options: { groups: readonly RuleGroup[]; hosts:
         await waitForExit(child, 3000);
       }
     }
-    drain.destroy();
+    drain.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
   while (!(await portOpen(port))) {
     if (exited(child) || Date.now() > deadline) {
       await stop();
-      throw new Error(`squid did not listen on 127.0.0.1:${port} (exit ${child.exitCode}):\n${log.slice(-2000)}`);
+      throw new Error(`squid did not listen on 127.0.0.1:${port} (exit ${child.exitCode}):\n${readLog().slice(-2000)}`);
     }
     await new Promise((r) => setTimeout(r, 20));
   }
   if (child.pid === undefined) throw new Error('squid has no pid');
-  return { port, pid: child.pid, readLog: () => log, stop };
+  return { port, pid: child.pid, readLog, stop };
 }
 
 export function squidVersion(): string | undefined {

@@ -32,7 +32,7 @@ function world(sessions: SessionFixture[], lists: Record<string, string> = {}) {
     const dir = join(state, 'sessions', s.id);
     const text = ['api.anthropic.com', lists['egress-allowlist'] ?? '', lists[`egress-allowlist-${project}`] ?? ''].join('\n');
     const entries = parseAllowlist(text, 'x').entries;
-    const egress = renderSessionEgress({ sessionId: s.id, project, entries, observe: false, generation: '00000000' });
+    const egress = renderSessionEgress({ sessionId: s.id, project, entries, observe: false, generation: '00000000', resolverServers: ['192.0.2.53'] });
     mkdirSync(join(dir, 'egress'), { recursive: true });
     for (const [name, content] of Object.entries(egress.files)) writeFileSync(join(dir, 'egress', name), content);
     writeFileSync(join(dir, 'live.json'), liveStateOf('00000000', entries));
@@ -42,8 +42,9 @@ function world(sessions: SessionFixture[], lists: Record<string, string> = {}) {
   const listAll = () => fake.expect({ argv: PS_ALL, result: { stdout: l.ps } }).expect({ argv: NET_ALL, result: { stdout: l.networks } });
   const capture = captureContext({ env: { DRYDOCK_STATE_DIR: state, DRYDOCK_CONFIG_DIR: config, DRYDOCK_BASELINE: join(root, 'baseline.conf') }, cwd: '/work/app' });
   const filterOf = (id: string) => readFileSync(join(state, 'sessions', id, 'egress', 'egress-filter'), 'utf8');
+  const resolverOf = (id: string) => readFileSync(join(state, 'sessions', id, 'egress', 'resolver.conf'), 'utf8');
   const list = (name: string) => readFileSync(join(config, name), 'utf8');
-  return { root, config, state, fake, listAll, filterOf, list, live: (id: string) => readLiveState(join(state, 'sessions', id)), ...capture };
+  return { root, config, state, fake, listAll, filterOf, resolverOf, list, live: (id: string) => readLiveState(join(state, 'sessions', id)), ...capture };
 }
 
 describe('allowlist add', () => {
@@ -148,14 +149,22 @@ describe('allowlist add', () => {
   });
 });
 
-describe('allowlist add private:', () => {
-  it('applies the filter now and says the private opt-in waits for the next session', async () => {
+describe('allowlist add|remove private:', () => {
+  it('moves the opt-in into the session\'s resolver config (the sidecar restarts its resolver on reload), keeping its upstreams', async () => {
     const w = world([{ id: 'app-0001' }], { 'egress-allowlist-app': 'allowed.test\n' });
+    expect(w.resolverOf('app-0001')).not.toContain('rebind-domain-ok');
     w.listAll().expect({ argv: isReload('drydock-app-0001-egress') });
     expect((await add({ entries: ['private:reg.corp.example'] }, w.ctx, { runner: w.fake })).exitCode).toBe(0);
     expect(w.list('egress-allowlist-app')).toBe('allowed.test\nprivate:reg.corp.example\n');
-    expect(w.out[1]).toMatch(/^session app-0001: \+private:reg\.corp\.example \(reload confirmed .*\); the private: opt-in for reg\.corp\.example applies from the next session/);
+    expect(w.out[1]).toMatch(/^session app-0001: \+private:reg\.corp\.example \(reload confirmed/);
     expect(w.filterOf('app-0001')).toContain('reg\\.corp\\.example');
+    expect(w.resolverOf('app-0001')).toContain('\nrebind-domain-ok=/reg.corp.example/\n');
+    expect(w.resolverOf('app-0001'), 'the session\'s own upstreams, not this host\'s now').toContain('\nserver=192.0.2.53\n');
+
+    w.listAll().expect({ argv: isReload('drydock-app-0001-egress') });
+    expect((await remove({ entries: ['private:reg.corp.example'] }, w.ctx, { runner: w.fake })).exitCode).toBe(0);
+    expect(w.resolverOf('app-0001')).not.toContain('rebind-domain-ok');
+    expect(w.fake.unmet()).toEqual([]);
   });
 });
 
@@ -179,18 +188,6 @@ describe('allowlist remove', () => {
     const result = await remove({ entries: ['denied.test'] }, w.ctx, { runner: w.fake });
     expect(result.exitCode).toBe(3);
     expect(w.err[0]).toMatch(/^session app-0001: NOT updated \(drydock-egress-reload: the proxy is not running as pid 7; it would keep denied\.test\); its sidecar was stopped: the agent has no egress now \(closed\)/);
-    expect(w.fake.unmet()).toEqual([]);
-  });
-
-  it('removing a private: entry whose name stays allowed stops the sidecar (its resolver would keep the opt-in): exit 3', async () => {
-    const w = world([{ id: 'app-0001' }], { 'egress-allowlist-app': 'reg.corp.example\nprivate:reg.corp.example\n' });
-    const before = w.filterOf('app-0001');
-    w.listAll().expect({ argv: ['docker', 'stop', '-t', '2', 'drydock-app-0001-egress'] });
-    const result = await remove({ entries: ['private:reg.corp.example'] }, w.ctx, { runner: w.fake });
-    expect(result.exitCode).toBe(3);
-    expect(w.list('egress-allowlist-app')).toBe('reg.corp.example\n');
-    expect(w.err[0]).toMatch(/^session app-0001: NOT updated \(its resolver would keep letting reg\.corp\.example resolve to private addresses until the session ends\); its sidecar was stopped/);
-    expect(w.filterOf('app-0001'), 'nothing is swapped in: the sidecar is stopped instead').toBe(before);
     expect(w.fake.unmet()).toEqual([]);
   });
 

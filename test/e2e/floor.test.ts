@@ -123,6 +123,23 @@ describeE2E('the address floor: what an allowed name may resolve to', () => {
     expect(await logged()).toEqual([]);
   });
 
+  it('a live private: entry restarts the resolver with the opt-in: the private upstream is reached, and refused again once removed', async () => {
+    const probeTen = async () => pick(parseProbes((await inAgent(probeScript([{ name: 'ten', curl: ['-p', 'http://ten.floor.test:443/'] }]))).stdout), 'ten');
+    expect((await probeTen()).connect, 'refused before the opt-in').toBe(500);
+    const resolverPid = async () => (await dockerOk(['exec', sidecar, 'cat', '/tmp/drydock-resolver.pid'])).trim();
+    const before = await resolverPid();
+    const added = await drydock(sb, ['allowlist', 'add', '--project', sb.project, 'private:ten.floor.test']);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(new RegExp(`session ${session}: \\+private:ten\\.floor\\.test \\(reload confirmed`));
+    expect(await resolverPid(), 'a new resolver').not.toBe(before);
+    const reached = await probeTen();
+    expect(reached.connect, reached.text).toBe(200);
+    expect(reached.text).toContain('upstream port=443 host=ten.floor.test:443');
+    const removed = await drydock(sb, ['allowlist', 'remove', '--project', sb.project, 'private:ten.floor.test']);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect((await probeTen()).connect, 'refused again: `http://*.floor.test` still allows the name, the floor does not').toBe(500);
+  });
+
   it('the agent cannot use the sidecar\'s resolver, and the sidecar resolves only through it, with no capability', async () => {
     const networks = JSON.parse(await dockerOk(['inspect', '-f', '{{json .NetworkSettings.Networks}}', sidecar])) as Record<string, { IPAddress: string }>;
     const internalIp = networks[`drydock_internal_${session}`]!.IPAddress;

@@ -52,3 +52,35 @@ it(`streams a ${FLOOD_MB} MB sidecar log through the teardown reader with a ${HE
   expect(log[log.length - 1]).toMatch(new RegExp(`refused on filtered url "h${(written - 1) % 50000}\\.flood\\.test:443"`));
   expect(saved.omitted.bytes).toBeGreaterThan((FLOOD_MB - 10) * 2 ** 20);
 }, 600_000);
+
+const K8S_FLOOD_MB = 200;
+
+it(`streams a ${K8S_FLOOD_MB} MB kubectl log of the proxy Pod through the kubernetes teardown with a ${HEAP_MB} MB heap: every refusal counted, files capped, namespace deleted`, () => {
+  const bin = join(root, 'kubectl-bin');
+  const dir = join(root, 'k8s-session');
+  mkdirSync(bin);
+  mkdirSync(dir);
+  symlinkSync(join(here, 'harness', 'flood-docker.mjs'), join(bin, 'kubectl'));
+  const countFile = join(root, 'k8s-count');
+  const child = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '--import', 'tsx', join(here, 'harness', 'flood-read-k8s.ts'), dir], {
+    cwd: repo,
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, FLOOD_MB: String(K8S_FLOOD_MB), FLOOD_HOSTS: '50000', FLOOD_COUNT_FILE: countFile, CAP_BYTES: String(CAP) },
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  expect(child.status, child.stderr.slice(-2000)).toBe(0);
+  const { teardown, peakHeap, peakRss } = JSON.parse(child.stdout.trim().split('\n').pop()!);
+  const written = Number(readFileSync(countFile, 'utf8'));
+  console.log(`flood (kubernetes): ${K8S_FLOOD_MB} MB, ${written} refusals; reader peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB (heap limit ${HEAP_MB} MiB)`);
+
+  // The agent Pod and the namespace deletions succeeded (the fake kubectl says so), the log was read whole.
+  expect(teardown.failures).toEqual([]);
+  expect(teardown.refusals.complete).toBe(true);
+  expect(teardown.refusals.refused).toBe(written);
+  expect(statSync(teardown.logPath).size).toBeLessThanOrEqual(CAP + 200);
+  expect(statSync(join(dir, 'egress-decisions.jsonl')).size).toBeLessThanOrEqual(CAP + 300);
+  const log = readFileSync(teardown.logPath, 'utf8').trimEnd().split('\n');
+  expect(log[0]).toMatch(/Request \(file descriptor 6\): CONNECT h0\.flood\.test:443/);
+  expect(log.find((l) => l.startsWith('# drydock:'))).toMatch(/lines \(.*\) of the log left out here/);
+  expect(teardown.omitted.bytes).toBeGreaterThan((K8S_FLOOD_MB - 10) * 2 ** 20);
+}, 600_000);

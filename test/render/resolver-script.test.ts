@@ -4,7 +4,7 @@
  * prints the log lines a real one prints for a refused answer), so no namespace is needed. The real
  * dnsmasq behind it is proven on a real engine by test/e2e/floor.test.ts.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -24,7 +24,7 @@ function stub(name: string, body: string): void {
 
 beforeEach(() => {
   dir = tempDir('resolver');
-  for (const sub of ['bin', 'conf']) mkdirSync(join(dir, sub));
+  for (const sub of ['bin', 'conf', 'run', 'old']) mkdirSync(join(dir, sub));
   stub('ip', `#!/bin/bash
 case " $* " in
   *" -4 "*) printf '12: eth0    inet 172.30.0.4/16 brd 172.30.255.255 scope global eth0\\n14: eth1    inet 10.9.8.7/20 brd 10.9.15.255 scope global eth1\\n' ;;
@@ -49,12 +49,13 @@ echo 'dnsmasq[7]: reply pub.test is 1.2.3.4' >&2
 
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function run() {
-  const result = spawnSync('bash', [SCRIPT], {
+function run(args: string[] = []) {
+  const result = spawnSync('bash', [SCRIPT, ...args], {
     encoding: 'utf8',
     env: {
       PATH: `${join(dir, 'bin')}:/usr/bin:/bin`,
       DRYDOCK_CONF_DIR: join(dir, 'conf'),
+      DRYDOCK_RUN_DIR: join(dir, 'run'),
       DRYDOCK_RESOLV_CONF: join(dir, 'resolv.conf'),
       DRYDOCK_NSSWITCH: join(dir, 'nsswitch.conf'),
       DRYDOCK_PROC_NET_UDP: join(dir, 'udp'),
@@ -98,7 +99,7 @@ describe('drydock-egress-resolver', () => {
     const r = run();
     expect(r.code, r.stderr).toBe(0);
     expect(r.argv).toEqual(expect.arrayContaining([
-      '--keep-in-foreground', `--conf-file=${join(dir, 'conf', 'resolver.conf')}`,
+      '--keep-in-foreground', `--conf-file=${join(dir, 'run', 'drydock-resolver.conf')}`,
       '--listen-address=127.0.0.1', '--bind-interfaces', '--port=53',
       '--no-resolv', '--no-hosts', '--stop-dns-rebind', '--cache-size=0',
     ]));
@@ -137,6 +138,62 @@ describe('drydock-egress-resolver', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(message);
     expect(r.argv).toBeUndefined();
+  });
+
+  it('runs a checked copy of the mounted config, and records its pid', () => {
+    const r = run();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.argv).toContain(`--conf-file=${join(dir, 'run', 'drydock-resolver.conf')}`);
+    expect(readFileSync(join(dir, 'run', 'drydock-resolver.conf'), 'utf8')).toBe(readFileSync(join(dir, 'conf', 'resolver.conf'), 'utf8'));
+    expect(readFileSync(join(dir, 'run', 'drydock-resolver.pid'), 'utf8')).toMatch(/^\d+\n$/);
+  });
+
+  describe('--restart (a live change moved the private: entries)', () => {
+    /** A running "dnsmasq" (its comm says so), as the pid file names it. */
+    function oldResolver(): ChildProcess {
+      writeFileSync(join(dir, 'old', 'dnsmasq'), '#!/bin/bash\nwhile :; do sleep 0.1; done\n');
+      chmodSync(join(dir, 'old', 'dnsmasq'), 0o755);
+      const child = spawn(join(dir, 'old', 'dnsmasq'), [], { stdio: 'ignore' });
+      writeFileSync(join(dir, 'run', 'drydock-resolver.pid'), `${child.pid}\n`);
+      return child;
+    }
+    const alive = (child: ChildProcess) => existsSync(`/proc/${child.pid}`) && readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(' ')[2] !== 'Z';
+
+    it('stops the running resolver, then starts one on the new config', async () => {
+      const old = oldResolver();
+      await new Promise((r) => setTimeout(r, 100));
+      const exited = new Promise((done) => old.once('exit', done));
+      const r = run(['--restart']);
+      expect(r.code, r.stderr).toBe(0);
+      await exited;
+      expect(r.argv).toContain(`--conf-file=${join(dir, 'run', 'drydock-resolver.conf')}`);
+      expect(readFileSync(join(dir, 'run', 'drydock-resolver.conf'), 'utf8')).toContain('rebind-domain-ok=/registry.corp.example/');
+    });
+
+    it('refuses a bad new config before stopping anything (exit 1): the running one stays', () => {
+      const old = oldResolver();
+      writeFileSync(join(dir, 'conf', 'resolver.conf'), 'server=8.8.8.8\nrebind-localhost-ok\n');
+      const r = run(['--restart']);
+      expect(r.code).toBe(1);
+      expect(alive(old)).toBe(true);
+      old.kill('SIGKILL');
+    });
+
+    it('exit 3 when the old one is gone and the new one never binds: the sidecar has no resolver', { timeout: 20_000 }, async () => {
+      const old = oldResolver();
+      await new Promise((r) => setTimeout(r, 100));
+      writeFileSync(join(dir, 'udp'), '');
+      const r = run(['--restart']);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/did not start \(the sidecar has no resolver now: nothing resolves\)/);
+      expect(alive(old)).toBe(false);
+    });
+
+    it('refuses when no resolver runs (exit 1)', () => {
+      const r = run(['--restart']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/no running resolver to restart/);
+    });
   });
 
   it('fails when dnsmasq never binds 127.0.0.1:53 (after its 5 s wait)', { timeout: 20_000 }, () => {

@@ -6,7 +6,7 @@
  * ends the proxy (closed), which the script reports as such. Skipped, visibly, without tinyproxy.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,8 +55,8 @@ describe.skipIf(!haveTinyproxy)('drydock-egress-reload + real tinyproxy', () => 
   const env = () => ({ PATH: '/usr/sbin:/usr/bin:/sbin:/bin', DRYDOCK_CONF_DIR: conf, DRYDOCK_RUN_DIR: join(dir, 'run'), DRYDOCK_PROXY_PORT: String(port), DRYDOCK_PROC_NET_UDP: join(dir, 'udp') });
 
   /** Writes a generation into the "mounted" directory the way drydock does: each file renamed in. */
-  function swapIn(generation: string, lines: string, filterOverride?: string): string {
-    const egress = renderSessionEgress({ sessionId: 'demo-1a2b', project: 'demo', entries: parseAllowlist(lines, 'x').entries, observe: false, generation });
+  function swapIn(generation: string, lines: string, filterOverride?: string, resolverServers?: string[]): string {
+    const egress = renderSessionEgress({ sessionId: 'demo-1a2b', project: 'demo', entries: parseAllowlist(lines, 'x').entries, observe: false, generation, resolverServers });
     for (const [name, content] of Object.entries(egress.files)) {
       let text = content.replaceAll('/etc/drydock/', `${conf}/`);
       if (name === 'tinyproxy.conf') text = text.replace(/^Port \d+$/m, `Port ${port}`);
@@ -75,7 +75,7 @@ describe.skipIf(!haveTinyproxy)('drydock-egress-reload + real tinyproxy', () => 
   /** Async, so this process keeps reading the proxy's output and can reap it if it exits. */
   const reload = (checkHost: string) =>
     new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
-      const child = spawn('bash', [join(egressDir, 'drydock-egress-reload'), checkHost], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('bash', [join(egressDir, 'drydock-egress-reload'), checkHost], { env: { ...env(), PATH: `${join(dir, 'bin')}:${env().PATH}` }, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (c) => (stdout += String(c)));
@@ -96,7 +96,13 @@ esac
     chmodSync(join(dir, 'bin', 'ip'), 0o755);
     // The address floor's resolver is its own script (resolver-script.test.ts; the e2e tier runs it
     // for real): a stub here, and a socket table naming its 127.0.0.1:53 for the healthcheck.
-    writeFileSync(join(dir, 'bin', 'drydock-egress-resolver'), '#!/bin/bash\nexit 0\n');
+    // It records its calls, and on --restart installs the mounted config as the running one, as the real one does.
+    writeFileSync(join(dir, 'bin', 'drydock-egress-resolver'), `#!/bin/bash
+echo "resolver $*" >>"${dir}/resolver-calls"
+code=$(cat "${dir}/resolver-exit" 2>/dev/null || echo 0)
+[ "$code" = 0 ] && [ -e "$DRYDOCK_CONF_DIR/resolver.conf" ] && cp "$DRYDOCK_CONF_DIR/resolver.conf" "$DRYDOCK_RUN_DIR/drydock-resolver.conf"
+exit "$code"
+`);
     chmodSync(join(dir, 'bin', 'drydock-egress-resolver'), 0o755);
     writeFileSync(join(dir, 'udp'), '  sl  local_address rem_address   st\n    1: 0100007F:0035 00000000:0000 07\n');
     port = await freePort();
@@ -146,6 +152,26 @@ esac
     // ConnectPort 8443 came with the new config: the refusal is now the filter's, not the port's.
     expect((await connectTo(port, 'blocked.test:8443')).split('\r\n')[0]).toMatch(/403 Filtered$/);
     expect(readFileSync(join(dir, 'run', 'drydock-proxy.pid'), 'utf8').trim()).toBe(pid);
+    expect(proxy!.exitCode).toBeNull();
+  });
+
+  it('restarts the address floor\'s resolver before the proxy when the generation moved its private: entries, and only then', async () => {
+    const calls = () => (existsSync(join(dir, 'resolver-calls')) ? readFileSync(join(dir, 'resolver-calls'), 'utf8') : '');
+    const before = calls();
+    const first = swapIn('0000000d', 'allowed.test\nprivate:reg.corp.test\n', undefined, ['192.0.2.53']);
+    expect((await reload(first)).status).toBe(0);
+    expect(calls().slice(before.length)).toBe('resolver --restart\n');
+    const same = swapIn('0000000e', 'allowed.test\nprivate:reg.corp.test\nother.test\n', undefined, ['192.0.2.53']);
+    expect((await reload(same)).status).toBe(0);
+    expect(calls().slice(before.length), 'the same resolver config: no restart').toBe('resolver --restart\n');
+
+    writeFileSync(join(dir, 'resolver-exit'), '1');
+    const refused = swapIn('0000000f', 'allowed.test\n', undefined, ['192.0.2.53']);
+    const r = await reload(refused);
+    rmSync(join(dir, 'resolver-exit'));
+    expect(r.status, 'refused before the proxy was signalled').toBe(1);
+    expect(r.stderr).toMatch(/the resolver refused the new config \(.*\); it keeps the previous one/);
+    expect(await ask(port, `GET http://${same}/ HTTP/1.0\r\n\r\n`), 'the proxy still runs the previous generation').toMatch(/^HTTP\/1\.[01] 200 /);
     expect(proxy!.exitCode).toBeNull();
   });
 

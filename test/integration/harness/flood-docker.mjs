@@ -5,9 +5,14 @@ const require = createRequire(import.meta.url);
 // tinyproxy refusal lines on stdout (a new host name every line, FLOOD_HOSTS of them in turn) and
 // the resolver's lines on stderr, both timestamped like docker's. Written as fast as the pipe takes
 // them, so the reader's memory is what is measured. Any other docker command fails loudly.
+//
+// Run as `kubectl` (a symlink of that name): `kubectl … logs --timestamps POD -c C` prints the
+// container's streams merged on stdout, as kubectl does; `kubectl … delete …` succeeds.
 const args = process.argv.slice(2);
-if (args[0] !== 'logs' || !args.includes('--timestamps')) {
-  process.stderr.write(`flood-docker: unexpected command: ${args.join(' ')}\n`);
+const asKubectl = /(^|\/)kubectl$/.test(process.argv[1] ?? '');
+if (asKubectl && args.includes('delete')) process.exit(0);
+if ((asKubectl ? !args.includes('logs') : args[0] !== 'logs') || !args.includes('--timestamps')) {
+  process.stderr.write(`flood-${asKubectl ? 'kubectl' : 'docker'}: unexpected command: ${args.join(' ')}\n`);
   process.exit(2);
 }
 const totalBytes = Number(process.env.FLOOD_MB ?? '300') * 1024 * 1024;
@@ -31,7 +36,10 @@ function block() {
 }
 function pump() {
   while (written < totalBytes) {
-    const { out, err } = block();
+    const parts = block();
+    // kubectl: the container's two streams come merged on stdout.
+    const out = asKubectl ? parts.out + parts.err : parts.out;
+    const err = asKubectl ? '' : parts.err;
     written += out.length + err.length;
     if (err) process.stderr.write(err);
     if (!process.stdout.write(out)) {

@@ -13,7 +13,7 @@
  * spawn is tinyproxy's own.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { filterPathOf, rewriteTinyproxyConf } from './conf-rewrite.js';
@@ -34,11 +34,13 @@ export interface StartTinyproxyOptions {
   startTimeoutMs?: number;
   /**
    * `file` (default): a LogFile the tests read. `stdout`: no LogFile, tinyproxy logs to its stdout,
-   * a pipe read here — where the sidecar's log goes (docker reads the pipe). tinyproxy fsyncs after
-   * every log line, which costs a disk flush on a file and nothing on a pipe, so the bench uses it.
+   * a pipe — where the sidecar's log goes. tinyproxy fsyncs after every log line, which costs a disk
+   * flush on a file and nothing on a pipe, so the bench uses it. The pipe is drained by a process of
+   * its own into a file (as Docker's shim drains the sidecar's), not by the test process: a bench
+   * that read the log in the event loop that times the requests would charge tinyproxy for that.
    */
   logTo?: 'file' | 'stdout';
-  /** With `logTo: 'stdout'`: how much of the output to keep for readLog() (default 1 MiB). */
+  /** With `logTo: 'stdout'`: how much of the log's tail readLog() returns (default 1 MiB). */
   keepOutputBytes?: number;
 }
 
@@ -104,6 +106,13 @@ if [ -n "\${FILTER_DEST:-}" ]; then
   mkdir -p "$(dirname "$FILTER_DEST")"
   if [ -f "$SRC/filter" ]; then cp "$SRC/filter" "$FILTER_DEST"; chmod "$FILTER_MODE" "$FILTER_DEST"; fi
 fi
+if [ -n "\${DRAIN:-}" ]; then
+  # The log to a pipe that another process drains into a file, as Docker's shim drains the
+  # sidecar's stdout into its log: the reader is not the process that times the requests.
+  mkfifo -m 0600 "$DRAIN.pipe"
+  cat "$DRAIN.pipe" > "$DRAIN" &
+  exec > "$DRAIN.pipe" 2>&1
+fi
 if [ -n "\${RUN_AS:-}" ]; then
   exec setpriv --reuid="\${RUN_AS%:*}" --regid="\${RUN_AS#*:}" --clear-groups tinyproxy -d -c "$CONF"
 fi
@@ -120,6 +129,24 @@ export async function portOpen(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/** The last `bytes` of a file ('' if there is none yet). */
+export function tailOf(path: string, bytes: number): string {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const buffer = Buffer.alloc(Math.min(size, bytes));
+    readSync(fd, buffer, 0, buffer.length, size - buffer.length);
+    return buffer.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function exited(child: ChildProcess): boolean {
@@ -169,6 +196,7 @@ export async function startTinyproxy(options: StartTinyproxyOptions): Promise<Ti
   const confPath = join(dir, 'tinyproxy.conf');
   const toStdout = options.logTo === 'stdout';
   const logFile = toStdout ? undefined : logPath;
+  const drainPath = join(run, 'stdout.log');
   writeFileSync(confPath, rewriteTinyproxyConf(options.confText, { listen: '127.0.0.1', port, logFile, pidFile: join(run, 'tinyproxy.pid') }), { mode: 0o644 });
   writeFileSync(join(src, 'hosts'), hostsFileText(options.hosts));
   writeFileSync(join(src, 'nsswitch.conf'), 'hosts: files\nnetworks: files\npasswd: files\ngroup: files\n');
@@ -184,8 +212,6 @@ export async function startTinyproxy(options: StartTinyproxyOptions): Promise<Ti
   const keep = options.keepOutputBytes ?? 1 << 20;
   const append = (chunk: string) => {
     output += chunk;
-    // A long bench writes many MB of log lines to the pipe: keep the tail only.
-    if (toStdout && output.length > 2 * keep) output = output.slice(-keep);
   };
   const child = spawn('unshare', ['-m', 'sh', '-c', NAMESPACE_SCRIPT], {
     env: {
@@ -196,6 +222,7 @@ export async function startTinyproxy(options: StartTinyproxyOptions): Promise<Ti
       FILTER_DEST: filterDest ?? '',
       FILTER_MODE: (options.filterMode ?? 0o644).toString(8),
       RUN_AS: options.runAs ? `${options.runAs.uid}:${options.runAs.gid}` : '',
+      DRAIN: toStdout ? drainPath : '',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -207,7 +234,7 @@ export async function startTinyproxy(options: StartTinyproxyOptions): Promise<Ti
   /** The log so far; after stop(), the complete log (kept, since stop removes the temp dir). */
   const readLog = () => {
     if (finalLog !== undefined) return finalLog;
-    if (toStdout) return output;
+    if (toStdout) return output + tailOf(drainPath, keep);
     try {
       return readFileSync(logPath, 'utf8');
     } catch {
@@ -243,6 +270,6 @@ export async function startTinyproxy(options: StartTinyproxyOptions): Promise<Ti
     await new Promise((r) => setTimeout(r, 20));
   }
   if (child.pid === undefined) throw new Error('tinyproxy has no pid');
-  return { port, pid: child.pid, logPath, readLog, output: () => output, stop };
+  return { port, pid: child.pid, logPath, readLog, output: () => (toStdout ? output + tailOf(drainPath, keep) : output), stop };
 }
 
