@@ -3,11 +3,10 @@
  * run the command in the agent with the terminal handed over, and tear the session down on every
  * way out: the command's exit, SIGINT, SIGTERM, SIGHUP, or a failed start.
  *
- * In named phases: prepare (settings, compose, the shared prerequisites) → create (session id,
+ * In named phases: prepare (settings, compose, the shared prerequisites: lib/session/prepare.ts) → create (session id,
  * rendered files, session.json) → start and run the command → tear down → finish. The middle
  * phase ends in exactly one `RunOutcome`; `finish` alone turns it into the exit code or the error.
  */
-import { ensureEgressImage as ensureSidecarImage } from '../egress/image.js';
 import { rmdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,10 +14,9 @@ import { systemClock, type Clock } from '../clock.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { Docker } from '../docker/client.js';
 import { describeCompose, type ComposeFlavour } from '../docker/compose.js';
-import { COMPOSE_HINT } from '../docker/failure.js';
+import type { ComposeVersionCache } from '../docker/compose-cache.js';
 import { processRunner, type CommandRunner } from '../docker/runner.js';
-import { DrydockError, ExitCode, ExternalError, UsageError, errorMessage } from '../errors.js';
-import { EGRESS_NETWORK, EGRESS_NETWORK_LABELS } from '../names.js';
+import { DrydockError, ExitCode, ExternalError, errorMessage } from '../errors.js';
 import { templatesDir } from '../paths.js';
 import { renderSessionFiles, type RenderedSession } from '../render/session-files.js';
 import { composeErrorLines, sessionBanner, sidecarNeverHealthy, timingLines, type RunTiming } from '../session/banner.js';
@@ -34,16 +32,15 @@ import type { ComposeFile } from '../render/compose-types.js';
 import { decisionContext } from '../session/save-log.js';
 import { formatDenialSummary } from '../egress/refusals.js';
 import { escapeControls } from '../terminal-text.js';
-import { CONTAINED_SETTINGS, allowlistHintFiles, requireSettings, resolveSettings, sessionDirOf, type Settings } from '../settings.js';
+import { allowlistHintFiles, resolveSettings, sessionDirOf, type Settings } from '../settings.js';
 import { guardBannerLine, workspaceReportLines } from '../workspace/report.js';
 import {
   finishWorkspaceGuard, forgetGuardStart, guardBindMounts, quarantineDirOf, saveGuardStart, startWorkspaceGuard,
   type WorkspaceGuardStart, type WorkspaceReport,
 } from '../workspace/session-guard.js';
-import { trustedPathsOf, untrustedPaths } from '../workspace/trusted-paths.js';
 import { agentBannerLines } from '../agent/banner.js';
-import { ensureAgentImage } from '../agent/image.js';
 import { prepareAgent, type AgentDeps, type AgentFlags, type PreparedAgent } from '../agent/session.js';
+import { composeCacheOf, prepareRun } from '../session/prepare.js';
 import { ensureAgentHome } from '../agent/state.js';
 
 export interface RunOptions extends AgentFlags {
@@ -74,6 +71,8 @@ export interface RunDeps extends AgentDeps {
    * deps at all, and no flag or variable sets it.
    */
   unsafeTestOverlay?: ComposeFile;
+  /** Where Compose v1's version is remembered (default: the state dir's compose-version.json). */
+  composeCache?: ComposeVersionCache;
 }
 
 /** The command to run in the agent: `-- CMD…`, else `DRYDOCK_AGENT_COMMAND` (settings.agentCommand), else `claude`. */
@@ -98,12 +97,6 @@ interface Session {
   workspace: WorkspaceGuardStart;
 }
 
-/** The sidecar image must exist before compose up; drydock builds only its own default image. */
-async function ensureEgressImage(docker: Docker, settings: Settings, ctx: CommandContext): Promise<void> {
-  const { egress: image, egressBuildBase: base } = settings.images;
-  await ensureSidecarImage({ docker, image, contextDir: join(templatesDir(), 'egress'), base, say: ctx.err });
-}
-
 function startFailure(rendered: RenderedSession, output: string, teardown: TeardownResult | undefined): ExternalError {
   const logTail = (teardown?.egressLog.lastLines ?? []).filter((l) => l.trim() !== '').map((l) => `  ${escapeControls(l)}`);
   const details = composeErrorLines(output).map((l) => `  ${l}`);
@@ -126,37 +119,6 @@ function startFailure(rendered: RenderedSession, output: string, teardown: Teard
 function onlyDrydockErrors(error: unknown): undefined {
   if (error instanceof DrydockError) return undefined;
   throw error;
-}
-
-/**
- * The allowlists, the config dir and the state dir decide what the next session may reach: one the
- * agent can write through the project directory is refused before anything starts.
- */
-function assertTrustedPaths(settings: Settings): void {
-  const { dirs, allowlists } = settings;
-  const found = untrustedPaths({
-    projectDir: settings.cwd,
-    paths: trustedPathsOf({ configDir: dirs.config, stateDir: dirs.state, baseline: allowlists.baseline, userAllowlists: [allowlists.global, allowlists.project] }),
-  });
-  if (found.length > 0) {
-    throw new UsageError(found.map((f) => f.message).join('\n'), { hint: 'the agent must not be able to edit what jails it; nothing was started' });
-  }
-}
-
-/** Phase 1: every setting the session needs, Compose, and the shared prerequisites; nothing of the session exists yet. */
-async function prepare(settings: Settings, docker: Docker, ctx: CommandContext): Promise<ComposeFlavour> {
-  const contained = settings.mode === 'contain';
-  requireSettings(settings, 'mode', ...(contained ? CONTAINED_SETTINGS : []), 'agentImage', 'egressLog', 'limits');
-  assertTrustedPaths(settings);
-  const compose = await docker.compose();
-  if (compose.kind === 'none') throw new ExternalError(`no Compose found: ${compose.reason}`, { hint: COMPOSE_HINT });
-  if (contained) {
-    // Shared prerequisites first: a missing image or an engine that cannot make the bridge fails
-    // here, before any session directory or session object exists.
-    await ensureEgressImage(docker, settings, ctx);
-    await docker.ensureNetwork(EGRESS_NETWORK, EGRESS_NETWORK_LABELS);
-  }
-  return compose;
 }
 
 /** Phase 2: a session id no one uses, its files rendered all-or-nothing, and session.json. */
@@ -292,9 +254,8 @@ export async function run(opts: RunOptions, ctx: CommandContext, deps: RunDeps =
   const settings: Settings = opts.workspaceGuard === false ? { ...resolved, workspaceGuard: false } : resolved;
   const observe = !!opts.observe;
   const agent = await prepareAgent({ env: settings.env, cwd: settings.cwd, project: settings.project, mode: settings.mode, flags: opts, deps });
-  const docker = new Docker(deps.runner ?? processRunner(settings.env));
-  const compose = await prepare(settings, docker, ctx);
-  await ensureAgentImage(docker, settings.images.agentIsDefault, agent.build, ctx.err);
+  const docker = new Docker(deps.runner ?? processRunner(settings.env), { composeCache: deps.composeCache ?? composeCacheOf(settings) });
+  const compose = await prepareRun(settings, docker, ctx, agent);
   const cmd = agentCommand(opts.cmd, settings.agentCommand);
   const session = await createSession(settings, docker, observe, deps, clock, agent);
   if (deps.unsafeTestOverlay) addUnsafeTestOverlay(session.rendered, deps.unsafeTestOverlay);

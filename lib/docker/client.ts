@@ -5,6 +5,7 @@
  */
 import { DrydockError, ExternalError, errorMessage } from '../errors.js';
 import { composeArgv, detectCompose, type ComposeFlavour } from './compose.js';
+import type { ComposeVersionCache } from './compose-cache.js';
 import { COMPOSE_HINT, dockerFailure, firstLine, isEngineUnreachable, isNoSuchObject, programMissing } from './failure.js';
 import {
   parseContainerListing,
@@ -42,7 +43,8 @@ export interface SessionState {
 export class Docker {
   private composeFlavour?: Promise<ComposeFlavour>;
 
-  constructor(private readonly runner: CommandRunner) {}
+  /** `composeCache`: where Compose v1's version may be remembered between starts (`run` only). */
+  constructor(private readonly runner: CommandRunner, private readonly options: { composeCache?: ComposeVersionCache } = {}) {}
 
   /** Run a docker program; a missing binary becomes an exit-3 error with an install hint. */
   private async call(argv: readonly string[], options?: RunOptions): Promise<RunResult> {
@@ -90,7 +92,7 @@ export class Docker {
 
   /** Detected once per Docker instance (one command run): v2 plugin, else v1, else none. */
   compose(): Promise<ComposeFlavour> {
-    this.composeFlavour ??= detectCompose(this.runner);
+    this.composeFlavour ??= detectCompose(this.runner, this.options.composeCache);
     return this.composeFlavour;
   }
 

@@ -1,3 +1,4 @@
+import { sameBinary, type ComposeVersionCache } from './compose-cache.js';
 import { ProgramNotFound, type CommandRunner } from './runner.js';
 
 /**
@@ -25,11 +26,23 @@ async function probe(runner: CommandRunner, argv: readonly string[]): Promise<st
   }
 }
 
-export async function detectCompose(runner: CommandRunner): Promise<ComposeFlavour> {
+/**
+ * The v2 plugin if the docker CLI answers for it, else v1. With a cache (`run` only; doctor always
+ * asks), v1's version is taken from it when the file PATH finds is the one that gave it
+ * (lib/docker/compose-cache.ts says why that can never run or trust another binary).
+ */
+export async function detectCompose(runner: CommandRunner, cache?: ComposeVersionCache): Promise<ComposeFlavour> {
   const v2 = await probe(runner, ['docker', 'compose', 'version']);
   if (v2 !== undefined) return { kind: 'v2', version: v2, command: ['docker', 'compose'] };
+  const before = cache?.identify();
+  const cached = before && cache?.read();
+  if (before && cached && sameBinary(cached.identity, before)) return { kind: 'v1', version: cached.version, command: ['docker-compose'] };
   const v1 = await probe(runner, ['docker-compose', 'version']);
-  if (v1 !== undefined) return { kind: 'v1', version: v1, command: ['docker-compose'] };
+  if (v1 !== undefined) {
+    const after = cache?.identify();
+    if (cache && before && after && sameBinary(before, after) && v1 !== 'unknown') cache.write({ identity: after, version: v1 });
+    return { kind: 'v1', version: v1, command: ['docker-compose'] };
+  }
   return { kind: 'none', reason: 'neither `docker compose` nor `docker-compose` answered `version`' };
 }
 

@@ -8,18 +8,34 @@
  *   proxy-variables      HTTPS_PROXY/HTTP_PROXY (both cases) are this session's sidecar URL, NO_PROXY only the fixed list
  *   proxy-address        the sidecar's name resolves, in the agent's namespace, to the sidecar's own address
  *   canary-refused       a CONNECT to a name no allowlist can contain is refused by the sidecar (403)
+ *   answer-control       the sidecar's own session address answered a connect, in the same window (see below)
  *   unreachable:<what>   the sidecar's NAT-bridge address and the Docker host's addresses cannot be connected to
  *   probe                the probe itself ran to its end (a probe that did not proves nothing)
+ *
+ * Silence is only evidence when the kernel shows it. An owned address answers a SYN from its
+ * kernel (ARP, then SYN-ACK or RST, no process involved) in well under a millisecond; the unowned
+ * on-link gateway never does. The probe reads the agent namespace's socket table twice: a connect
+ * whose socket is in SYN_SENT in both reads went unanswered for at least the time between them, and
+ * that must be MIN_SILENCE_MS, whatever the load did to the probe's own processes. A socket found in
+ * any other state was answered (a hole). One not yet in the first read, or reads too close
+ * together, is inconclusive, and inconclusive fails. The control (`answer-control`: the sidecar's
+ * own session address) must be answered, so the namespace was not merely dead.
  */
 import { NO_PROXY_VARIABLES, PROXY_VARIABLES, noProxyHosts, proxyUrlFor } from '../names.js';
+import type { TcpLook, TcpSocket } from './probe.js';
 
-export type SelfTestCheckName = 'probe' | 'ipv4-default-route' | 'ipv6-default-route' | 'proxy-variables' | 'proxy-address' | 'canary-refused' | `unreachable:${string}`;
+export type SelfTestCheckName = 'probe' | 'ipv4-default-route' | 'ipv6-default-route' | 'proxy-variables' | 'proxy-address' | 'canary-refused' | 'answer-control' | `unreachable:${string}`;
 
 export interface SelfTestCheck {
   name: SelfTestCheckName;
   ok: boolean;
   detail: string;
+  /** Failed for want of time, not because the jail has a hole: worth one more try with a longer window. */
+  inconclusive?: boolean;
 }
+
+/** A socket must stay unanswered (SYN_SENT) at least this long to count as silence: 100× what an owned address needs. */
+export const MIN_SILENCE_MS = 50;
 
 export interface SelfTestReport {
   ok: boolean;
@@ -132,10 +148,55 @@ export function classifyConnect(exit: number, message: string): ConnectResult {
   return 'error';
 }
 
-/** Connected or refused (a RST came back) both mean the address answered: the jail has a hole. */
-export function unreachableCheck(what: string, target: string, result: ConnectResult | undefined): SelfTestCheck {
+const ms = (n: number): string => (n < 10 ? n.toFixed(2) : n.toFixed(0));
+
+/** The control: the sidecar's own address on the session network must answer (under `timeout 3`). */
+export function answerControlCheck(target: string, result: ConnectResult | undefined): SelfTestCheck {
+  const name = 'answer-control';
+  if (result === 'connected') return pass(name, `the session sidecar's own address ${target} answered`);
+  return { ...fail(name, `the session sidecar's own address ${target} did not answer (${result ?? 'no result'}): silence elsewhere proves nothing`), ...(result === 'timeout' ? { inconclusive: true } : {}) };
+}
+
+/** What the two reads of the socket table say about the connects to one `ip:port`. */
+export type Silence =
+  | { kind: 'silent'; ms: number }
+  | { kind: 'answered'; detail: string }
+  | { kind: 'unknown'; detail: string };
+
+const SYN_SENT = 2;
+const TCP_STATES: Record<number, string> = { 1: 'ESTABLISHED', 3: 'SYN_RECV', 4: 'FIN_WAIT1', 5: 'FIN_WAIT2', 6: 'TIME_WAIT', 7: 'CLOSE', 8: 'CLOSE_WAIT', 9: 'LAST_ACK', 11: 'CLOSING' };
+
+export function silenceOf(remote: string, first: TcpLook | undefined, second: TcpLook | undefined): Silence {
+  if (!first || !second || first.endMs === undefined || second.startMs === undefined) return { kind: 'unknown', detail: 'the probe did not read the socket table twice' };
+  const to = (look: TcpLook) => look.sockets.filter((s) => s.remote === remote);
+  const answered = [...to(first), ...to(second)].find((s) => s.state !== SYN_SENT);
+  if (answered) return { kind: 'answered', detail: `its connect was answered (${TCP_STATES[answered.state] ?? `state ${answered.state}`})` };
+  const key = (s: TcpSocket) => `${s.local} ${s.inode}`;
+  const later = new Set(to(second).map(key));
+  const waiting = to(first).filter((s) => later.has(key(s)));
+  if (waiting.length === 0) {
+    if (to(first).length > 0) return { kind: 'answered', detail: 'its connect ended between the two reads' };
+    return { kind: 'unknown', detail: 'its connect had not started by the first read (a busy machine)' };
+  }
+  const silentMs = second.startMs - first.endMs;
+  if (silentMs < MIN_SILENCE_MS) return { kind: 'unknown', detail: `unanswered for ${ms(silentMs)} ms, short of the ${MIN_SILENCE_MS} ms that prove silence` };
+  return { kind: 'silent', ms: silentMs };
+}
+
+/**
+ * Connected or refused (a RST came back) both mean the address answered: the jail has a hole.
+ * No route passes (the kernel said so at once); a connect still waiting passes only on the socket
+ * table's evidence (`silence`), which fails it too when any socket to it was answered.
+ */
+export function unreachableCheck(what: string, target: string, result: ConnectResult | undefined, silence?: Silence): SelfTestCheck {
   const name = `unreachable:${what}` as const;
-  if (result === 'unreachable' || result === 'timeout') return pass(name, `${target} is unreachable (${result === 'timeout' ? 'no answer' : 'no route'})`);
+  // Any answered socket to it in the table (the probe's or another process's) is a hole, whatever the probe's own connect said.
+  if (silence?.kind === 'answered') return fail(name, `${target} answered from the agent's namespace: ${silence.detail}; it must be unreachable`);
+  if (result === 'unreachable') return pass(name, `${target} is unreachable (no route)`);
+  if (result === undefined && silence) {
+    if (silence.kind === 'silent') return pass(name, `${target} is unreachable (its SYN unanswered for ${ms(silence.ms)} ms)`);
+    return { ...fail(name, `${target} could not be shown silent: ${silence.detail}`), inconclusive: true };
+  }
   if (result === 'connected' || result === 'refused') return fail(name, `${target} answered from the agent's namespace (${result === 'connected' ? 'connected' : 'connection refused'}): it must be unreachable`);
   return fail(name, `could not test ${target} (${result ?? 'no result'})`);
 }

@@ -18,34 +18,67 @@ export interface ProbeInput {
   proxyHost: string;
   proxyPort: number;
   canary: string;
+  /** The control: an owned address (the sidecar's, on the session network) that must answer. */
+  control: { ip: string; port: number };
   targets: readonly ProbeTarget[];
-  /** Seconds a connect may take before it counts as no answer (an on-link address nobody owns waits for ARP). */
-  connectTimeout: number;
+  /** Seconds the connects get to start before the first look at the socket table. */
+  settle: number;
+  /** Seconds between the two looks (checks.ts decides whether that was long enough). */
+  window: number;
 }
 
 /**
- * `bash -c SCRIPT probe PROXY_HOST PROXY_PORT CANARY TIMEOUT [WHAT IP PORT]…`. Sections start with
- * `@name`; connect results are `@connect WHAT EXIT MESSAGE`. The connects run in parallel, so the
- * whole probe takes about one connect timeout.
+ * `bash -c SCRIPT probe PROXY_HOST PROXY_PORT CANARY CONTROL_IP CONTROL_PORT SETTLE WINDOW [WHAT IP PORT]…`.
+ * Sections start with `@name`; a connect that ended prints `@connect WHAT EXIT MESSAGE` (the
+ * control's is waited for, under `timeout 3`; the targets' are not). The evidence for silence is
+ * the kernel's own: the agent namespace's socket table (/proc/net/tcp) read twice, `@tcp a|b T`
+ * … `@tcp-end a|b T` with bash's $EPOCHREALTIME around each read, SETTLE seconds after the connects
+ * were started and WINDOW seconds apart. A socket still in SYN_SENT in both reads was unanswered
+ * for at least the time between them, however late any process of the probe got to run. The
+ * container ends with the script; connects still waiting die with it.
  */
 export const PROBE_SCRIPT = [
-  'proxy_host=$1 proxy_port=$2 canary=$3 limit=$4; shift 4',
+  'proxy_host=$1 proxy_port=$2 canary=$3 control_ip=$4 control_port=$5 settle=$6 window=$7; shift 7',
   'echo @route4; cat /proc/net/route 2>/dev/null || echo @missing',
   'echo @route6; if [ -e /proc/net/ipv6_route ]; then cat /proc/net/ipv6_route; else echo @missing; fi',
   'echo @resolve; getent hosts "$proxy_host" || true',
-  'connect() { local out rc; out=$(timeout "$limit" bash -c \'exec 3<>"/dev/tcp/$0/$1"\' "$2" "$3" 2>&1); rc=$?; echo "@connect $1 $rc ${out//$\'\\n\'/ }"; }',
+  'connect() { local err rc; err=$(bash -c \'exec 3<>"/dev/tcp/$0/$1"\' "$2" "$3" 2>&1); rc=$?; echo "@connect $1 $rc ${err//$\'\\n\'/ }"; }',
   'while [ $# -ge 3 ]; do connect "$1" "$2" "$3" & shift 3; done',
+  '( err=$(timeout 3 bash -c \'exec 3<>"/dev/tcp/$0/$1"\' "$control_ip" "$control_port" 2>&1); rc=$?; echo "@connect @control $rc ${err//$\'\\n\'/ }" ) & control=$!',
   'canary_out=$(timeout 3 bash -c \'exec 3<>"/dev/tcp/$0/$1" || exit 9; printf "CONNECT %s:443 HTTP/1.1\\r\\nHost: %s:443\\r\\n\\r\\n" "$2" "$2" >&3; IFS= read -r line <&3; printf "%s" "${line%$\'\\r\'}"\' "$proxy_host" "$proxy_port" "$canary" 2>&1)',
-  'wait',
+  'look() { echo "@tcp $1 $EPOCHREALTIME"; cat /proc/net/tcp; echo "@tcp-end $1 $EPOCHREALTIME"; }',
+  'sleep "$settle"; look a; sleep "$window"; look b',
+  'wait "$control"',
   'echo @canary; printf "%s\\n" "$canary_out"',
   'echo @end',
 ].join('\n');
 
 export function probeArgs(input: ProbeInput): string[] {
   return [
-    'probe', input.proxyHost, String(input.proxyPort), input.canary, String(input.connectTimeout),
+    'probe', input.proxyHost, String(input.proxyPort), input.canary, input.control.ip, String(input.control.port), String(input.settle), String(input.window),
     ...input.targets.flatMap((t) => [t.what, t.ip, String(t.port)]),
   ];
+}
+
+/** One connect that ended: bash's exit code and what it said. */
+export interface ProbeConnect {
+  exit: number;
+  message: string;
+}
+
+/** One row of /proc/net/tcp: addresses as `a.b.c.d:port`, the state as the kernel's number (1 ESTABLISHED, 2 SYN_SENT, …). */
+export interface TcpSocket {
+  local: string;
+  remote: string;
+  state: number;
+  inode: string;
+}
+
+/** One read of the socket table, between two clock readings (ms). */
+export interface TcpLook {
+  startMs?: number;
+  endMs?: number;
+  sockets: TcpSocket[];
 }
 
 export interface ProbeOutput {
@@ -53,20 +86,59 @@ export interface ProbeOutput {
   route6?: string;
   resolve?: string;
   canary?: string;
-  connects: Map<string, { exit: number; message: string }>;
+  connects: Map<string, ProbeConnect>;
+  /** The control's connect (`@control`). */
+  control?: ProbeConnect;
+  looks: Map<string, TcpLook>;
   /** The script ran to its end (a cut-off probe proves nothing). */
   complete: boolean;
 }
 
+/** $EPOCHREALTIME (seconds, a locale's decimal point) in ms. */
+const epochMs = (text: string | undefined): number | undefined => (text === undefined ? undefined : Number(text.replace(',', '.')) * 1000);
+
+/** /proc/net/tcp writes an IPv4 address as the little-endian hex of its 32 bits, the port as big-endian hex. */
+function tcpAddress(hex: string): string {
+  const [ip, port] = hex.split(':');
+  const bytes = [0, 2, 4, 6].map((i) => parseInt(ip!.slice(i, i + 2), 16)).reverse();
+  return `${bytes.join('.')}:${parseInt(port!, 16)}`;
+}
+
+const TCP_ROW = /^\s*\d+:\s+([0-9A-Fa-f]{8}:[0-9A-Fa-f]{4})\s+([0-9A-Fa-f]{8}:[0-9A-Fa-f]{4})\s+([0-9A-Fa-f]{2})\s+\S+\s+\S+\s+\S+\s+\d+\s+\d+\s+(\d+)/;
+
 export function parseProbeOutput(stdout: string): ProbeOutput {
   const sections = new Map<string, string[]>();
-  const connects = new Map<string, { exit: number; message: string }>();
+  const connects = new Map<string, ProbeConnect>();
+  const looks = new Map<string, TcpLook>();
+  let control: ProbeConnect | undefined;
   let current: string | undefined;
+  let look: TcpLook | undefined;
   let complete = false;
   for (const line of stdout.split('\n')) {
+    // Connects end at any moment, so their lines may land inside another section.
     const connect = /^@connect (\S+) (\d+) ?(.*)$/.exec(line);
     if (connect) {
-      connects.set(connect[1]!, { exit: Number(connect[2]), message: connect[3] ?? '' });
+      const result = { exit: Number(connect[2]), message: (connect[3] ?? '').trim() };
+      if (connect[1] === '@control') control = result;
+      else connects.set(connect[1]!, result);
+      continue;
+    }
+    const lookStart = /^@tcp (a|b) (\d+[.,]\d+)$/.exec(line);
+    if (lookStart) {
+      current = undefined;
+      look = { startMs: epochMs(lookStart[2]), sockets: [] };
+      looks.set(lookStart[1]!, look);
+      continue;
+    }
+    const lookEnd = /^@tcp-end (a|b) (\d+[.,]\d+)$/.exec(line);
+    if (lookEnd) {
+      if (look && looks.get(lookEnd[1]!) === look) look.endMs = epochMs(lookEnd[2]);
+      look = undefined;
+      continue;
+    }
+    if (look) {
+      const row = TCP_ROW.exec(line);
+      if (row) look.sockets.push({ local: tcpAddress(row[1]!), remote: tcpAddress(row[2]!), state: parseInt(row[3]!, 16), inode: row[4]! });
       continue;
     }
     if (line === '@end') {
@@ -88,5 +160,5 @@ export function parseProbeOutput(stdout: string): ProbeOutput {
     const body = lines.join('\n').replace(/\n+$/, '');
     return body === '@missing' ? undefined : body;
   };
-  return { route4: text('route4'), route6: text('route6'), resolve: text('resolve'), canary: text('canary'), connects, complete };
+  return { route4: text('route4'), route6: text('route6'), resolve: text('resolve'), canary: text('canary'), connects, control, looks, complete };
 }

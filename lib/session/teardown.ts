@@ -65,25 +65,30 @@ export async function teardownSession(options: {
   let removal: RemovalOutcome;
   if (egressName) {
     // The agent goes first, while the log is read: it loses its egress the moment the session
-    // ends, however long a flooded log takes to read (and that reading is time-boxed).
+    // ends, however long a flooded log takes to read (and that reading is time-boxed). The sidecar
+    // goes as soon as its log is saved, without waiting for the agent's removal; the session
+    // network once both are gone.
     const sidecar = containers.filter((c) => c.name === egressName);
     const agents = containers.filter((c) => c.name !== egressName);
     let readerBug: unknown;
-    const [early, saved] = await Promise.all([
+    const [early, late] = await Promise.all([
       removeObjects({ docker, containers: agents, networks: [] }),
       saveEgressLog({ docker, container: egressName, dir: options.sessionDir, decisions: options.decisions, signal: options.hurry, maxBytes: options.logCap, timeoutMs: options.logReadMs })
         .catch((error: unknown): SavedLog => {
           readerBug = error; // a bug in the reader: removal first, then it surfaces
           return { lastLines: [], error: `reading the sidecar's log failed: ${message(error)}` };
+        })
+        .then((saved) => {
+          egressLog = saved;
+          return removeObjects({ docker, containers: sidecar, networks: [] });
         }),
     ]);
-    egressLog = saved;
-    const rest = await removeObjects({ docker, containers: sidecar, networks });
+    const rest = await removeObjects({ docker, containers: [], networks });
     if (readerBug !== undefined) throw readerBug;
     removal = {
-      removedContainers: [...early.removedContainers, ...rest.removedContainers],
+      removedContainers: [...early.removedContainers, ...late.removedContainers],
       removedNetworks: rest.removedNetworks,
-      failures: [...early.failures, ...rest.failures],
+      failures: [...early.failures, ...late.failures, ...rest.failures],
     };
   } else {
     removal = await removeObjects({ docker, containers, networks });

@@ -53,7 +53,7 @@ describeE2E('five concurrent runs', () => {
     report(`${RUNS} concurrent drydock run, start to all torn down`, wall);
 
     const sessions = results.map((result, i) => {
-      expect(result.code, `run ${i}: ${result.stderr}`).toBe(0);
+      expect(result.code, `run ${i}: ${result.stderr}\n${result.stdout}`).toBe(0);
       reportRunTimings(`concurrent run ${i}`, result.stderr);
       const probes = parseProbes(result.stderr); // --json: the command's output is on stderr
       const expectAllowed = i % 2 === 0 ? 'allowed' : 'plain';

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parseAllowlist } from '../../lib/allowlist/parse.js';
 import { SELFTEST_CANARY_HOST } from '../../lib/names.js';
 import {
+  MIN_SILENCE_MS,
+  answerControlCheck,
   canaryCheck,
   classifyConnect,
   hexToIpv4,
@@ -9,11 +11,15 @@ import {
   ipv6DefaultRouteCheck,
   proxyAddressCheck,
   proxyVariablesCheck,
+  silenceOf,
   unreachableCheck,
 } from '../../lib/selftest/checks.js';
 import { PROBE_SCRIPT, parseProbeOutput, probeArgs } from '../../lib/selftest/probe.js';
 import { decideSelfTest, inspectedFacts, type SelfTestSession } from '../../lib/selftest/session.js';
-import { ROUTE4_INTERNAL_DEFAULT, ROUTE4_JAILED, ROUTE4_WITH_DEFAULT, ROUTE6_JAILED, ROUTE6_WITH_DEFAULT, inspectDocs, probeOutput } from './fixtures.js';
+import {
+  NO_ROUTE, REFUSED, ROUTE4_INTERNAL_DEFAULT, ROUTE4_JAILED, ROUTE4_WITH_DEFAULT, ROUTE6_JAILED, ROUTE6_WITH_DEFAULT, SILENT,
+  inspectDocs, probeOutput, tcpRow,
+} from './fixtures.js';
 
 const ID = 'app-1a2b';
 const session: SelfTestSession = {
@@ -35,7 +41,7 @@ describe('routes, read from the kernel', () => {
     expect(ipv4DefaultRouteCheck(ROUTE4_INTERNAL_DEFAULT).ok).toBe(false);
     expect(ipv4DefaultRouteCheck(ROUTE4_WITH_DEFAULT, '172.30.0.1').ok).toBe(false);
     expect(decide(probeOutput(ID, { route4: ROUTE4_INTERNAL_DEFAULT })).ok).toBe(true);
-    const noSessionGatewayProbe = probeOutput(ID, { route4: ROUTE4_INTERNAL_DEFAULT, connects: { 'sidecar-nat-address@172.20.0.5': '1 Network is unreachable', 'host-nat-gateway@172.20.0.1': '1 Network is unreachable' } });
+    const noSessionGatewayProbe = probeOutput(ID, { route4: ROUTE4_INTERNAL_DEFAULT, connects: { 'sidecar-nat-address@172.20.0.5': NO_ROUTE, 'host-nat-gateway@172.20.0.1': NO_ROUTE } });
     expect(decide(noSessionGatewayProbe).failed?.name).toBe('unreachable:host-session-gateway');
   });
 
@@ -104,13 +110,42 @@ describe('reachability', () => {
     expect(classifyConnect(2, 'bash: syntax error')).toBe('error');
   });
 
-  it('an answer of any kind (connected, or refused with a RST) is a hole; no route or no answer passes; no result fails', () => {
+  it('an answer of any kind (connected, or refused with a RST) is a hole; no route, or the kernel\'s evidence of silence, passes; no result fails', () => {
+    const silent = { kind: 'silent', ms: 80 } as const;
     expect(unreachableCheck('host', '1.2.3.4:80', 'unreachable').ok).toBe(true);
-    expect(unreachableCheck('host', '1.2.3.4:80', 'timeout').ok).toBe(true);
-    expect(unreachableCheck('host', '1.2.3.4:80', 'refused').ok).toBe(false);
-    expect(unreachableCheck('host', '1.2.3.4:80', 'connected').ok).toBe(false);
+    expect(unreachableCheck('host', '1.2.3.4:80', undefined, silent).ok).toBe(true);
+    expect(unreachableCheck('host', '1.2.3.4:80', 'refused', silent).ok).toBe(false);
+    expect(unreachableCheck('host', '1.2.3.4:80', 'connected', silent).ok).toBe(false);
     expect(unreachableCheck('host', '1.2.3.4:80', 'error').ok).toBe(false);
     expect(unreachableCheck('host', '1.2.3.4:80', undefined).ok).toBe(false);
+    expect(unreachableCheck('host', '1.2.3.4:80', undefined, { kind: 'answered', detail: 'x' })).toMatchObject({ ok: false });
+    expect(unreachableCheck('host', '1.2.3.4:80', undefined, { kind: 'answered', detail: 'x' }).inconclusive).toBeUndefined();
+    expect(unreachableCheck('host', '1.2.3.4:80', undefined, { kind: 'unknown', detail: 'x' })).toMatchObject({ ok: false, inconclusive: true });
+  });
+
+  it('silence is a socket in SYN_SENT in both reads of the socket table, at least MIN_SILENCE_MS apart', () => {
+    const look = (startMs: number, rows: string[]) => parseProbeOutput([`@tcp a ${(startMs / 1000).toFixed(6)}`, ...rows, `@tcp-end a ${((startMs + 1) / 1000).toFixed(6)}`, '@end'].join('\n')).looks.get('a')!;
+    const waiting = tcpRow(0, '172.30.0.1:80', 2, 9000);
+    expect(silenceOf('172.30.0.1:80', look(1000, [waiting]), look(1081, [waiting]))).toMatchObject({ kind: 'silent', ms: expect.closeTo(80, 3) });
+    // Too close together: inconclusive, not silence.
+    expect(silenceOf('172.30.0.1:80', look(1000, [waiting]), look(1031, [waiting]))).toMatchObject({ kind: 'unknown' });
+    expect(MIN_SILENCE_MS).toBe(50);
+    // Not yet started at the first read (a busy machine): inconclusive.
+    expect(silenceOf('172.30.0.1:80', look(1000, []), look(1100, [waiting]))).toMatchObject({ kind: 'unknown' });
+    // Answered, whether or not the probe's process got to say so: a hole.
+    expect(silenceOf('172.30.0.1:80', look(1000, [waiting]), look(1100, [tcpRow(0, '172.30.0.1:80', 1, 9000)]))).toMatchObject({ kind: 'answered', detail: expect.stringMatching(/ESTABLISHED/) });
+    expect(silenceOf('172.30.0.1:80', look(1000, [waiting]), look(1100, []))).toMatchObject({ kind: 'answered' });
+    // Another socket's waiting is not this one's (the same local address and inode in both reads).
+    expect(silenceOf('172.30.0.1:80', look(1000, [waiting]), look(1100, [tcpRow(1, '172.30.0.1:80', 2, 9001)]))).toMatchObject({ kind: 'answered' });
+    expect(silenceOf('172.30.0.1:80', undefined, look(1100, [waiting]))).toMatchObject({ kind: 'unknown' });
+  });
+
+  it('the control must be answered; one that timed out is inconclusive, any other end fails', () => {
+    expect(answerControlCheck('172.30.0.2:8888', 'connected').ok).toBe(true);
+    expect(answerControlCheck('172.30.0.2:8888', 'timeout')).toMatchObject({ ok: false, inconclusive: true });
+    expect(answerControlCheck('172.30.0.2:8888', 'refused').ok).toBe(false);
+    expect(answerControlCheck('172.30.0.2:8888', 'refused').inconclusive).toBeUndefined();
+    expect(answerControlCheck('172.30.0.2:8888', undefined).ok).toBe(false);
   });
 });
 
@@ -119,7 +154,7 @@ describe('the whole self-test', () => {
     const r = decide(probeOutput(ID));
     expect(r.ok, JSON.stringify(r.failed)).toBe(true);
     expect(r.checks.map((c) => c.name)).toEqual([
-      'ipv4-default-route', 'ipv6-default-route', 'proxy-variables', 'proxy-address', 'canary-refused',
+      'ipv4-default-route', 'ipv6-default-route', 'proxy-variables', 'proxy-address', 'canary-refused', 'answer-control',
       'unreachable:sidecar-nat-address', 'unreachable:host-nat-gateway', 'unreachable:host-session-gateway', 'unreachable:host-docker0',
     ]);
   });
@@ -128,10 +163,10 @@ describe('the whole self-test', () => {
     const r = decide(probeOutput(ID, {
       route4: ROUTE4_WITH_DEFAULT,
       connects: {
-        'sidecar-nat-address@172.20.0.5': '1 bash: connect: Connection refused',
-        'host-nat-gateway@172.20.0.1': '1 bash: connect: Connection refused',
-        'host-session-gateway@172.30.0.1': '124 ',
-        'host-docker0@172.17.0.1': '1 bash: connect: Connection refused',
+        'sidecar-nat-address@172.20.0.5': REFUSED,
+        'host-nat-gateway@172.20.0.1': REFUSED,
+        'host-session-gateway@172.30.0.1': SILENT,
+        'host-docker0@172.17.0.1': REFUSED,
       },
     }));
     expect(r.ok).toBe(false);
@@ -146,6 +181,25 @@ describe('the whole self-test', () => {
     expect(decide(probeOutput(ID), noNat).failed?.name).toBe('unreachable:sidecar-nat-address');
   });
 
+  it('a connect not yet started at the first read, or reads too close, is inconclusive (and fails); so is a control that timed out', () => {
+    const late = decide(probeOutput(ID, { looks: { onlyInB: true } }));
+    expect(late.ok).toBe(false);
+    expect(late.failed).toMatchObject({ name: 'unreachable:host-session-gateway', inconclusive: true });
+    expect(decide(probeOutput(ID, { looks: { gapMs: 30 } })).failed).toMatchObject({ name: 'unreachable:host-session-gateway', inconclusive: true });
+    expect(decide(probeOutput(ID, { looks: null })).failed).toMatchObject({ name: 'unreachable:host-session-gateway', inconclusive: true });
+    expect(decide(probeOutput(ID, { control: '124 ' })).failed).toMatchObject({ name: 'answer-control', inconclusive: true });
+    expect(decide(probeOutput(ID, { control: null })).failed?.name).toBe('answer-control');
+  });
+
+  it('a waiting connect that the socket table shows answered is a hole, even if the probe never said so', () => {
+    // Even next to the probe's own "no route": another socket to it was answered.
+    const r = decide(probeOutput(ID, { looks: { extraB: [tcpRow(5, '172.20.0.1:80', 1, 9100)] } }));
+    expect(r.failed).toMatchObject({ name: 'unreachable:host-nat-gateway' });
+    const answered = decide(probeOutput(ID, { looks: { extraB: [tcpRow(5, '172.30.0.1:80', 1, 9100)] } }));
+    expect(answered.failed).toMatchObject({ name: 'unreachable:host-session-gateway' });
+    expect(answered.failed?.inconclusive).toBeUndefined();
+  });
+
   it('observe mode does not run the canary check (observe lets everything through); the topology checks still run', () => {
     const r = decideSelfTest(inspectedFacts(inspectDocs(ID), { ...session, observe: true }), probeOutput(ID, { canary: 'HTTP/1.0 500 x' }), { ...session, observe: true });
     expect(r.ok).toBe(true);
@@ -153,9 +207,25 @@ describe('the whole self-test', () => {
   });
 
   it('the probe gets its values as arguments, never in its text', () => {
-    const args = probeArgs({ proxyHost: 'p', proxyPort: 8888, canary: 'c', connectTimeout: 0.5, targets: [{ what: 'w@1.2.3.4', ip: '1.2.3.4', port: 80 }] });
-    expect(args).toEqual(['probe', 'p', '8888', 'c', '0.5', 'w@1.2.3.4', '1.2.3.4', '80']);
+    const args = probeArgs({ proxyHost: 'p', proxyPort: 8888, canary: 'c', control: { ip: '1.2.3.9', port: 8888 }, settle: 0.02, window: 0.08, targets: [{ what: 'w@1.2.3.4', ip: '1.2.3.4', port: 80 }] });
+    expect(args).toEqual(['probe', 'p', '8888', 'c', '1.2.3.9', '8888', '0.02', '0.08', 'w@1.2.3.4', '1.2.3.4', '80']);
     expect(PROBE_SCRIPT).not.toMatch(/1\.2\.3\.4|drydock-/);
     expect(parseProbeOutput('@route4\nx\n@end').route4).toBe('x');
+  });
+
+  it('reads the socket table\'s rows and the connects that ended, even inside another section', () => {
+    const out = parseProbeOutput([
+      '@tcp a 1796180000.000000',
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      tcpRow(0, '172.30.0.1:80', 2, 9000),
+      '@connect b@1.2.3.5 1 bash: connect: Connection refused',
+      '@tcp-end a 1796180000,002000',
+      '@connect @control 0 ',
+      '@end',
+    ].join('\n'));
+    expect(out.looks.get('a')).toMatchObject({ startMs: 1796180000000, sockets: [{ local: '172.30.0.3:40000', remote: '172.30.0.1:80', state: 2, inode: '9000' }] });
+    expect(out.looks.get('a')!.endMs! - out.looks.get('a')!.startMs!).toBeCloseTo(2, 3);
+    expect(out.connects.get('b@1.2.3.5')).toEqual({ exit: 1, message: 'bash: connect: Connection refused' });
+    expect(out.control).toEqual({ exit: 0, message: '' });
   });
 });
