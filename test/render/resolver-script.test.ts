@@ -101,7 +101,7 @@ describe('drydock-egress-resolver', () => {
     expect(r.argv).toEqual(expect.arrayContaining([
       '--keep-in-foreground', `--conf-file=${join(dir, 'run', 'drydock-resolver.conf')}`,
       '--listen-address=127.0.0.1', '--bind-interfaces', '--port=53',
-      '--no-resolv', '--no-hosts', '--stop-dns-rebind', '--cache-size=0',
+      '--no-resolv', '--no-hosts', '--stop-dns-rebind', '--cache-size=1000', '--no-negcache',
     ]));
     // Nothing that would let loopback through, and no other upstream.
     expect(r.argv!.filter((a) => /rebind-localhost-ok|^--server=|^--address=/.test(a))).toEqual([]);
