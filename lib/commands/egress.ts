@@ -16,7 +16,7 @@ import { EgressLogPipeline } from '../egress/log-pipeline.js';
 import { MAX_DESTINATIONS } from '../egress/refusals.js';
 import { formatSuggestion, suggestAllowlist, type ObservedDestination } from '../egress/suggest.js';
 import { logCommand, readThrough } from './egress-log.js';
-import { allowlistHintFiles, allowlistPathsFor, resolveSettings, sessionDirOf, type Settings } from '../settings.js';
+import { allowlistPathsFor, resolveSettings, sessionDirOf, type Settings } from '../settings.js';
 import { validateSessionId } from '../session/id.js';
 import { EGRESS_LOG_FILE, readSessionMetadata } from '../session/metadata.js';
 import { describeSession, groupSessions, type SessionView } from '../session/model.js';

@@ -184,9 +184,11 @@ engine_image() {
   local dir
   dir=$(engine_dir) || { e2e_log "start the engine first"; return 1; }
   export DOCKER_HOST=unix://$dir/docker.sock
-  if docker image inspect "$E2E_BASE_IMAGE" >/dev/null 2>&1; then return 0; fi
   local key tar mirror
   key=$(printf '%s bookworm minbase' "$E2E_PACKAGES" | sha256sum | cut -c1-16)
+  # An engine kept between runs (DRYDOCK_E2E_KEEP) may hold a base from another package list:
+  # the engine's dir records which rootfs its base came from, and another one is imported anew.
+  if docker image inspect "$E2E_BASE_IMAGE" >/dev/null 2>&1 && [[ $(cat "$dir/base-image.key" 2>/dev/null) == "$key" ]]; then return 0; fi
   tar=$E2E_CACHE/rootfs-$key.tar
   if [[ ! -s $tar ]]; then
     mirror=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
@@ -202,7 +204,11 @@ engine_image() {
     tar -C "$rootfs" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
     rm -rf --one-file-system "$rootfs"
   fi
+  # Images built FROM another base would outlive it: drydock's own (the sidecar's template digest
+  # does not see the base) and the agent tier's.
+  docker image rm -f drydock-egress:latest drydock-agent:latest drydock-e2e-agent-base:latest >/dev/null 2>&1 || true
   docker import "$tar" "$E2E_BASE_IMAGE" >/dev/null
+  printf '%s\n' "$key" >"$dir/base-image.key"
   e2e_log "imported $E2E_BASE_IMAGE from $tar"
 }
 
