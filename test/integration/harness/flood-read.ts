@@ -4,28 +4,21 @@
  * writes FLOOD_MB of refusals. A reader that held the log, or anything growing with it, dies of
  * heap exhaustion here. Prints one JSON line: what was saved, what was counted, peak memory.
  */
+import { withPeakMemory } from './peak-memory.js';
 import { parseAllowlist } from '../../../lib/allowlist/parse.js';
 import { Docker } from '../../../lib/docker/client.js';
 import { processRunner } from '../../../lib/docker/runner.js';
 import { saveEgressLog } from '../../../lib/session/save-log.js';
 
 const dir = process.argv[2]!;
-let peakHeap = 0;
-let peakRss = 0;
-const sample = () => {
-  const m = process.memoryUsage();
-  peakHeap = Math.max(peakHeap, m.heapUsed);
-  peakRss = Math.max(peakRss, m.rss);
-};
-const timer = setInterval(sample, 10);
-const saved = await saveEgressLog({
-  docker: new Docker(processRunner(process.env)),
-  container: 'drydock-flood-egress',
-  dir,
-  decisions: { session: 'flood-0001', entries: parseAllowlist('github.com\n', 'list').entries, projectList: '/cfg/egress-allowlist-flood', observe: false },
-  maxBytes: Number(process.env.CAP_BYTES),
-  timeoutMs: 30 * 60_000,
-});
-clearInterval(timer);
-sample();
+const { result: saved, peakHeap, peakRss } = await withPeakMemory(() =>
+  saveEgressLog({
+    docker: new Docker(processRunner(process.env)),
+    container: 'drydock-flood-egress',
+    dir,
+    decisions: { session: 'flood-0001', entries: parseAllowlist('github.com\n', 'list').entries, projectList: '/cfg/egress-allowlist-flood', observe: false },
+    maxBytes: Number(process.env.CAP_BYTES),
+    timeoutMs: 30 * 60_000,
+  }),
+);
 process.stdout.write(`${JSON.stringify({ saved, peakHeap, peakRss })}\n`);
