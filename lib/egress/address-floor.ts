@@ -154,12 +154,11 @@ function prefixRange(cidr: string): { family: 4 | 6; first: bigint; last: bigint
  * stay refused too).
  */
 export function floorPrefixes(family: 4 | 6, options: { withPrivate: boolean }): string[] {
-  const all = [...ALWAYS_REFUSED, ...(options.withPrivate ? PRIVATE_UNLESS_OPTED_IN : [])].map((p) => ({ cidr: p.prefix, ...prefixRange(p.prefix) }));
-  const ours = all.filter((p) => p.family === family);
-  const kept = ours.filter((p) => !ours.some((q) => q !== p && q.first <= p.first && p.last <= q.last && (q.first !== p.first || q.last !== p.last || ours.indexOf(q) < ours.indexOf(p))));
-  return kept.map((p) => p.cidr).sort((a, b) => {
-    const x = prefixRange(a).first;
-    const y = prefixRange(b).first;
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
+  const listed = [...ALWAYS_REFUSED, ...(options.withPrivate ? PRIVATE_UNLESS_OPTED_IN : [])].map((p) => ({ cidr: p.prefix, ...prefixRange(p.prefix) }));
+  const ours = listed.filter((p) => p.family === family).sort((a, b) => (a.first !== b.first ? (a.first < b.first ? -1 : 1) : a.last > b.last ? -1 : a.last < b.last ? 1 : 0));
+  // Prefixes are nested or apart, never overlapping in part. Sorted by start (the wider first), a
+  // prefix inside another comes after it: keep one only when it ends past the last one kept.
+  const kept: typeof ours = [];
+  for (const p of ours) if (kept.length === 0 || p.last > kept[kept.length - 1]!.last) kept.push(p);
+  return kept.map((p) => p.cidr);
 }
