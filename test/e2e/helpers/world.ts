@@ -13,9 +13,10 @@
  * test's answer by the same path a real lookup takes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hostUpstreamResolvers } from '../../../lib/egress/floor-files.js';
 import { track } from './children.js';
 import { BASE_IMAGE, REPO } from './drydock.js';
 import { docker, exec, waitFor, type Exec } from './engine.js';
@@ -59,17 +60,6 @@ async function addLoopbackAddress(cidr: string): Promise<() => Promise<void>> {
   return async () => void (await exec(['nsenter', netnsArg(), 'ip', 'addr', 'del', cidr, 'dev', 'lo']));
 }
 
-/**
- * Where a forwarded DNS query would go: the host's resolvers (Docker's defaults when the host's
- * are loopback-only). Inside the engine's namespace those addresses are given to `lo` and the
- * world's DNS listens there.
- */
-export function upstreamResolvers(resolvConf: string): string[] {
-  const servers = [...resolvConf.matchAll(/^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/gm)].map((m) => m[1]!);
-  const usable = servers.filter((ip) => !ip.startsWith('127.'));
-  return usable.length > 0 ? usable : ['8.8.8.8', '8.8.4.4'];
-}
-
 export type RecordType = 'A' | 'AAAA';
 
 export interface WorldDns {
@@ -93,8 +83,10 @@ interface DnsState {
 let shared: Promise<DnsState> | undefined;
 
 async function startDns(): Promise<DnsState> {
-  const conf = ['/etc/resolv.conf', '/run/systemd/resolve/resolv.conf'].filter(existsSync).map((f) => readFileSync(f, 'utf8')).join('\n');
-  const addresses = upstreamResolvers(conf);
+  // Exactly where the sidecar's resolver forwards outside names: drydock's own reading of the host.
+  const addresses = hostUpstreamResolvers();
+  const v6 = addresses.filter((ip) => ip.includes(':'));
+  if (v6.length > 0) throw new Error(`the e2e world's DNS answers on IPv4 only, and this host's resolvers include ${v6.join(', ')}`);
   const removals: Array<() => Promise<void>> = [];
   for (const ip of addresses) removals.push(await addLoopbackAddress(`${ip}/32`));
   const dir = mkdtempSync(join(process.env.DRYDOCK_E2E_DIR ?? tmpdir(), 'world-dns-'));
