@@ -125,13 +125,16 @@ describe('at LogLevel Connect (fewer lines; a ConnectPort refusal leaves no line
       'GET http://plain.test/x HTTP/1.1\r\n\r\n',
     ], 'Connect');
     expect(log).not.toMatch(/Refused CONNECT method/);
-    expect(events.map(key)).toEqual([
+    // The inferred refusal is settled when its file descriptor is reused, or at the end of the
+    // log when it is not: which of the two happens depends on how tinyproxy's threads ran, so
+    // the verdicts are compared, not their order.
+    expect(events.map(key).sort()).toEqual([
       'allowed connect:allowed.test:443',
+      'allowed http:plain.test:80',
       'denied connect:allowed.test:22',
       'denied http:evil.test:80',
-      'allowed http:plain.test:80',
     ]);
-    expect(events[1]!.raw).toMatch(/Request \(file descriptor \d+\): CONNECT allowed\.test:22/);
+    expect(events.find((e) => key(e) === 'denied connect:allowed.test:22')!.raw).toMatch(/Request \(file descriptor \d+\): CONNECT allowed\.test:22/);
   });
 });
 
