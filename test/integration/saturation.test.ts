@@ -18,6 +18,7 @@ import { renderProxyFiles, type RenderedProxyFiles } from './harness/session.js'
 import { startTinyproxy, type TinyproxyHandle } from './harness/tinyproxy.js';
 import { echoPrefix, startUpstreams, type Upstreams } from './harness/upstreams.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { RESOLVER_BOUND_UDP } from '../render/sidecar-harness.js';
 
 const HEALTHCHECK = join(templatesDir(), 'egress', 'drydock-egress-healthcheck');
 const IDLE_TUNNELS = 200;
@@ -76,7 +77,7 @@ async function start(confText: string): Promise<TinyproxyHandle> {
   proxy = await startTinyproxy({ confText, filterText: rendered.filterText, hosts: { 'pool.test': block.ip(2) } });
   // What the sidecar's entrypoint leaves for the healthcheck: the address, and the config tinyproxy runs.
   runDir = tempDir('saturation');
-  writeFileSync(join(runDir, 'udp'), '  sl  local_address rem_address   st\n    1: 0100007F:0035 00000000:0000 07\n');
+  writeFileSync(join(runDir, 'udp'), RESOLVER_BOUND_UDP);
   writeFileSync(join(runDir, 'drydock-listen'), '127.0.0.1\n');
   writeFileSync(join(runDir, 'tinyproxy.conf'), confText);
   return proxy;

@@ -6,30 +6,21 @@
  * ends the proxy (closed), which the script reports as such. Skipped, visibly, without tinyproxy.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllowlist } from '../../lib/allowlist/parse.js';
 import { renderSessionEgress } from '../../lib/egress/session-egress.js';
-import { templatesDir } from '../../lib/paths.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { egressDir, freePort, sidecarEnv, sidecarWorld, startSidecar, stopSidecar } from './sidecar-harness.js';
 
 const haveTinyproxy = spawnSync('sh', ['-c', 'command -v tinyproxy'], { encoding: 'utf8' }).status === 0;
 if (!haveTinyproxy) console.warn('SKIPPED sidecar-reload tests: tinyproxy is not installed');
 
-const egressDir = join(templatesDir(), 'egress');
 // The "session network" is all of loopback (/8): the reload script's probe, like the healthcheck,
 // connects from 127.0.0.1 here (in a container it comes from the sidecar's own internal address).
 const LISTEN = '127.0.0.5';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
 
 /** The proxy's whole answer to one request ('' if the connection failed). */
 function ask(port: number, request: string): Promise<string> {
@@ -51,8 +42,8 @@ describe.skipIf(!haveTinyproxy)('drydock-egress-reload + real tinyproxy', () => 
   let conf: string;
   let port: number;
   let proxy: ChildProcess | undefined;
-  let output = '';
-  const env = () => ({ PATH: '/usr/sbin:/usr/bin:/sbin:/bin', DRYDOCK_CONF_DIR: conf, DRYDOCK_RUN_DIR: join(dir, 'run'), DRYDOCK_PROXY_PORT: String(port), DRYDOCK_PROC_NET_UDP: join(dir, 'udp') });
+  let output = () => '';
+  const env = () => sidecarEnv(dir, port, conf);
 
   /** Writes a generation into the "mounted" directory the way drydock does: each file renamed in. */
   function swapIn(generation: string, lines: string, filterOverride?: string, resolverServers?: string[]): string {
@@ -69,7 +60,7 @@ describe.skipIf(!haveTinyproxy)('drydock-egress-reload + real tinyproxy', () => 
 
   /** The log reaches this test through the sidecar's log pipe and its reader: wait up to 2.5 s for a line. */
   const logged = async (what: string | RegExp) => {
-    for (let i = 0; i < 50 && !(typeof what === 'string' ? output.includes(what) : what.test(output)); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 50 && !(typeof what === 'string' ? output().includes(what) : what.test(output())); i++) await new Promise((r) => setTimeout(r, 50));
   };
 
   /** Async, so this process keeps reading the proxy's output and can reap it if it exits. */
@@ -86,46 +77,26 @@ describe.skipIf(!haveTinyproxy)('drydock-egress-reload + real tinyproxy', () => 
   beforeAll(async () => {
     dir = tempDir('reload');
     conf = join(dir, 'conf');
-    for (const sub of ['bin', 'conf', 'run']) mkdirSync(join(dir, sub));
-    writeFileSync(join(dir, 'bin', 'ip'), `#!/bin/bash
-case " $* " in
-  *" route "*) echo "default via 127.0.0.1 dev eth0" ;;
-  *) printf '1: lo    inet 127.0.0.1/8 scope host lo\\n2: eth0    inet 127.0.0.1/8 scope global eth0\\n3: eth1    inet ${LISTEN}/8 scope global eth1\\n' ;;
-esac
-`);
-    chmodSync(join(dir, 'bin', 'ip'), 0o755);
-    // The address floor's resolver is its own script (resolver-script.test.ts; the e2e tier runs it
-    // for real): a stub here, and a socket table naming its 127.0.0.1:53 for the healthcheck.
-    // It records its calls, and on --restart installs the mounted config as the running one, as the real one does.
-    writeFileSync(join(dir, 'bin', 'drydock-egress-resolver'), `#!/bin/bash
+    // The resolver stub records its calls, and on --restart installs the mounted config as the
+    // running one, as the real one does.
+    sidecarWorld(dir, {
+      internal: `${LISTEN}/8`,
+      resolver: `#!/bin/bash
 echo "resolver $*" >>"${dir}/resolver-calls"
 code=$(cat "${dir}/resolver-exit" 2>/dev/null || echo 0)
 [ "$code" = 0 ] && [ -e "$DRYDOCK_CONF_DIR/resolver.conf" ] && cp "$DRYDOCK_CONF_DIR/resolver.conf" "$DRYDOCK_RUN_DIR/drydock-resolver.conf"
 exit "$code"
-`);
-    chmodSync(join(dir, 'bin', 'drydock-egress-resolver'), 0o755);
-    writeFileSync(join(dir, 'udp'), '  sl  local_address rem_address   st\n    1: 0100007F:0035 00000000:0000 07\n');
+`,
+    });
     port = await freePort();
     swapIn('0000000a', 'allowed.test\n');
-    proxy = spawn('bash', [join(egressDir, 'drydock-egress-entrypoint')], {
-      env: { ...env(), PATH: `${join(dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin:${egressDir}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    proxy.stdout!.on('data', (c) => (output += String(c)));
-    proxy.stderr!.on('data', (c) => (output += String(c)));
-    for (let i = 0; i < 50; i++) {
-      if (spawnSync('bash', [join(egressDir, 'drydock-egress-healthcheck')], { env: env() }).status === 0) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`the sidecar never became healthy:\n${output}`);
+    const sidecar = await startSidecar(dir, env());
+    proxy = sidecar.proxy;
+    output = sidecar.output;
   });
 
   afterAll(async () => {
-    if (proxy && proxy.exitCode === null) {
-      const exited = new Promise((r) => proxy!.once('exit', r));
-      proxy.kill('SIGTERM');
-      await exited;
-    }
+    await stopSidecar(proxy);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -143,12 +114,12 @@ exit "$code"
     expect((await connectTo(port, 'blocked.test:8443')).split('\r\n')[0]).toMatch(/403 Access violation$/);
     const check = swapIn('0000000b', 'allowed.test\nallowed.test:8443\n');
     const r = await reload(check);
-    expect(r.status, `${r.stderr}\n${output}`).toBe(0);
+    expect(r.status, `${r.stderr}\n${output()}`).toBe(0);
     expect(r.stdout).toBe(`drydock-egress-reload: confirmed ${check}\n`);
     await logged('Reloading config file finished');
-    expect(output).toContain('Reloading config file finished');
+    expect(output()).toContain('Reloading config file finished');
     await logged('Re-reading filter file.');
-    expect(output).toContain('Re-reading filter file.');
+    expect(output()).toContain('Re-reading filter file.');
     // ConnectPort 8443 came with the new config: the refusal is now the filter's, not the port's.
     expect((await connectTo(port, 'blocked.test:8443')).split('\r\n')[0]).toMatch(/403 Filtered$/);
     expect(readFileSync(join(dir, 'run', 'drydock-proxy.pid'), 'utf8').trim()).toBe(pid);
@@ -189,7 +160,7 @@ exit "$code"
     expect(r.stderr).toMatch(/the proxy ended while reloading/);
     await new Promise((done) => (proxy!.exitCode !== null ? done(null) : proxy!.once('exit', done)));
     await logged(/Bad regex in .*egress-filter: line 1/);
-    expect(output).toMatch(/Bad regex in .*egress-filter: line 1/);
+    expect(output()).toMatch(/Bad regex in .*egress-filter: line 1/);
     expect(await connectTo(port, 'allowed.test:443')).toBe('');
   });
 });

@@ -3,31 +3,22 @@
  * writes must make tinyproxy listen on the chosen address only, serve only that subnet, and keep
  * the baked deny-all filter's verdict. Skipped, visibly, where tinyproxy is not installed.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { templatesDir } from '../../lib/paths.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeIf } from '../helpers/requires.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { egressDir, freePort, sidecarEnv, sidecarWorld, startSidecar, stopSidecar } from './sidecar-harness.js';
 
 const haveTinyproxy = spawnSync('sh', ['-c', 'command -v tinyproxy'], { encoding: 'utf8' }).status === 0;
 if (!haveTinyproxy) console.warn('SKIPPED sidecar-tinyproxy tests: tinyproxy is not installed');
 
-const egressDir = join(templatesDir(), 'egress');
 // The "internal network" is 127.0.0.0/30 (loopback): 127.0.0.3 is inside it, 127.0.0.9 is not.
 // The healthcheck's request comes from 127.0.0.1 (the kernel's source for loopback), inside it too,
 // as in the sidecar, where a connection to its own address comes from that address.
 const LISTEN = '127.0.0.2';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
 
 /** Sends a CONNECT from `from` and returns the first response line ('' if the connection failed). */
 function connectThrough(from: string, to: string, port: number): Promise<string> {
@@ -49,55 +40,24 @@ describeIf(haveTinyproxy, 'tinyproxy', 'entrypoint + real tinyproxy', () => {
   let dir: string;
   let port: number;
   let proxy: ChildProcess | undefined;
-  let output = '';
+  let output = () => '';
 
   beforeAll(async () => {
     dir = tempDir('sidecar');
-    for (const sub of ['bin', 'conf', 'run']) mkdirSync(join(dir, sub));
-    writeFileSync(
-      join(dir, 'bin', 'ip'),
-      `#!/bin/bash
-case " $* " in
-  *" route "*) echo "default via 127.0.0.1 dev eth0" ;;
-  *) printf '1: lo    inet 127.0.0.1/8 scope host lo\\n2: eth0    inet 127.0.0.1/8 scope global eth0\\n3: eth1    inet ${LISTEN}/30 scope global eth1\\n' ;;
-esac
-`,
-    );
-    chmodSync(join(dir, 'bin', 'ip'), 0o755);
-    // The address floor is its own script (resolver-script.test.ts, and the e2e tier for real):
-    // a stub here, and a socket table naming its 127.0.0.1:53 for the healthcheck.
-    writeFileSync(join(dir, 'bin', 'drydock-egress-resolver'), '#!/bin/bash\nexit 0\n');
-    chmodSync(join(dir, 'bin', 'drydock-egress-resolver'), 0o755);
-    writeFileSync(join(dir, 'udp'), '  sl  local_address rem_address   st\n    1: 0100007F:0035 00000000:0000 07\n');
+    sidecarWorld(dir, { internal: `${LISTEN}/30` });
     port = await freePort();
     // The baked deny-all config, pointed at a test port and the baked (empty) filter.
     const baked = readFileSync(join(egressDir, 'tinyproxy.conf'), 'utf8')
       .replace(/^Port \d+$/m, `Port ${port}`)
       .replace('/etc/drydock/egress-filter', join(egressDir, 'egress-filter'));
     writeFileSync(join(dir, 'conf', 'tinyproxy.conf'), baked);
-    proxy = spawn('bash', [join(egressDir, 'drydock-egress-entrypoint')], {
-      env: { PATH: `${join(dir, 'bin')}:/usr/sbin:/usr/bin:/sbin:/bin:${egressDir}`, DRYDOCK_CONF_DIR: join(dir, 'conf'), DRYDOCK_RUN_DIR: join(dir, 'run') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    proxy.stdout!.on('data', (c) => (output += String(c)));
-    proxy.stderr!.on('data', (c) => (output += String(c)));
-    // Ready when the healthcheck passes, as compose would wait for it.
-    for (let i = 0; i < 50; i++) {
-      const health = spawnSync('bash', [join(egressDir, 'drydock-egress-healthcheck')], {
-        env: { PATH: '/usr/bin:/bin', DRYDOCK_RUN_DIR: join(dir, 'run'), DRYDOCK_PROXY_PORT: String(port), DRYDOCK_PROC_NET_UDP: join(dir, 'udp') },
-      });
-      if (health.status === 0) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`the sidecar never became healthy:\n${output}`);
+    const sidecar = await startSidecar(dir, sidecarEnv(dir, port));
+    proxy = sidecar.proxy;
+    output = sidecar.output;
   });
 
   afterAll(async () => {
-    if (proxy && proxy.exitCode === null) {
-      const exited = new Promise((r) => proxy!.once('exit', r));
-      proxy.kill('SIGTERM');
-      await exited;
-    }
+    await stopSidecar(proxy);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -108,8 +68,8 @@ esac
   it('refuses a client outside the session subnet (another container on the NAT bridge)', async () => {
     expect(await connectThrough('127.0.0.9', LISTEN, port)).toMatch(/^HTTP\/1\.[01] 403 Access denied$/);
     // The log reaches us through the sidecar's log pipe and its reader: give it a moment.
-    for (let i = 0; i < 50 && !output.includes('Unauthorized connection from "127.0.0.9"'); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(output).toContain('Unauthorized connection from "127.0.0.9"');
+    for (let i = 0; i < 50 && !output().includes('Unauthorized connection from "127.0.0.9"'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(output()).toContain('Unauthorized connection from "127.0.0.9"');
   });
 
   it('does not listen on any other address', async () => {
