@@ -20,23 +20,34 @@ const CAP = 4 * 1024 * 1024;
 const root = tempDir('flood');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-it(`streams a ${FLOOD_MB} MB sidecar log through the teardown reader with a ${HEAP_MB} MB heap: every refusal counted, files capped`, () => {
-  const bin = join(root, 'bin');
-  const dir = join(root, 'session');
+/**
+ * Runs `harness` (a drydock teardown reader) in a child with a HEAP_MB heap, `fake` on its PATH
+ * writing `mb` MB of refusals into the log it reads. Its one JSON line, and how many refusals were written.
+ */
+function floodRead(name: string, fake: 'docker' | 'kubectl', harness: string, mb: number): { report: Record<string, any>; written: number; dir: string } {
+  const bin = join(root, `${name}-bin`);
+  const dir = join(root, `${name}-session`);
   mkdirSync(bin);
   mkdirSync(dir);
-  symlinkSync(join(here, 'harness', 'flood-docker.mjs'), join(bin, 'docker'));
-  const countFile = join(root, 'count');
-  const child = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '--import', 'tsx', join(here, 'harness', 'flood-read.ts'), dir], {
+  symlinkSync(join(here, 'harness', 'flood-docker.mjs'), join(bin, fake));
+  const countFile = join(root, `${name}-count`);
+  const child = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '--import', 'tsx', join(here, 'harness', harness), dir], {
     cwd: repo,
-    env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, FLOOD_MB: String(FLOOD_MB), FLOOD_HOSTS: '50000', FLOOD_COUNT_FILE: countFile, CAP_BYTES: String(CAP) },
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, FLOOD_MB: String(mb), FLOOD_HOSTS: '50000', FLOOD_COUNT_FILE: countFile, CAP_BYTES: String(CAP) },
     encoding: 'utf8',
     maxBuffer: 16 * 1024 * 1024,
   });
   expect(child.status, child.stderr.slice(-2000)).toBe(0);
-  const { saved, peakHeap, peakRss } = JSON.parse(child.stdout.trim().split('\n').pop()!);
+  const report = JSON.parse(child.stdout.trim().split('\n').pop()!) as Record<string, any>;
   const written = Number(readFileSync(countFile, 'utf8'));
-  console.log(`flood: ${FLOOD_MB} MB, ${written} refusals; reader peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB (heap limit ${HEAP_MB} MiB)`);
+  const mib = (n: number) => (n / 2 ** 20).toFixed(0);
+  console.log(`flood (${fake}): ${mb} MB, ${written} refusals; reader peak heap ${mib(report.peakHeap)} MiB, peak RSS ${mib(report.peakRss)} MiB (heap limit ${HEAP_MB} MiB)`);
+  return { report, written, dir };
+}
+
+it(`streams a ${FLOOD_MB} MB sidecar log through the teardown reader with a ${HEAP_MB} MB heap: every refusal counted, files capped`, () => {
+  const { report, written } = floodRead('docker', 'docker', 'flood-read.ts', FLOOD_MB);
+  const { saved } = report;
 
   expect(saved.error).toBeUndefined();
   expect(saved.refusals.complete).toBe(true);
@@ -56,22 +67,8 @@ it(`streams a ${FLOOD_MB} MB sidecar log through the teardown reader with a ${HE
 const K8S_FLOOD_MB = 200;
 
 it(`streams a ${K8S_FLOOD_MB} MB kubectl log of the proxy Pod through the kubernetes teardown with a ${HEAP_MB} MB heap: every refusal counted, files capped, namespace deleted`, () => {
-  const bin = join(root, 'kubectl-bin');
-  const dir = join(root, 'k8s-session');
-  mkdirSync(bin);
-  mkdirSync(dir);
-  symlinkSync(join(here, 'harness', 'flood-docker.mjs'), join(bin, 'kubectl'));
-  const countFile = join(root, 'k8s-count');
-  const child = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '--import', 'tsx', join(here, 'harness', 'flood-read-k8s.ts'), dir], {
-    cwd: repo,
-    env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, FLOOD_MB: String(K8S_FLOOD_MB), FLOOD_HOSTS: '50000', FLOOD_COUNT_FILE: countFile, CAP_BYTES: String(CAP) },
-    encoding: 'utf8',
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  expect(child.status, child.stderr.slice(-2000)).toBe(0);
-  const { teardown, peakHeap, peakRss } = JSON.parse(child.stdout.trim().split('\n').pop()!);
-  const written = Number(readFileSync(countFile, 'utf8'));
-  console.log(`flood (kubernetes): ${K8S_FLOOD_MB} MB, ${written} refusals; reader peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB (heap limit ${HEAP_MB} MiB)`);
+  const { report, written, dir } = floodRead('k8s', 'kubectl', 'flood-read-k8s.ts', K8S_FLOOD_MB);
+  const { teardown } = report;
 
   // The agent Pod and the namespace deletions succeeded (the fake kubectl says so), the log was read whole.
   expect(teardown.failures).toEqual([]);
