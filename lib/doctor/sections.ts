@@ -104,13 +104,10 @@ export async function engineSections(docker: Docker, settings: Settings, pathExi
     const look = ownSidecar
       ? docker.imageLabel(image, EGRESS_TEMPLATE_LABEL).then((label) => ({ exists: label !== undefined, stale: label !== undefined && label !== digest }))
       : docker.imageExists(image).then((e) => ({ exists: e }));
-    const exists = await look.then(
-      (e) => e,
-      (error: unknown) => {
-        if (!(error instanceof DrydockError)) throw error;
-        return { error: errorText(error) };
-      },
-    );
+    const exists = await look.catch((error: unknown): { error: string } => {
+      if (!(error instanceof DrydockError)) throw error;
+      return { error: errorText(error) };
+    });
     images.push(imageCheck({ role, image, isDefault: image === fallback, buildHint, ...exists }));
   }
   sections.push({ name: 'IMAGES', checks: images });
