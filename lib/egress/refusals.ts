@@ -4,6 +4,7 @@
  * rendered from it (every host escaped: it came from the agent). Pure.
  */
 import type { Protocol } from '../allowlist/types.js';
+import { SELFTEST_CANARY_HOST } from '../names.js';
 import { escapeControls } from '../terminal-text.js';
 import { allowCommand } from './refusal-pages.js';
 import { describeDestination, refusalAdvice, type Decision, type DecisionReason, type EgressEvent } from './decision.js';
@@ -30,6 +31,12 @@ export interface RefusalReport {
   allowed: number;
   /** Allowed by the filter, but the name did not resolve or the upstream did not answer. */
   failed: number;
+  /**
+   * Refusals of the start-up self-test's canary (SELFTEST_CANARY_HOST): drydock's own proof that
+   * the proxy refuses, once per start and per `doctor --session`, counted here and not as the
+   * agent's refusals (the decisions file still has each one).
+   */
+  selfTest: number;
   /** Lines of the log read (and of them tinyproxy's). */
   lines: number;
   /** False when the log could not be read to its end (time limit, a vanished sidecar). */
@@ -50,6 +57,7 @@ export class RefusalTally {
   unlisted = 0;
   allowed = 0;
   failed = 0;
+  selfTest = 0;
 
   constructor(private readonly maxDestinations = MAX_DESTINATIONS) {}
 
@@ -58,8 +66,12 @@ export class RefusalTally {
     if (event.action === 'allowed') this.allowed += 1;
     if (event.action === 'failed') this.failed += 1;
     if (event.action !== 'denied' || event.host === '') return;
-    this.refused += 1;
     const host = event.host.toLowerCase();
+    if (host === SELFTEST_CANARY_HOST) {
+      this.selfTest += 1;
+      return;
+    }
+    this.refused += 1;
     const port = event.port ?? HTTPS;
     const protocol = event.protocol ?? 'connect';
     const key = `${protocol} ${host} ${port}`;
@@ -83,8 +95,8 @@ export class RefusalTally {
   }
 
   report(extra: { lines: number; complete: boolean }): RefusalReport {
-    const { refused, unlisted, allowed, failed } = this;
-    return { destinations: this.destinations(), refused, unlisted, allowed, failed, ...extra };
+    const { refused, unlisted, allowed, failed, selfTest } = this;
+    return { destinations: this.destinations(), refused, unlisted, allowed, failed, selfTest, ...extra };
   }
 }
 

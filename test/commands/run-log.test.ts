@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../lib/commands/run.js';
 import type { CommandRunner, RunOptions } from '../../lib/docker/runner.js';
-import { runWorld, scriptSession, suffixes } from '../session/run-fixture.js';
+import { DENIAL_LOG, runWorld, scriptSession, suffixes } from '../session/run-fixture.js';
 
 const ID = 'myapp-aaaa';
 const deps = (w: ReturnType<typeof runWorld>, runner: CommandRunner = w.fake) =>
@@ -31,20 +31,23 @@ function hangingLogs(w: ReturnType<typeof runWorld>, onHang: () => void = () => 
 }
 
 describe('run: the sidecar log at teardown', () => {
-  it('--json reports the refusals typed, and saves the decisions next to the raw log', async () => {
+  it('--json reports the refusals typed, and saves the decisions next to the raw log; the self-test\'s canary is counted apart', async () => {
     const w = runWorld();
     w.ctx.json = true;
-    scriptSession(w.fake, w.sessionDir, { id: ID, exec: { result: { code: 0 } } });
+    const canary =
+      '2024-05-01T10:00:00.000000001Z CONNECT   May 01 10:00:00.000 [6]: Request (file descriptor 6): CONNECT canary.drydock-selftest.invalid:443 HTTP/1.1\n' +
+      '2024-05-01T10:00:00.100000000Z NOTICE    May 01 10:00:00.100 [6]: Proxying refused on filtered url "canary.drydock-selftest.invalid:443"\n';
+    scriptSession(w.fake, w.sessionDir, { id: ID, exec: { result: { code: 0 } }, logs: { result: { stdout: '', stderr: canary + DENIAL_LOG } } });
     const result = await run({ cmd: ['true'], json: true }, w.ctx, deps(w));
     expect(w.fake.unmet()).toEqual([]);
     const data = result.data as { refusals: unknown; egressDecisions: string };
     expect(data.refusals).toEqual({
       destinations: [{ host: 'blocked.test', port: 443, protocol: 'connect', count: 1, reason: 'not_allowlisted', suggestion: 'blocked.test' }],
-      refused: 1, unlisted: 0, allowed: 0, failed: 0, lines: 2, complete: true,
+      refused: 1, unlisted: 0, allowed: 0, failed: 0, selfTest: 1, lines: 4, complete: true,
     });
     expect(w.stderr()).not.toMatch(/refused 1 destination/); // --json: the summary is data, not text
     const decisions = readFileSync(data.egressDecisions, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(decisions).toEqual([expect.objectContaining({
+    expect(decisions).toEqual([expect.objectContaining({ host: 'canary.drydock-selftest.invalid', action: 'denied' }), expect.objectContaining({
       time: '2024-05-01T10:00:01.100000000Z', session: ID, action: 'denied', reason: 'not_allowlisted', method: 'CONNECT', host: 'blocked.test', port: 443,
       wouldAllow: { entry: 'blocked.test', file: join(w.root, 'config', 'egress-allowlist-myapp') },
     })]);
