@@ -9,6 +9,12 @@
 export const EGRESS_NETWORK = 'drydock_egress';
 export const AGENT_SERVICE = 'drydock';
 export const EGRESS_SERVICE = 'drydock-egress';
+/**
+ * The session's network-namespace holder: a container that does nothing but own the namespace the
+ * agent joins (`network_mode: service:…`), so the self-test probes that namespace with a cheap
+ * `docker exec` from drydock's own image instead of a throw-away container (lib/render/netns-holder.ts).
+ */
+export const NETNS_SERVICE = 'drydock-netns';
 /** Compose-file keys of the two networks (their docker names are set explicitly with `name:`). */
 export const INTERNAL_NETWORK_KEY = 'drydock_internal';
 export const EGRESS_NETWORK_KEY = 'drydock_egress';
@@ -95,6 +101,10 @@ export function agentContainerName(sessionId: string): string {
 
 export function egressContainerName(sessionId: string): string {
   return `drydock-${sessionId}-egress`;
+}
+
+export function netnsContainerName(sessionId: string): string {
+  return `drydock-${sessionId}-netns`;
 }
 
 export function internalNetworkName(sessionId: string): string {

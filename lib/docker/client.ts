@@ -156,16 +156,11 @@ export class Docker {
   }
 
   /**
-   * A throw-away container in another container's network namespace (`--network container:X`),
-   * unprivileged and read-only, labelled so teardown and gc find it if it outlives its run.
+   * A command in a running container as a given user, its stdin fed from `input` (which may still
+   * be being computed when the command starts), output captured; never throws for its exit code.
    */
-  async runInNetworkOf(options: { container: string; image: string; user: string; labels: Labels; entrypoint: string; args: readonly string[]; timeoutMs: number }): Promise<RunResult> {
-    const labelArgs = Object.entries(options.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-    return this.call(
-      ['docker', 'run', '--rm', '--network', `container:${options.container}`, '--user', options.user, '--cap-drop', 'ALL',
-        '--security-opt', 'no-new-privileges:true', '--read-only', ...labelArgs, '--entrypoint', options.entrypoint, options.image, ...options.args],
-      { timeoutMs: options.timeoutMs },
-    );
+  async execWithInput(options: { container: string; user: string; cmd: readonly string[]; input: string | Promise<string>; timeoutMs: number }): Promise<RunResult> {
+    return this.call(['docker', 'exec', '-i', '--user', options.user, options.container, ...options.cmd], { input: options.input, timeoutMs: options.timeoutMs });
   }
 
   /**

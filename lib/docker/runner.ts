@@ -2,8 +2,12 @@ import { spawn } from 'node:child_process';
 import type { Env } from '../context.js';
 
 export interface RunOptions {
-  /** Written to the child's stdin, then stdin is closed. */
-  input?: string;
+  /**
+   * Written to the child's stdin, then stdin is closed. A promise is written when it settles (the
+   * child starts at once and reads when the value is there; a rejection just closes stdin), so a
+   * slow child start overlaps with computing what it reads (the self-test's probe).
+   */
+  input?: string | Promise<string>;
   /**
    * `inherit` hands the terminal to the child (interactive `docker exec -it`); output is then not
    * captured. `inherit-stdout-to-stderr` does the same but sends the child's stdout to drydock's
@@ -121,7 +125,10 @@ export function processRunner(baseEnv: Env = process.env): CommandRunner {
         });
         if (child.stdin) {
           child.stdin.on('error', () => {}); // the child may exit before reading its input
-          child.stdin.end(options.input ?? '');
+          const stdin = child.stdin;
+          const input = options.input;
+          if (input === undefined || typeof input === 'string') stdin.end(input ?? '');
+          else input.then((text) => stdin.end(text), () => stdin.end());
         }
         child.on('error', (error: NodeJS.ErrnoException) => {
           if (timer) clearTimeout(timer);

@@ -4,7 +4,7 @@
  */
 import type { Docker } from '../docker/client.js';
 import { DrydockError, errorMessage } from '../errors.js';
-import { EGRESS_NETWORK, agentContainerName, egressContainerName, internalNetworkName } from '../names.js';
+import { EGRESS_NETWORK, LABELS, agentContainerName, egressContainerName, internalNetworkName, netnsContainerName } from '../names.js';
 import { runSelfTest } from '../selftest/session.js';
 import { groupSessions } from '../session/model.js';
 import { fail, pass, warn, type Check, type Section } from './checks.js';
@@ -24,6 +24,7 @@ export async function sessionSelfTestSection(docker: Docker, sessionId: string):
       const report = await runSelfTest(docker, {
         sessionId,
         agentContainer: view.agent?.name ?? agentContainerName(sessionId),
+        netnsContainer: view.others.find((c) => c.labels[LABELS.role] === 'netns')?.name ?? netnsContainerName(sessionId),
         egressContainer: view.egress.name ?? egressContainerName(sessionId),
         internalNetwork: internalNetworkName(sessionId),
         egressNetwork: EGRESS_NETWORK,

@@ -37,6 +37,7 @@ export interface ComposeService {
   container_name?: string;
   labels?: Labels;
   command?: string[];
+  entrypoint?: string[];
   init?: boolean;
   working_dir?: string;
   user?: string;

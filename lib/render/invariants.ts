@@ -15,6 +15,7 @@ import {
   EGRESS_SERVICE,
   FILE_NAMES,
   INTERNAL_NETWORK_KEY,
+  NETNS_SERVICE,
   CONTAINER_LABEL_KEYS,
   LABELS,
   NETWORK_LABEL_KEYS,
@@ -33,6 +34,8 @@ import {
 import { agentLimitViolations, sidecarLimitViolations } from '../limits/invariants.js';
 import { AGENT_MOUNT_TARGETS } from '../agent/runtime.js';
 import { AGENT_CAPABILITIES, INHIBIT_IPV4, NO_NEW_PRIVILEGES, TELEMETRY_DEFAULTS } from './overlay.js';
+import { AGENT_NETWORK_MODE } from './netns-holder.js';
+import { netnsHolderViolations } from './netns-invariants.js';
 
 export interface Violation {
   code: string;
@@ -153,7 +156,7 @@ export function checkContainedInvariants(doc: unknown, expect: InvariantExpectat
   const egress = block(networks[EGRESS_NETWORK_KEY]) ?? {};
   const session = keyValues(agent.labels)[LABELS.session];
 
-  const others = Object.keys(all).filter((name) => name !== AGENT_SERVICE && name !== EGRESS_SERVICE);
+  const others = Object.keys(all).filter((name) => name !== AGENT_SERVICE && name !== EGRESS_SERVICE && name !== NETNS_SERVICE);
   c.require(others.length === 0, 'unexpected-service', `unexpected service(s) ${others.join(', ')}`);
 
   // The network layout: the agent can only reach the sidecar; only the sidecar reaches the NAT bridge.
@@ -165,7 +168,10 @@ export function checkContainedInvariants(doc: unknown, expect: InvariantExpectat
   );
   c.require(String(internal.name ?? '').startsWith(internalNetworkName('')), 'internal-network-name', `network ${INTERNAL_NETWORK_KEY}: needs an explicit name drydock_internal_<session>`);
   c.require(egress.external === true && egress.name === EGRESS_NETWORK, 'egress-network-external', `network ${EGRESS_NETWORK_KEY}: must be external with name ${EGRESS_NETWORK}`);
-  c.require(agent.network_mode === undefined && sameSet(networkNames(agent), [INTERNAL_NETWORK_KEY]), 'agent-networks', `${AGENT_SERVICE}: must be on ${INTERNAL_NETWORK_KEY} only`);
+  // The agent has no network of its own: it lives in the holder's namespace, which is on the
+  // session network only (netns-invariants.ts).
+  c.require(agent.network_mode === AGENT_NETWORK_MODE && networkNames(agent).length === 0, 'agent-networks', `${AGENT_SERVICE}: must be in the namespace of ${NETNS_SERVICE} (network_mode: ${AGENT_NETWORK_MODE}) with no networks of its own`);
+  c.violations.push(...netnsHolderViolations(all[NETNS_SERVICE], { sidecarImage: sidecar.image, noNewPrivileges: NO_NEW_PRIVILEGES }));
   c.require(sidecar.network_mode === undefined && sameSet(networkNames(sidecar), [INTERNAL_NETWORK_KEY, EGRESS_NETWORK_KEY]), 'sidecar-networks', `${EGRESS_SERVICE}: must be on ${INTERNAL_NETWORK_KEY} and ${EGRESS_NETWORK_KEY}`);
 
   // The agent.
@@ -216,6 +222,7 @@ export function checkContainedInvariants(doc: unknown, expect: InvariantExpectat
   }
   checkLabels(c, AGENT_SERVICE, agent.labels, 'agent', CONTAINER_LABELS, undefined);
   checkLabels(c, EGRESS_SERVICE, sidecar.labels, 'egress', CONTAINER_LABELS, session);
+  if (all[NETNS_SERVICE] !== undefined) checkLabels(c, NETNS_SERVICE, block(all[NETNS_SERVICE])?.labels, 'netns', CONTAINER_LABELS, session);
   checkLabels(c, `network ${INTERNAL_NETWORK_KEY}`, internal.labels, 'network', NETWORK_LABELS, session);
   return c.violations;
 }

@@ -14,6 +14,7 @@ import {
   FILE_NAMES,
   INTERNAL_NETWORK_KEY,
   LABELS,
+  NETNS_SERVICE,
   NO_PROXY_VARIABLES,
   PROXY_VARIABLES,
   SIDECAR_CONF_DIR,
@@ -25,6 +26,7 @@ import {
   agentContainerName,
   egressContainerName,
   internalNetworkName,
+  netnsContainerName,
   noProxyHosts,
   proxyUrl,
 } from '../names.js';
@@ -32,6 +34,7 @@ import { SIDECAR_HEALTHCHECK_TIMING } from '../egress/healthcheck.js';
 import { agentLimitFields, sidecarLimitFields } from '../limits/compose.js';
 import type { ResourceLimits } from '../limits/settings.js';
 import { agentPieces, sshConfigMount, type AgentRuntime } from '../agent/runtime.js';
+import { AGENT_NETWORK_MODE, renderNetnsHolder } from './netns-holder.js';
 
 export interface SessionSpec {
   sessionId: string;
@@ -79,7 +82,7 @@ export function escapeInterpolation(value: string): string {
   return value.replace(/\$/g, '$$$$');
 }
 
-export function sessionLabels(spec: SessionSpec, role: 'agent' | 'egress' | 'network'): Labels {
+export function sessionLabels(spec: SessionSpec, role: 'agent' | 'egress' | 'netns' | 'network'): Labels {
   const labels: Labels = {
     [LABELS.session]: spec.sessionId,
     [LABELS.project]: spec.project,
@@ -127,12 +130,18 @@ function agentEnvironment(spec: SessionSpec): Record<string, string> {
 }
 
 function renderContainOverlay(spec: SessionSpec): ComposeFile {
+  // The agent lives in the holder's network namespace (lib/render/netns-holder.ts): the session
+  // network is the holder's only one, so it is the agent's only one.
   const agent: ComposeService = {
-    networks: [INTERNAL_NETWORK_KEY],
+    network_mode: AGENT_NETWORK_MODE,
     environment: agentEnvironment(spec),
     volumes: [sshConfigMount()],
-    depends_on: { [EGRESS_SERVICE]: { condition: 'service_healthy' } },
+    depends_on: { [EGRESS_SERVICE]: { condition: 'service_healthy' }, [NETNS_SERVICE]: { condition: 'service_started' } },
   };
+  const holder = renderNetnsHolder({
+    image: spec.egressImage, containerName: netnsContainerName(spec.sessionId), labels: sessionLabels(spec, 'netns'),
+    logs: spec.limits.logs, noNewPrivileges: NO_NEW_PRIVILEGES,
+  });
   const sidecar: ComposeService = {
     image: spec.egressImage,
     container_name: egressContainerName(spec.sessionId),
@@ -154,7 +163,7 @@ function renderContainOverlay(spec: SessionSpec): ComposeFile {
     healthcheck: { test: ['CMD', SIDECAR_HEALTHCHECK], ...SIDECAR_HEALTHCHECK_TIMING },
   };
   return {
-    services: { [AGENT_SERVICE]: agent, [EGRESS_SERVICE]: sidecar },
+    services: { [AGENT_SERVICE]: agent, [EGRESS_SERVICE]: sidecar, [NETNS_SERVICE]: holder },
     networks: {
       [INTERNAL_NETWORK_KEY]: {
         name: internalNetworkName(spec.sessionId),

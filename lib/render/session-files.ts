@@ -22,6 +22,7 @@ import {
   agentContainerName,
   composeProjectName,
   egressContainerName,
+  netnsContainerName,
   internalNetworkName,
   EGRESS_NETWORK,
   PROXY_PORT,
@@ -70,6 +71,8 @@ export interface RenderedSession {
   composeProject: string;
   agentContainer: string;
   egressContainer?: string;
+  /** The container whose network namespace the agent joins (contained mode). */
+  netnsContainer?: string;
   internalNetwork?: string;
   egressNetwork?: string;
   agentImage: string;
@@ -208,6 +211,7 @@ export function renderSessionFiles(req: RenderRequest): RenderedSession {
     writes.push({ path: join(outDir, FILE_NAMES.liveState), content: liveStateOf(egressFiles.generation, loaded.entries) });
     Object.assign(rendered, {
       egressContainer: egressContainerName(req.sessionId),
+      netnsContainer: netnsContainerName(req.sessionId),
       internalNetwork: internalNetworkName(req.sessionId),
       egressNetwork: EGRESS_NETWORK,
       egressImage: egress.image,

@@ -10,6 +10,7 @@
  *   canary-refused       a CONNECT to a name no allowlist can contain is refused by the sidecar (403)
  *   answer-control       the sidecar's own session address answered a connect, in the same window (see below)
  *   unreachable:<what>   the sidecar's NAT-bridge address and the Docker host's addresses cannot be connected to
+ *   agent-namespace      the agent is in the network namespace the probe looked at (its holder's)
  *   probe                the probe itself ran to its end (a probe that did not proves nothing)
  *
  * Silence is only evidence when the kernel shows it. An owned address answers a SYN from its
@@ -24,7 +25,7 @@
 import { NO_PROXY_VARIABLES, PROXY_VARIABLES, noProxyHosts, proxyUrlFor } from '../names.js';
 import type { TcpLook, TcpSocket } from './probe.js';
 
-export type SelfTestCheckName = 'probe' | 'ipv4-default-route' | 'ipv6-default-route' | 'proxy-variables' | 'proxy-address' | 'canary-refused' | 'answer-control' | `unreachable:${string}`;
+export type SelfTestCheckName = 'probe' | 'agent-namespace' | 'ipv4-default-route' | 'ipv6-default-route' | 'proxy-variables' | 'proxy-address' | 'canary-refused' | 'answer-control' | `unreachable:${string}`;
 
 export interface SelfTestCheck {
   name: SelfTestCheckName;
@@ -51,6 +52,17 @@ export function report(checks: SelfTestCheck[]): SelfTestReport {
 
 const pass = (name: SelfTestCheckName, detail: string): SelfTestCheck => ({ name, ok: true, detail });
 const fail = (name: SelfTestCheckName, detail: string): SelfTestCheck => ({ name, ok: false, detail });
+
+/**
+ * The probe runs in the namespace holder, not in the agent: it proves the agent's jail only if the
+ * engine says the agent joined exactly that container's namespace (`container:<holder id>`).
+ */
+export function agentNamespaceCheck(agent: { networkMode?: string }, holder: { name: string; id?: string }): SelfTestCheck {
+  if (!holder.id) return fail('agent-namespace', `the engine has no namespace holder ${holder.name} for this session (started by an older drydock? stop it and start a new one)`);
+  const expected = `container:${holder.id}`;
+  if (agent.networkMode === expected) return pass('agent-namespace', `the agent is in the network namespace of ${holder.name}, where the probe looked`);
+  return fail('agent-namespace', `the agent's network mode is ${JSON.stringify(agent.networkMode ?? '(none)')}, not ${holder.name}'s namespace: the probe did not look at the agent's network`);
+}
 
 /**
  * /proc/net/route: a header, then `Iface Destination Gateway Flags RefCnt Use Metric Mask …` with

@@ -28,36 +28,58 @@ export interface ProbeInput {
 }
 
 /**
- * `bash -c SCRIPT probe PROXY_HOST PROXY_PORT CANARY CONTROL_IP CONTROL_PORT SETTLE WINDOW [WHAT IP PORT]…`.
+ * `bash -c SCRIPT probe PROXY_HOST PROXY_PORT CANARY SETTLE WINDOW`, and on stdin (probeStdin) the
+ * addresses only an inspect of the running session knows: `CONTROL_IP CONTROL_PORT`, then one
+ * `WHAT IP PORT` line per target. The script reads the routes, the proxy's name and asks the canary
+ * first, so the container's start and those reads overlap with drydock's inspect; then it reads
+ * stdin (no input: `@no-input`, and it ends without `@end`).
+ *
  * Sections start with `@name`; a connect that ended prints `@connect WHAT EXIT MESSAGE` (the
  * control's is waited for, under `timeout 3`; the targets' are not). The evidence for silence is
- * the kernel's own: the agent namespace's socket table (/proc/net/tcp) read twice, `@tcp a|b T`
+ * the kernel's own: the namespace's socket table (/proc/net/tcp) read twice, `@tcp a|b T`
  * … `@tcp-end a|b T` with bash's $EPOCHREALTIME around each read, SETTLE seconds after the connects
  * were started and WINDOW seconds apart. A socket still in SYN_SENT in both reads was unanswered
- * for at least the time between them, however late any process of the probe got to run. The
- * container ends with the script; connects still waiting die with it.
+ * for at least the time between them, however late any process of the probe got to run.
+ * Connects still waiting at the end are killed (each is its own process group: `set -m`).
  */
 export const PROBE_SCRIPT = [
-  'proxy_host=$1 proxy_port=$2 canary=$3 control_ip=$4 control_port=$5 settle=$6 window=$7; shift 7',
+  // Job control: each connect runs in its own process group, so it can be ended whole (below).
+  'set -m; proxy_host=$1 proxy_port=$2 canary=$3 settle=$4 window=$5; shift 5',
   'echo @route4; cat /proc/net/route 2>/dev/null || echo @missing',
   'echo @route6; if [ -e /proc/net/ipv6_route ]; then cat /proc/net/ipv6_route; else echo @missing; fi',
   'echo @resolve; getent hosts "$proxy_host" || true',
-  'connect() { local err rc; err=$(bash -c \'exec 3<>"/dev/tcp/$0/$1"\' "$2" "$3" 2>&1); rc=$?; echo "@connect $1 $rc ${err//$\'\\n\'/ }"; }',
-  'while [ $# -ge 3 ]; do connect "$1" "$2" "$3" & shift 3; done',
-  '( err=$(timeout 3 bash -c \'exec 3<>"/dev/tcp/$0/$1"\' "$control_ip" "$control_port" 2>&1); rc=$?; echo "@connect @control $rc ${err//$\'\\n\'/ }" ) & control=$!',
   'canary_out=$(timeout 3 bash -c \'exec 3<>"/dev/tcp/$0/$1" || exit 9; printf "CONNECT %s:443 HTTP/1.1\\r\\nHost: %s:443\\r\\n\\r\\n" "$2" "$2" >&3; IFS= read -r line <&3; printf "%s" "${line%$\'\\r\'}"\' "$proxy_host" "$proxy_port" "$canary" 2>&1)',
+  'echo @canary; printf "%s\\n" "$canary_out"',
+  'IFS=" " read -r control_ip control_port || { echo @no-input; exit 0; }',
+  'connect() { local err rc; err=$(bash -c \'exec 3<>"/dev/tcp/$0/$1"\' "$2" "$3" 2>&1); rc=$?; echo "@connect $1 $rc ${err//$\'\\n\'/ }"; }',
+  'while IFS=" " read -r what ip port; do connect "$what" "$ip" "$port" & done',
+  '( err=$(timeout 3 bash -c \'exec 3<>"/dev/tcp/$0/$1"\' "$control_ip" "$control_port" 2>&1); rc=$?; echo "@connect @control $rc ${err//$\'\\n\'/ }" ) & control=$!',
   'look() { echo "@tcp $1 $EPOCHREALTIME"; cat /proc/net/tcp; echo "@tcp-end $1 $EPOCHREALTIME"; }',
   'sleep "$settle"; look a; sleep "$window"; look b',
   'wait "$control"',
-  'echo @canary; printf "%s\\n" "$canary_out"',
   'echo @end',
+  // An exec does not end with its container, and a connect still waiting keeps the exec's output
+  // open: every connect's process group goes now, so the exec ends and nothing lingers in the holder.
+  'for job in $(jobs -p); do kill -KILL -- "-$job" 2>/dev/null; done; exit 0',
 ].join('\n');
 
-export function probeArgs(input: ProbeInput): string[] {
-  return [
-    'probe', input.proxyHost, String(input.proxyPort), input.canary, input.control.ip, String(input.control.port), String(input.settle), String(input.window),
-    ...input.targets.flatMap((t) => [t.what, t.ip, String(t.port)]),
-  ];
+export function probeArgs(input: Pick<ProbeInput, 'proxyHost' | 'proxyPort' | 'canary' | 'settle' | 'window'>): string[] {
+  return ['probe', input.proxyHost, String(input.proxyPort), input.canary, String(input.settle), String(input.window)];
+}
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+const WHAT = /^[a-z0-9@.:-]+$/;
+
+/**
+ * The probe's stdin: the control, then the targets, one line each. Addresses come from the engine's
+ * inspect: anything that is not a plain IPv4 address or a port is refused here (a bug or a lying
+ * engine must not become extra words on a line), and the checks then miss that target and fail.
+ */
+export function probeStdin(input: Pick<ProbeInput, 'control' | 'targets'>): string {
+  const port = (p: number) => Number.isInteger(p) && p > 0 && p < 65536;
+  const lines = [`${IPV4.test(input.control.ip) ? input.control.ip : '0.0.0.0'} ${port(input.control.port) ? input.control.port : 1}`];
+  for (const t of input.targets) if (WHAT.test(t.what) && IPV4.test(t.ip) && port(t.port)) lines.push(`${t.what} ${t.ip} ${t.port}`);
+  return `${lines.join('\n')}\n`;
 }
 
 /** One connect that ended: bash's exit code and what it said. */

@@ -1,15 +1,16 @@
 /**
  * The start-up self-test of a contained session (`run`, before the agent's command; `doctor
- * --session ID`, for a running one). One `docker inspect` gathers the addresses, one throw-away
- * container runs the probe inside the AGENT's network namespace (`--network container:<agent>`)
- * from drydock's own sidecar image, and checks.ts decides.
+ * --session ID`, for a running one). The probe is a `docker exec` into the session's namespace
+ * holder (lib/render/netns-holder.ts), the container whose network namespace the agent joined; one
+ * `docker inspect`, run at the same time, gathers the addresses, which reach the probe on its stdin
+ * once known; checks.ts decides, including that the agent really is in the namespace probed.
  *
- * Why a throw-away container with the sidecar image and not `docker exec` into the agent: the agent
- * image is the user's, may lack bash, and may be hostile (a fake `cat` could report no default
- * route). The sidecar image is drydock's own (digest-pinned when the policy says so), and the probe
- * sees exactly the agent's interfaces, routes, resolver and reachability. No packet leaves: the
- * routes are read from /proc, the canary goes to the sidecar only, and the unreachable addresses
- * are the host's and the sidecar's own.
+ * Why the holder and not `docker exec` into the agent: the agent image is the user's, may lack
+ * bash, and may be hostile (a fake `cat` could report no default route). The holder runs drydock's
+ * own sidecar image (digest-pinned when the policy says so) and sees exactly the agent's
+ * interfaces, routes, resolver and reachability. No packet leaves: the routes are read from /proc,
+ * the canary goes to the sidecar only, and the unreachable addresses are the host's and the
+ * sidecar's own.
  */
 import { join } from 'node:path';
 import type { Docker } from '../docker/client.js';
@@ -17,8 +18,9 @@ import { writeFileAtomic } from '../fs-atomic.js';
 import type { ComposeFile } from '../render/compose-types.js';
 import type { RenderedSession } from '../render/session-files.js';
 import { composeYaml } from '../render/yaml.js';
-import { LABELS, PROXY_PORT, SELFTEST_CANARY_HOST, SIDECAR_USER } from '../names.js';
+import { PROXY_PORT, SELFTEST_CANARY_HOST, SIDECAR_USER } from '../names.js';
 import {
+  agentNamespaceCheck,
   answerControlCheck,
   canaryCheck,
   classifyConnect,
@@ -32,15 +34,17 @@ import {
   type SelfTestCheck,
   type SelfTestReport,
 } from './checks.js';
-import { PROBE_SCRIPT, parseProbeOutput, probeArgs, type ProbeTarget } from './probe.js';
+import { PROBE_SCRIPT, parseProbeOutput, probeArgs, probeStdin, type ProbeTarget } from './probe.js';
 
 export interface SelfTestSession {
   sessionId: string;
   agentContainer: string;
+  /** The container whose network namespace the agent joined: the probe runs in it. */
+  netnsContainer: string;
   egressContainer: string;
   internalNetwork: string;
   egressNetwork: string;
-  /** The sidecar's image: the probe runs from it. */
+  /** The sidecar's image (the holder runs it too). */
   egressImage: string;
   /** Observe mode lets every destination through: the canary check does not apply (and is not run). */
   observe: boolean;
@@ -58,6 +62,10 @@ const HOST_PROBE_PORT = 80;
 
 interface Inspected {
   agentEnv: Record<string, string>;
+  /** The agent's HostConfig.NetworkMode: `container:<holder id>` when it joined the holder. */
+  agentNetworkMode?: string;
+  /** The holder's full id, when the engine has it. */
+  holderId?: string;
   /** The sidecar's address on the session network (where the agent reaches the proxy). */
   sidecarInternalIp?: string;
   /** The session network's gateway address (owned by no one: inhibit_ipv4). */
@@ -77,7 +85,10 @@ export function inspectedFacts(docs: readonly unknown[], s: SelfTestSession): In
     byName.set(name, r);
   }
   const agentEnv: Record<string, string> = {};
-  const env = record(byName.get(s.agentContainer)?.Config).Env;
+  const agentDoc = byName.get(s.agentContainer);
+  const networkMode = record(agentDoc?.HostConfig).NetworkMode;
+  const holderId = byName.get(s.netnsContainer)?.Id;
+  const env = record(agentDoc?.Config).Env;
   for (const entry of Array.isArray(env) ? env : []) {
     const text = String(entry);
     const eq = text.indexOf('=');
@@ -101,7 +112,10 @@ export function inspectedFacts(docs: readonly unknown[], s: SelfTestSession): In
   for (const ip of gateways(egress)) targets.push({ what: 'host-nat-gateway', ip, port: HOST_PROBE_PORT });
   for (const ip of gateways(internal)) targets.push({ what: 'host-session-gateway', ip, port: HOST_PROBE_PORT });
   for (const ip of gateways(byName.get('bridge'))) targets.push({ what: 'host-docker0', ip, port: HOST_PROBE_PORT });
-  return { agentEnv, sidecarInternalIp: endpointIp(internal, s.egressContainer), sessionGateway: gateways(internal)[0], targets };
+  return {
+    agentEnv, agentNetworkMode: typeof networkMode === 'string' ? networkMode : undefined, holderId: typeof holderId === 'string' ? holderId : undefined,
+    sidecarInternalIp: endpointIp(internal, s.egressContainer), sessionGateway: gateways(internal)[0], targets,
+  };
 }
 
 /** Every check, from the inspected facts and the probe's output. Pure. */
@@ -112,6 +126,7 @@ export function decideSelfTest(facts: Inspected, probeStdout: string, s: SelfTes
     checks.push({ name: 'probe', ok: false, detail: `the probe did not run to its end: ${probeStdout.trim().split('\n').slice(-3).join(' | ').slice(0, 300) || 'no output'}` });
     return report(checks);
   }
+  checks.push(agentNamespaceCheck({ networkMode: facts.agentNetworkMode }, { name: s.netnsContainer, id: facts.holderId }));
   checks.push(ipv4DefaultRouteCheck(out.route4, facts.sessionGateway), ipv6DefaultRouteCheck(out.route6));
   checks.push(proxyVariablesCheck(facts.agentEnv, s.egressContainer));
   checks.push(proxyAddressCheck(out.resolve, s.egressContainer, facts.sidecarInternalIp));
@@ -136,36 +151,36 @@ export function decideSelfTest(facts: Inspected, probeStdout: string, s: SelfTes
 const onlyInconclusive = (r: SelfTestReport): boolean => r.checks.some((c) => !c.ok) && r.checks.every((c) => c.ok || c.inconclusive);
 
 export async function runSelfTest(docker: Docker, s: SelfTestSession): Promise<SelfTestReport> {
-  const docs = await docker.inspectObjects([s.agentContainer, s.internalNetwork, s.egressNetwork, 'bridge']);
-  const facts = inspectedFacts(docs, s);
-  // Each target is named WHAT@IP in the probe, so two gateways of one kind stay apart.
-  const targets = facts.targets.map((t) => ({ ...t, what: `${t.what}@${t.ip}` }));
+  // The inspect and the first probe's start overlap: the probe reads routes and asks the canary
+  // while drydock waits for the engine's answer, then reads the addresses from its stdin.
+  const facts = docker.inspectObjects([s.agentContainer, s.netnsContainer, s.internalNetwork, s.egressNetwork, 'bridge']).then((docs) => inspectedFacts(docs, s));
+  facts.catch(() => {}); // awaited below; a rejection must not be unhandled while the probe runs
   let last: SelfTestReport | undefined;
   for (const attempt of PROBE_ATTEMPTS) {
-    last = await probeOnce(docker, s, facts, targets, attempt);
+    last = await probeOnce(docker, s, facts, attempt);
     if (!onlyInconclusive(last)) return last;
   }
   return last!;
 }
 
-async function probeOnce(docker: Docker, s: SelfTestSession, facts: Inspected, targets: readonly ProbeTarget[], attempt: { settle: number; window: number }): Promise<SelfTestReport> {
-  const result = await docker.runInNetworkOf({
-    container: s.agentContainer,
-    image: s.egressImage,
+/** Each target is named WHAT@IP in the probe, so two gateways of one kind stay apart. */
+const probeTargets = (facts: Inspected): ProbeTarget[] => facts.targets.map((t) => ({ ...t, what: `${t.what}@${t.ip}` }));
+
+async function probeOnce(docker: Docker, s: SelfTestSession, facts: Promise<Inspected>, attempt: { settle: number; window: number }): Promise<SelfTestReport> {
+  const result = await docker.execWithInput({
+    container: s.netnsContainer,
     user: SIDECAR_USER,
-    labels: { [LABELS.session]: s.sessionId, [LABELS.role]: 'selftest' },
-    entrypoint: 'bash',
-    args: ['-c', PROBE_SCRIPT, ...probeArgs({
-      proxyHost: s.egressContainer, proxyPort: PROXY_PORT, canary: SELFTEST_CANARY_HOST,
-      control: { ip: facts.sidecarInternalIp ?? '', port: PROXY_PORT }, targets, ...attempt,
-    })],
+    cmd: ['bash', '-c', PROBE_SCRIPT, ...probeArgs({ proxyHost: s.egressContainer, proxyPort: PROXY_PORT, canary: SELFTEST_CANARY_HOST, ...attempt })],
+    // No facts, no input: the probe stops at `@no-input`, and the inspect's error is thrown below.
+    input: facts.then((f) => probeStdin({ control: { ip: f.sidecarInternalIp ?? '', port: PROXY_PORT }, targets: probeTargets(f) }), () => ''),
     timeoutMs: PROBE_TIMEOUT_MS,
   });
-  if (result.timedOut) return report([{ name: 'probe', ok: false, detail: `the probe container did not finish within ${PROBE_TIMEOUT_MS / 1000} s` }]);
+  const known = await facts; // an engine error of the inspect is the self-test's error
+  if (result.timedOut) return report([{ name: 'probe', ok: false, detail: `the probe in ${s.netnsContainer} did not finish within ${PROBE_TIMEOUT_MS / 1000} s` }]);
   if (result.code !== 0 && !result.stdout.includes('@end')) {
-    return report([{ name: 'probe', ok: false, detail: `the probe container failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` }]);
+    return report([{ name: 'probe', ok: false, detail: `the probe in ${s.netnsContainer} failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` }]);
   }
-  return decideSelfTest(facts, result.stdout, s);
+  return decideSelfTest(known, result.stdout, s);
 }
 
 /** What the self-test needs of a rendered contained session. */
@@ -173,6 +188,7 @@ export function selfTestSessionOf(rendered: RenderedSession): SelfTestSession {
   return {
     sessionId: rendered.sessionId,
     agentContainer: rendered.agentContainer,
+    netnsContainer: rendered.netnsContainer!,
     egressContainer: rendered.egressContainer!,
     internalNetwork: rendered.internalNetwork!,
     egressNetwork: rendered.egressNetwork!,

@@ -9,7 +9,7 @@ import type { ContainerRecord, NetworkRecord } from '../docker/listing.js';
 import type { DecisionContext } from '../egress/decision.js';
 import type { AllowlistFiles, RefusalReport } from '../egress/refusals.js';
 import { DrydockError } from '../errors.js';
-import { agentContainerName, egressContainerName, internalNetworkName } from '../names.js';
+import { agentContainerName, egressContainerName, internalNetworkName, netnsContainerName } from '../names.js';
 import { containersOf, groupSessions } from './model.js';
 import { removeObjects, type RemovalOutcome } from './removal.js';
 import { saveEgressLog, type SavedLog } from './save-log.js';
@@ -57,7 +57,7 @@ export async function teardownSession(options: {
     if (!(error instanceof DrydockError)) throw error;
     failures.push(`could not list the session's containers by label (${message(error)}); removing them by name`);
     const byName = (name: string) => ({ id: name, name });
-    containers = [agentContainerName(sessionId), ...(options.contained ? [egressContainerName(sessionId)] : [])].map(byName);
+    containers = [agentContainerName(sessionId), ...(options.contained ? [netnsContainerName(sessionId), egressContainerName(sessionId)] : [])].map(byName);
     networks = options.contained ? [byName(internalNetworkName(sessionId))] : [];
   }
 

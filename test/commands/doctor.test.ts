@@ -234,10 +234,10 @@ describe('doctor', () => {
     const ID = 'app-0001';
     const withSession = (probe: string) => {
       const fake = healthyEngine({ sessions: [{ id: ID }] });
-      const l = listings([{ id: ID }]);
+      const l = listings([{ id: ID, netns: 'running' }]);
       fake.expect({ argv: psFor(ID), result: { stdout: l.ps } }).expect({ argv: netFor(ID), result: { stdout: l.networks } });
-      fake.expect({ argv: ['docker', 'inspect', `drydock-${ID}`, `drydock_internal_${ID}`, 'drydock_egress', 'bridge'], result: { stdout: JSON.stringify(inspectDocs(ID)) } });
-      fake.expect({ argv: (a) => a[1] === 'run' && a.includes(`container:drydock-${ID}`) && a.includes('drydock-egress:latest'), result: { stdout: probe } });
+      fake.expect({ argv: ['docker', 'inspect', `drydock-${ID}`, `drydock-${ID}-netns`, `drydock_internal_${ID}`, 'drydock_egress', 'bridge'], result: { stdout: JSON.stringify(inspectDocs(ID)) } });
+      fake.expect({ argv: (a) => a.slice(0, 6).join(' ') === `docker exec -i --user 10001:10001 drydock-${ID}-netns`, result: { stdout: probe } });
       return fake;
     };
 

@@ -116,6 +116,7 @@ describe('run', () => {
     scriptSession(w.fake, w.sessionDir, {
       id: ID,
       exec: { result: { code: 0 } },
+      teardownState: { id: ID, mode: 'contain' },
       rm: { result: { code: 1, stdout: `e-${ID}\n`, stderr: `Error response from daemon: could not kill a-${ID}: permission denied\n` } },
       networkRm: { result: { code: 1, stderr: `Error response from daemon: error while removing network: network drydock_internal_${ID} id n-${ID} has active endpoints\n` } },
     });
@@ -203,20 +204,20 @@ describe('run', () => {
     expect(error).toBeInstanceOf(ExternalError);
     expect(error.exitCode).toBe(3);
     expect(error.message).toMatch(/jail self-test failed, so the command was not started and session myapp-aaaa was torn down — ipv4-default-route: the agent has an IPv4 default route/);
-    expect(w.fake.calls.some((c) => c[1] === 'exec')).toBe(false);
+    expect(w.fake.calls.some((c) => c[1] === 'exec' && c.includes(`drydock-${ID}`))).toBe(false);
     expect(w.fake.unmet()).toEqual([]); // the teardown's listing, logs, rm and network rm all ran
     expect(readSessionMetadata(w.sessionDir(ID))?.exitCode).toBe(3);
     expect(w.signals.listenerCount()).toBe(0);
   });
 
-  it('the self-test runs from the sidecar image inside the agent\'s network namespace, unprivileged', async () => {
+  it('the self-test is exec\'d, unprivileged, into the holder of the agent\'s network namespace, before the command', async () => {
     const w = runWorld();
     scriptSession(w.fake, w.sessionDir, { id: ID, exec: { result: { code: 0 } } });
     const result = await run({ cmd: ['x'] }, w.ctx, deps(w));
-    const probe = w.fake.calls.find((c) => c[1] === 'run')!;
-    expect(probe.slice(0, 13)).toEqual(['docker', 'run', '--rm', '--network', `container:drydock-${ID}`, '--user', '10001:10001', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges:true', '--read-only', '--label']);
-    expect(probe).toContain('drydock-egress:latest');
-    expect(w.fake.calls.findIndex((c) => c[1] === 'run')).toBeLessThan(w.fake.calls.findIndex((c) => c[1] === 'exec'));
+    const isProbe = (c: string[]) => c[1] === 'exec' && c.includes(`drydock-${ID}-netns`);
+    const probe = w.fake.calls.find(isProbe)!;
+    expect(probe.slice(0, 8)).toEqual(['docker', 'exec', '-i', '--user', '10001:10001', `drydock-${ID}-netns`, 'bash', '-c']);
+    expect(w.fake.calls.findIndex(isProbe)).toBeLessThan(w.fake.calls.findIndex((c) => c[1] === 'exec' && c.includes(`drydock-${ID}`)));
     expect((result.data as { selfTest: { ok: boolean } }).selfTest.ok).toBe(true);
     expect(w.stderr()).toMatch(/jail self-test passed/);
   });
@@ -253,7 +254,7 @@ describe('run: the agent', () => {
     const w = runWorld({ ANTHROPIC_API_KEY: secret, MY_TOKEN: 'tok-SECRET-2', DRYDOCK_PASS_ENV: 'MY_TOKEN' });
     scriptSession(w.fake, w.sessionDir, { id: ID, exec: { result: { code: 0 } } });
     await run({ cmd: ['claude', '-p', 'hi'] }, w.ctx, deps(w));
-    const exec = w.fake.calls.find((c) => c[1] === 'exec')!;
+    const exec = w.fake.calls.find((c) => c[1] === 'exec' && !c.includes(`drydock-${ID}-netns`))!;
     expect(exec).toEqual(['docker', 'exec', '-i', '-e', 'ANTHROPIC_API_KEY', '-e', 'MY_TOKEN', `drydock-${ID}`, 'claude', '-p', 'hi']);
     expect(w.fake.calls.flat().join(' ')).not.toMatch(/SECRET/);
     const { readdirSync } = await import('node:fs');

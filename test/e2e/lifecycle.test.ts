@@ -25,7 +25,7 @@ describeE2E('session lifecycle: stop, and gc after a crash', () => {
   it('stop removes the agent, the sidecar and the session network, keeps the shared bridge, and the attached run ends', async () => {
     const run = background(sb, ['run', '--project', sb.project, '--', 'sleep', 'infinity']);
     const id = await waitForRunningAgent(sb, { run });
-    expect((await containersOf({ session: id })).map((c) => c.role).sort()).toEqual(['agent', 'egress']);
+    expect((await containersOf({ session: id })).map((c) => c.role).sort()).toEqual(['agent', 'egress', 'netns']);
     expect(await networksOf({ session: id })).toEqual([`drydock_internal_${id}`]);
 
     const stopped = await drydock(sb, ['stop', id]);
@@ -50,7 +50,7 @@ describeE2E('session lifecycle: stop, and gc after a crash', () => {
       crashed.child.kill('SIGKILL');
       await crashed.exited;
       // kill -9 leaves everything behind: that is what gc is for.
-      expect((await containersOf({ session: crashedId })).length).toBe(2);
+      expect((await containersOf({ session: crashedId })).length).toBe(3);
       expect(sessionDirs(sb)).toContain(crashedId);
 
       const gc = await drydock(sb, ['gc']);
@@ -61,7 +61,7 @@ describeE2E('session lifecycle: stop, and gc after a crash', () => {
       expect(sessionDirs(sb)).not.toContain(crashedId);
 
       // The live session is untouched.
-      expect((await containersOf({ session: liveId })).map((c) => `${c.role}:${c.state}`).sort()).toEqual(['agent:running', 'egress:running']);
+      expect((await containersOf({ session: liveId })).map((c) => `${c.role}:${c.state}`).sort()).toEqual(['agent:running', 'egress:running', 'netns:running']);
       expect(await networksOf({ session: liveId })).toEqual([`drydock_internal_${liveId}`]);
       expect(sessionDirs(sb)).toContain(liveId);
 

@@ -1,8 +1,8 @@
 /**
  * The jail self-test on a real engine: an intact session passes it before its command starts (and
  * `doctor --session` passes it while the session runs); a session whose jail is broken on purpose —
- * the agent also on the NAT bridge — is refused: exit 3 naming the failed check, the command never
- * run, nothing left behind. The break goes through `run()`'s test-only seam
+ * the agent's namespace also on the NAT bridge, or the agent outside the namespace the probe looks
+ * at — is refused: exit 3 naming the failed check, the command never run, nothing left behind. The break goes through `run()`'s test-only seam
  * (RunDeps.unsafeTestOverlay), which the CLI cannot reach.
  */
 import { existsSync } from 'node:fs';
@@ -11,7 +11,8 @@ import { afterEach, expect, it } from 'vitest';
 import { run } from '../../lib/commands/run.js';
 import type { CommandContext } from '../../lib/context.js';
 import { ExternalError } from '../../lib/errors.js';
-import { AGENT_SERVICE, EGRESS_NETWORK_KEY, INTERNAL_NETWORK_KEY } from '../../lib/names.js';
+import { AGENT_SERVICE, EGRESS_NETWORK_KEY, INTERNAL_NETWORK_KEY, NETNS_SERVICE } from '../../lib/names.js';
+import type { ComposeFile } from '../../lib/render/compose-types.js';
 import { background, containersOf, drydock, dumpDiagnostics, makeSandbox, networksOf, report, waitForRunningAgent, type Sandbox } from './helpers/drydock.js';
 import { describeE2E } from './helpers/engine.js';
 import { runDocument, timings } from './helpers/session.js';
@@ -47,33 +48,36 @@ describeE2E('the jail self-test', () => {
     await running.exited;
   });
 
-  it('refuses a session whose agent is also on the NAT bridge: exit 3 naming the check, the command never runs, nothing is left', async () => {
-    const box = makeSandbox({ project: 'e2e-selftest-broken', allowlist: ['allowed.test'] });
+  /** `run` with a break merged over the checked render (the test-only seam); its error and stderr. */
+  async function brokenRun(project: string, overlay: ComposeFile): Promise<{ box: Sandbox; error: unknown; errors: string[] }> {
+    const box = makeSandbox({ project, allowlist: ['allowed.test'] });
     sb = box;
     const errors: string[] = [];
     const ctx: CommandContext = { env: box.env, cwd: box.cwd, out: () => {}, err: (text) => void errors.push(text), json: false };
     const started = Date.now();
-    const error = await run(
-      { project: box.project, cmd: ['bash', '-c', 'touch /workspace/COMMAND-RAN'] },
-      ctx,
-      {
-        tty: false,
-        signals: { on: () => () => {} },
-        // The break: the agent joins the NAT bridge too, after the render's invariants were checked.
-        unsafeTestOverlay: { services: { [AGENT_SERVICE]: { networks: [INTERNAL_NETWORK_KEY, EGRESS_NETWORK_KEY] } } },
-      },
-    ).then(
+    const error = await run({ project: box.project, cmd: ['bash', '-c', 'touch /workspace/COMMAND-RAN'] }, ctx, { tty: false, signals: { on: () => () => {} }, unsafeTestOverlay: overlay }).then(
       () => undefined,
       (e: unknown) => e,
     );
-    report('broken jail: run → refused by the self-test', Date.now() - started);
+    report(`broken jail (${project}): run → refused by the self-test`, Date.now() - started);
     expect(error, errors.join('\n')).toBeInstanceOf(ExternalError);
     expect((error as ExternalError).exitCode).toBe(3);
-    // Docker picks which network's gateway becomes the default route; either the route itself or
-    // the NAT bridge's answering addresses name the hole.
-    expect((error as ExternalError).message).toMatch(/jail self-test failed, so the command was not started .* — (ipv4-default-route: the agent has an IPv4 default route|unreachable:(sidecar-nat-address|host-nat-gateway): .* answered from the agent's namespace)/);
     expect(existsSync(join(box.cwd, 'COMMAND-RAN'))).toBe(false);
     expect(await containersOf({ project: box.project })).toEqual([]);
     expect(await networksOf({ project: box.project })).toEqual([]);
+    return { box, error, errors };
+  }
+
+  it('refuses a session whose namespace is also on the NAT bridge: exit 3 naming the check, the command never runs, nothing is left', async () => {
+    // The break: the namespace the agent lives in (its holder's) joins the NAT bridge too.
+    const { error } = await brokenRun('e2e-selftest-broken', { services: { [NETNS_SERVICE]: { networks: [INTERNAL_NETWORK_KEY, EGRESS_NETWORK_KEY] } } });
+    // Docker picks which network's gateway becomes the default route; either the route itself or
+    // the NAT bridge's answering addresses name the hole.
+    expect((error as ExternalError).message).toMatch(/jail self-test failed, so the command was not started .* — (ipv4-default-route: the agent has an IPv4 default route|unreachable:(sidecar-nat-address|host-nat-gateway): .* answered from the agent's namespace)/);
+  });
+
+  it('refuses a session whose agent left the probed namespace (on Docker\'s default bridge instead): agent-namespace', async () => {
+    const { error } = await brokenRun('e2e-selftest-escaped', { services: { [AGENT_SERVICE]: { network_mode: 'bridge' } } });
+    expect((error as ExternalError).message).toMatch(/jail self-test failed, so the command was not started .* — agent-namespace: the agent's network mode is "bridge", not drydock-.*-netns's namespace/);
   });
 });

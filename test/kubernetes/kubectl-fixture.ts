@@ -38,7 +38,7 @@ export interface K8sScript {
 export class Applied {
   readonly inputs: string[] = [];
   step(): Step {
-    return { result: (_argv: readonly string[], options?: RunOptions) => (this.inputs.push(options?.input ?? ''), { stdout: 'applied\n' }) };
+    return { result: async (_argv: readonly string[], options?: RunOptions) => (this.inputs.push((await options?.input) ?? ''), { stdout: 'applied\n' }) };
   }
 }
 

@@ -18,6 +18,7 @@ function merged(mode: 'contain' | 'dood', observe = false): ComposeFile {
 const codes = (violations: Array<{ code: string }>) => violations.map((v) => v.code);
 const agentOf = (doc: ComposeFile): ComposeService => doc.services.drydock!;
 const sidecarOf = (doc: ComposeFile): ComposeService => doc.services['drydock-egress']!;
+const holderOf = (doc: ComposeFile): ComposeService => doc.services['drydock-netns']!;
 
 type Mutation = [name: string, code: string, mutate: (doc: ComposeFile) => void];
 
@@ -27,8 +28,28 @@ const containedMutations: Mutation[] = [
   ['internal network gives the host an address', 'internal-network-host-reachable', (d) => void delete d.networks!.drydock_internal!.driver_opts],
   ['internal network loses its explicit name', 'internal-network-name', (d) => void delete d.networks!.drydock_internal!.name],
   ['egress network is not external', 'egress-network-external', (d) => void delete d.networks!.drydock_egress!.external],
-  ['agent also joins the NAT bridge', 'agent-networks', (d) => void agentOf(d).networks!.push('drydock_egress')],
+  ['agent also joins the NAT bridge', 'agent-networks', (d) => void (agentOf(d).networks = ['drydock_egress'])],
   ['agent on the host network', 'agent-networks', (d) => void (agentOf(d).network_mode = 'host')],
+  ['agent in the sidecar\'s namespace', 'agent-networks', (d) => void (agentOf(d).network_mode = 'service:drydock-egress')],
+  ['agent with a network of its own', 'agent-networks', (d) => void (delete agentOf(d).network_mode, (agentOf(d).networks = ['drydock_internal']))],
+  ['holder missing', 'netns-holder', (d) => void delete d.services['drydock-netns']],
+  ['holder also on the NAT bridge', 'netns-networks', (d) => void holderOf(d).networks!.push('drydock_egress')],
+  ['holder on the host network', 'netns-networks', (d) => void ((holderOf(d).networks = []), (holderOf(d).network_mode = 'host'))],
+  ['holder from another image', 'netns-image', (d) => void (holderOf(d).image = 'debian:bookworm')],
+  ['holder as root', 'netns-user', (d) => void (holderOf(d).user = '0:0')],
+  ['holder keeps its capabilities', 'netns-cap-drop', (d) => void delete holderOf(d).cap_drop],
+  ['holder may gain privileges', 'netns-no-new-privileges', (d) => void (holderOf(d).security_opt = [])],
+  ['holder writable', 'netns-read-only', (d) => void delete holderOf(d).read_only],
+  ['holder runs the proxy', 'netns-command', (d) => void delete holderOf(d).entrypoint],
+  ['holder runs something else', 'netns-command', (d) => void (holderOf(d).command = ['bash'])],
+  ['holder mounts the host', 'netns-fields', (d) => void (holderOf(d).volumes = [{ type: 'bind', source: '/', target: '/host' }])],
+  ['holder adds a capability', 'netns-fields', (d) => void (holderOf(d).cap_add = ['NET_ADMIN'])],
+  ['holder names a resolver for the agent', 'netns-fields', (d) => void ((holderOf(d) as Record<string, unknown>).dns = ['8.8.8.8'])],
+  ['holder maps a name for the agent', 'netns-fields', (d) => void ((holderOf(d) as Record<string, unknown>).extra_hosts = ['api.anthropic.com:1.2.3.4'])],
+  ['holder sets a sysctl', 'netns-fields', (d) => void (holderOf(d).sysctls = { 'net.ipv4.ip_forward': 1 })],
+  ['holder without limits', 'netns-limits', (d) => void delete holderOf(d).pids_limit],
+  ['holder without its role label', 'labels', (d) => void (holderOf(d).labels!['drydock.role'] = 'egress')],
+  ['holder publishes a port', 'ports', (d) => void ((holderOf(d) as Record<string, unknown>).ports = ['8888:8888'])],
   ['sidecar only on the internal network', 'sidecar-networks', (d) => void (sidecarOf(d).networks = ['drydock_internal'])],
   ['sidecar only on the NAT bridge', 'sidecar-networks', (d) => void (sidecarOf(d).networks = ['drydock_egress'])],
   ['sidecar gains a capability', 'sidecar-cap-add', (d) => void (sidecarOf(d).cap_add = ['NET_ADMIN'])],

@@ -14,7 +14,7 @@ import {
   silenceOf,
   unreachableCheck,
 } from '../../lib/selftest/checks.js';
-import { PROBE_SCRIPT, parseProbeOutput, probeArgs } from '../../lib/selftest/probe.js';
+import { PROBE_SCRIPT, parseProbeOutput, probeArgs, probeStdin } from '../../lib/selftest/probe.js';
 import { decideSelfTest, inspectedFacts, type SelfTestSession } from '../../lib/selftest/session.js';
 import {
   NO_ROUTE, REFUSED, ROUTE4_INTERNAL_DEFAULT, ROUTE4_JAILED, ROUTE4_WITH_DEFAULT, ROUTE6_JAILED, ROUTE6_WITH_DEFAULT, SILENT,
@@ -23,7 +23,7 @@ import {
 
 const ID = 'app-1a2b';
 const session: SelfTestSession = {
-  sessionId: ID, agentContainer: `drydock-${ID}`, egressContainer: `drydock-${ID}-egress`, internalNetwork: `drydock_internal_${ID}`,
+  sessionId: ID, agentContainer: `drydock-${ID}`, netnsContainer: `drydock-${ID}-netns`, egressContainer: `drydock-${ID}-egress`, internalNetwork: `drydock_internal_${ID}`,
   egressNetwork: 'drydock_egress', egressImage: 'drydock-egress:latest', observe: false,
 };
 const decide = (probe: string, docs = inspectDocs(ID)) => decideSelfTest(inspectedFacts(docs, session), probe, session);
@@ -154,7 +154,7 @@ describe('the whole self-test', () => {
     const r = decide(probeOutput(ID));
     expect(r.ok, JSON.stringify(r.failed)).toBe(true);
     expect(r.checks.map((c) => c.name)).toEqual([
-      'ipv4-default-route', 'ipv6-default-route', 'proxy-variables', 'proxy-address', 'canary-refused', 'answer-control',
+      'agent-namespace', 'ipv4-default-route', 'ipv6-default-route', 'proxy-variables', 'proxy-address', 'canary-refused', 'answer-control',
       'unreachable:sidecar-nat-address', 'unreachable:host-nat-gateway', 'unreachable:host-session-gateway', 'unreachable:host-docker0',
     ]);
   });
@@ -206,11 +206,29 @@ describe('the whole self-test', () => {
     expect(r.checks.map((c) => c.name)).not.toContain('canary-refused');
   });
 
-  it('the probe gets its values as arguments, never in its text', () => {
-    const args = probeArgs({ proxyHost: 'p', proxyPort: 8888, canary: 'c', control: { ip: '1.2.3.9', port: 8888 }, settle: 0.02, window: 0.08, targets: [{ what: 'w@1.2.3.4', ip: '1.2.3.4', port: 80 }] });
-    expect(args).toEqual(['probe', 'p', '8888', 'c', '1.2.3.9', '8888', '0.02', '0.08', 'w@1.2.3.4', '1.2.3.4', '80']);
+  it('the probe gets its values as arguments and on stdin, never in its text', () => {
+    const args = probeArgs({ proxyHost: 'p', proxyPort: 8888, canary: 'c', settle: 0.02, window: 0.08 });
+    expect(args).toEqual(['probe', 'p', '8888', 'c', '0.02', '0.08']);
+    expect(probeStdin({ control: { ip: '1.2.3.9', port: 8888 }, targets: [{ what: 'w@1.2.3.4', ip: '1.2.3.4', port: 80 }] })).toBe('1.2.3.9 8888\nw@1.2.3.4 1.2.3.4 80\n');
     expect(PROBE_SCRIPT).not.toMatch(/1\.2\.3\.4|drydock-/);
     expect(parseProbeOutput('@route4\nx\n@end').route4).toBe('x');
+  });
+
+  it('stdin carries only plain IPv4 addresses and ports: anything else from the engine is left out (its check then fails), never extra words', () => {
+    const text = probeStdin({
+      control: { ip: '10.0.0.1\nw 9.9.9.9 80', port: 8888 },
+      targets: [
+        { what: 'ok@1.2.3.4', ip: '1.2.3.4', port: 80 },
+        { what: 'bad@x', ip: '1.2.3.4 5.6.7.8', port: 80 },
+        { what: 'bad port', ip: '1.2.3.5', port: 80 },
+        { what: 'bad@1.2.3.6', ip: '1.2.3.6', port: 0 },
+      ],
+    });
+    expect(text).toBe('0.0.0.0 8888\nok@1.2.3.4 1.2.3.4 80\n');
+    // A target the probe never got cannot pass: its check has neither a connect nor a socket.
+    const facts = inspectedFacts(inspectDocs(ID), session);
+    const r = decideSelfTest(facts, probeOutput(ID, { connects: { 'sidecar-nat-address@172.20.0.5': NO_ROUTE, 'host-nat-gateway@172.20.0.1': NO_ROUTE, 'host-docker0@172.17.0.1': NO_ROUTE } }), session);
+    expect(r.checks.find((c) => c.name === 'unreachable:host-session-gateway')).toMatchObject({ ok: false });
   });
 
   it('reads the socket table\'s rows and the connects that ended, even inside another section', () => {

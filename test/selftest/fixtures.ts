@@ -1,8 +1,11 @@
 /** What the engine and the probe say about a healthy contained session, for the self-test's unit tests. */
 import { NO_PROXY_VARIABLES, PROXY_VARIABLES, noProxyHosts, proxyUrl } from '../../lib/names.js';
 
-/** `docker inspect drydock-<id> drydock_internal_<id> drydock_egress bridge`. */
-export function inspectDocs(id: string, options: { agentEnv?: Record<string, string> } = {}): unknown[] {
+/** The namespace holder's id in inspectDocs (the agent's NetworkMode names it). */
+export const HOLDER_ID = 'b0'.repeat(32);
+
+/** `docker inspect drydock-<id> drydock-<id>-netns drydock_internal_<id> drydock_egress bridge`. */
+export function inspectDocs(id: string, options: { agentEnv?: Record<string, string>; agentNetworkMode?: string; noHolder?: boolean } = {}): unknown[] {
   const sidecar = `drydock-${id}-egress`;
   const env = {
     ...Object.fromEntries(PROXY_VARIABLES.map((v) => [v, proxyUrl(id)])),
@@ -11,8 +14,9 @@ export function inspectDocs(id: string, options: { agentEnv?: Record<string, str
     ...options.agentEnv,
   };
   return [
-    { Name: `/drydock-${id}`, Config: { Env: Object.entries(env).map(([k, v]) => `${k}=${v}`) } },
-    { Name: `drydock_internal_${id}`, IPAM: { Config: [{ Subnet: '172.30.0.0/24', Gateway: '172.30.0.1' }] }, Containers: { a: { Name: `drydock-${id}`, IPv4Address: '172.30.0.3/24' }, e: { Name: sidecar, IPv4Address: '172.30.0.2/24' } } },
+    { Name: `/drydock-${id}`, Config: { Env: Object.entries(env).map(([k, v]) => `${k}=${v}`) }, HostConfig: { NetworkMode: options.agentNetworkMode ?? `container:${HOLDER_ID}` } },
+    ...(options.noHolder ? [] : [{ Name: `/drydock-${id}-netns`, Id: HOLDER_ID, HostConfig: { NetworkMode: `drydock_internal_${id}` } }]),
+    { Name: `drydock_internal_${id}`, IPAM: { Config: [{ Subnet: '172.30.0.0/24', Gateway: '172.30.0.1' }] }, Containers: { a: { Name: `drydock-${id}-netns`, IPv4Address: '172.30.0.3/24' }, e: { Name: sidecar, IPv4Address: '172.30.0.2/24' } } },
     { Name: 'drydock_egress', IPAM: { Config: [{ Subnet: '172.20.0.0/16', Gateway: '172.20.0.1' }] }, Containers: { e: { Name: sidecar, IPv4Address: '172.20.0.5/16' } } },
     { Name: 'bridge', IPAM: { Config: [{ Subnet: '172.17.0.0/16', Gateway: '172.17.0.1' }] }, Containers: {} },
   ];

@@ -49,6 +49,8 @@ export interface SessionFixture {
   mode?: 'contain' | 'dood';
   agent?: string | false;
   egress?: string | false;
+  /** The network-namespace holder's state (default: none, as before drydock had one). */
+  netns?: string | false;
   network?: boolean;
   observe?: boolean;
   createdAt?: string;
@@ -67,6 +69,9 @@ export function sessionLines(s: SessionFixture): { containers: string[]; network
   const egress = s.egress ?? (mode === 'contain' ? 'running' : false);
   if (egress !== false) {
     containers.push(psLine({ id: `e-${s.id}`, name: `drydock-${s.id}-egress`, state: egress, createdAt: s.createdAt, image: 'drydock-egress:latest', labels: { ...base, 'drydock.role': 'egress', 'drydock.observe': String(!!s.observe) } }));
+  }
+  if (s.netns) {
+    containers.push(psLine({ id: `h-${s.id}`, name: `drydock-${s.id}-netns`, state: s.netns, createdAt: s.createdAt, image: 'drydock-egress:latest', labels: { ...base, 'drydock.role': 'netns', 'drydock.observe': String(!!s.observe) } }));
   }
   const networks = (s.network ?? mode === 'contain')
     ? [netLine({ id: `n-${s.id}`, name: `drydock_internal_${s.id}`, labels: { ...base, 'drydock.role': 'network' } })]

@@ -46,7 +46,7 @@ export interface ScriptOptions {
   /** The uid the present agent image was built for (its drydock.agent-uid label; default 1000). */
   agentImageUid?: string;
   up?: Step;
-  /** The jail self-test's probe container (contained mode; default: a passing probe). */
+  /** The jail self-test's probe, exec'd into the namespace holder (contained mode; default: a passing probe). */
   selfTest?: Step;
   exec?: Step;
   execArgv?: string[];
@@ -87,13 +87,13 @@ export function scriptSession(fake: FakeRunner, dirOf: (id: string) => string, o
     ...(o.up ?? {}),
   });
   if (mode === 'contain' && (o.exec !== undefined || o.execArgv || o.selfTest !== undefined)) {
-    fake.expect({ argv: ['docker', 'inspect', `drydock-${o.id}`, `drydock_internal_${o.id}`, 'drydock_egress', 'bridge'], result: { stdout: JSON.stringify(inspectDocs(o.id)) } });
-    fake.expect({ argv: (a) => a[1] === 'run' && a.includes(`container:drydock-${o.id}`), ...(o.selfTest ?? { result: { stdout: probeOutput(o.id) } }) });
+    fake.expect({ argv: ['docker', 'inspect', `drydock-${o.id}`, `drydock-${o.id}-netns`, `drydock_internal_${o.id}`, 'drydock_egress', 'bridge'], result: { stdout: JSON.stringify(inspectDocs(o.id)) } });
+    fake.expect({ argv: (a) => a[1] === 'exec' && a[5] === `drydock-${o.id}-netns`, ...(o.selfTest ?? { result: { stdout: probeOutput(o.id) } }) });
   }
   if (o.exec !== undefined || o.execArgv) {
     fake.expect({ argv: o.execArgv ?? ((a) => a[1] === 'exec'), ...(o.exec ?? { result: { code: 0 } }) });
   }
-  const lines = sessionLines(o.teardownState ?? { id: o.id, mode });
+  const lines = sessionLines(o.teardownState ?? { id: o.id, mode, netns: mode === 'contain' ? 'running' : false });
   fake.expect({ argv: psFor(o.id), result: { stdout: lines.containers.join('\n') } });
   fake.expect({ argv: netFor(o.id), result: { stdout: lines.networks.join('\n') } });
   const hasEgress = lines.containers.some((l) => l.includes('"drydock.role=egress') || l.includes('drydock.role=egress'));
