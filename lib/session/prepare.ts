@@ -44,15 +44,20 @@ export async function prepareRun(settings: Settings, docker: Docker, ctx: Comman
   const contained = settings.mode === 'contain';
   requireSettings(settings, 'mode', ...(contained ? CONTAINED_SETTINGS : []), 'agentImage', 'egressLog', 'limits');
   assertTrustedPaths(settings);
-  // Compose first (with its version remembered: one fast call), then the shared prerequisites: a
-  // missing image or an engine that cannot make the bridge fails here, before anything is created.
+  // Compose first (with its version remembered: one fast call), so nothing is built for a host
+  // that cannot run a session; then the shared prerequisites, all at once (they are independent,
+  // and each docker CLI call costs 30–100 ms of start-up): a missing image or an engine that cannot
+  // make the bridge fails here, before anything of the session is created.
   const compose = await docker.compose();
   if (compose.kind === 'none') throw new ExternalError(`no Compose found: ${compose.reason}`, { hint: COMPOSE_HINT });
-  if (contained) {
-    const { egress: image, egressBuildBase: base } = settings.images;
-    await ensureSidecarImage({ docker, image, contextDir: join(templatesDir(), 'egress'), base, say: ctx.err });
-    await docker.ensureNetwork(EGRESS_NETWORK, EGRESS_NETWORK_LABELS);
-  }
-  await ensureAgentImage(docker, settings.images.agentIsDefault, agent.build, ctx.err);
+  const { egress: image, egressBuildBase: base } = settings.images;
+  const settled = await Promise.allSettled([
+    contained ? ensureSidecarImage({ docker, image, contextDir: join(templatesDir(), 'egress'), base, say: ctx.err }) : undefined,
+    contained ? docker.ensureNetwork(EGRESS_NETWORK, EGRESS_NETWORK_LABELS) : undefined,
+    ensureAgentImage(docker, settings.images.agentIsDefault, agent.build, ctx.err),
+  ]);
+  // Every one is waited for (no build is left running behind an error); the first failure is the error.
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
   return compose;
 }

@@ -136,10 +136,26 @@ describeE2E('the egress jail, from inside the agent', () => {
       const write = await docker(['exec', sidecar!.name, 'bash', '-c', 'touch /etc/drydock/egress-filter || touch /usr/local/bin/x || touch /x']);
       expect(write.code).not.toBe(0);
 
-      // The agent, contained: only the session's internal network, no docker socket, hardened.
+      // The agent, contained: in the namespace holder's network namespace, which has only the
+      // session's internal network; no docker socket, hardened.
+      const holder = (await containersOf({ session: id })).find((c) => c.role === 'netns')!;
+      const [holderId, holderHost, holderNetworks, holderMounts] = (await dockerOk(['inspect', '-f', '{{json .Id}}\n{{json .HostConfig}}\n{{json .NetworkSettings.Networks}}\n{{json .Mounts}}', holder.name])).trim().split('\n').map((j) => JSON.parse(j));
+      expect(Object.keys(holderNetworks)).toEqual([`drydock_internal_${id}`]);
+      expect(holderHost.CapDrop).toEqual(['ALL']);
+      expect(holderHost.CapAdd ?? []).toEqual([]);
+      expect(holderHost.ReadonlyRootfs).toBe(true);
+      expect(holderHost.SecurityOpt).toContain('no-new-privileges:true');
+      expect(holderMounts).toEqual([]);
+      const holderStatus = await dockerOk(['exec', holder.name, 'cat', '/proc/self/status']);
+      expect(/^CapEff:\s*(\S+)$/m.exec(holderStatus)?.[1]).toBe('0000000000000000');
+      expect(/^Uid:\s*(\d+)/m.exec(holderStatus)?.[1]).toBe('10001');
       const agent = (await containersOf({ session: id })).find((c) => c.role === 'agent')!;
       const [agentHost, networks, mounts] = (await dockerOk(['inspect', '-f', '{{json .HostConfig}}\n{{json .NetworkSettings.Networks}}\n{{json .Mounts}}', agent.name])).trim().split('\n').map((j) => JSON.parse(j));
-      expect(Object.keys(networks)).toEqual([`drydock_internal_${id}`]);
+      expect(agentHost.NetworkMode).toBe(`container:${holderId}`);
+      expect(Object.keys(networks ?? {})).toEqual([]);
+      // What the agent sees is the holder's: one interface besides lo, on the session network.
+      const interfaces = (await dockerOk(['exec', agent.name, 'cat', '/proc/net/dev'])).split('\n').slice(2).map((l) => l.split(':')[0]!.trim()).filter(Boolean).sort();
+      expect(interfaces).toEqual(['eth0', 'lo']);
       expect(agentHost.CapDrop).toEqual(['ALL']);
       // A non-root agent (the image here has no USER: drydock sets one) keeps no capabilities.
       expect(agentHost.CapAdd ?? []).toEqual([]);

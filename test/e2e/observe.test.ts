@@ -41,7 +41,8 @@ describeE2E('observe mode', () => {
     expect(pick(r, 'plain-http').text).toContain('upstream port=8080 host=plain.test:8080');
     const doc = runDocument(result.stdout);
     expect(doc.observe).toBe(true);
-    expect(seen.filter((e) => e.action === 'create').map((e) => e.labels['drydock.observe'])).toEqual(['true', 'true']);
+    // The agent, its namespace holder and the sidecar all say so.
+    expect(seen.filter((e) => e.action === 'create').map((e) => e.labels['drydock.observe'])).toEqual(['true', 'true', 'true']);
 
     const suggest = await drydock(sb, ['egress', 'suggest', doc.sessionId]);
     expect(suggest.code, suggest.stderr).toBe(0);
