@@ -30,9 +30,9 @@ export interface ProbeInput {
 /**
  * `bash -c SCRIPT probe PROXY_HOST PROXY_PORT CANARY SETTLE WINDOW`, and on stdin (probeStdin) the
  * addresses only an inspect of the running session knows: `CONTROL_IP CONTROL_PORT`, then one
- * `WHAT IP PORT` line per target. The script reads the routes, the proxy's name and asks the canary
- * first, so the container's start and those reads overlap with drydock's inspect; then it reads
- * stdin (no input: `@no-input`, and it ends without `@end`).
+ * `WHAT IP PORT` line per target. The script reads the routes and the proxy's name first, so the
+ * exec's start and those reads overlap with drydock's inspect; then it reads stdin (no input:
+ * `@no-input`, and it ends without `@end`), starts the connects and asks the canary while they start.
  *
  * Sections start with `@name`; a connect that ended prints `@connect WHAT EXIT MESSAGE` (the
  * control's is waited for, under `timeout 3`; the targets' are not). The evidence for silence is
@@ -48,12 +48,13 @@ export const PROBE_SCRIPT = [
   'echo @route4; cat /proc/net/route 2>/dev/null || echo @missing',
   'echo @route6; if [ -e /proc/net/ipv6_route ]; then cat /proc/net/ipv6_route; else echo @missing; fi',
   'echo @resolve; getent hosts "$proxy_host" || true',
-  'canary_out=$(timeout 3 bash -c \'exec 3<>"/dev/tcp/$0/$1" || exit 9; printf "CONNECT %s:443 HTTP/1.1\\r\\nHost: %s:443\\r\\n\\r\\n" "$2" "$2" >&3; IFS= read -r line <&3; printf "%s" "${line%$\'\\r\'}"\' "$proxy_host" "$proxy_port" "$canary" 2>&1)',
-  'echo @canary; printf "%s\\n" "$canary_out"',
   'IFS=" " read -r control_ip control_port || { echo @no-input; exit 0; }',
   'connect() { local err rc; err=$(bash -c \'exec 3<>"/dev/tcp/$0/$1"\' "$2" "$3" 2>&1); rc=$?; echo "@connect $1 $rc ${err//$\'\\n\'/ }"; }',
   'while IFS=" " read -r what ip port; do connect "$what" "$ip" "$port" & done',
   '( err=$(timeout 3 bash -c \'exec 3<>"/dev/tcp/$0/$1"\' "$control_ip" "$control_port" 2>&1); rc=$?; echo "@connect @control $rc ${err//$\'\\n\'/ }" ) & control=$!',
+  // The canary's round trip to the proxy is the connects' time to start (SETTLE adds to it).
+  'canary_out=$(timeout 3 bash -c \'exec 3<>"/dev/tcp/$0/$1" || exit 9; printf "CONNECT %s:443 HTTP/1.1\\r\\nHost: %s:443\\r\\n\\r\\n" "$2" "$2" >&3; IFS= read -r line <&3; printf "%s" "${line%$\'\\r\'}"\' "$proxy_host" "$proxy_port" "$canary" 2>&1)',
+  'echo @canary; printf "%s\\n" "$canary_out"',
   'look() { echo "@tcp $1 $EPOCHREALTIME"; cat /proc/net/tcp; echo "@tcp-end $1 $EPOCHREALTIME"; }',
   'sleep "$settle"; look a; sleep "$window"; look b',
   'wait "$control"',

@@ -51,11 +51,12 @@ export interface SelfTestSession {
 }
 
 /**
- * How the probe looks at the socket table, in seconds: SETTLE after starting the connects, then
- * again WINDOW later. A short pair first, and one longer retry only when the short one was
+ * How the probe looks at the socket table, in seconds: SETTLE after the canary's round trip (which
+ * the connects start during), then again WINDOW later: 55 ms, so the reads are always more than
+ * MIN_SILENCE_MS (50) apart. A short pair first, and one longer retry only when the short one was
  * inconclusive (a connect not yet started on a busy machine); checks.ts says when silence counts.
  */
-export const PROBE_ATTEMPTS = [{ settle: 0.02, window: 0.08 }, { settle: 0.3, window: 0.3 }] as const;
+export const PROBE_ATTEMPTS = [{ settle: 0.005, window: 0.055 }, { settle: 0.3, window: 0.3 }] as const;
 const PROBE_TIMEOUT_MS = 20_000;
 /** The port the host and sidecar addresses are probed on: any answer (even a refusal) is a hole. */
 const HOST_PROBE_PORT = 80;

@@ -27,9 +27,9 @@ export interface StartPhases {
   healthyMs: number;
   /** → the agent container is started. */
   agentMs: number;
-  /** → the jail self-test's last probe container is gone (compose's exit, the banner, one inspect, the probe). */
+  /** → the command's exec started (compose's exit, the banner, the self-test: one inspect beside the probe exec into the namespace holder). */
   selfTestMs: number;
-  /** → the command's exec ended (`docker exec … true`). */
+  /** command exec start → its end (`docker exec … true`). */
   execMs: number;
   /** → the process exited (log saved, containers and network removed). */
   teardownMs: number;
@@ -102,15 +102,17 @@ function phasesOf(events: readonly EngineEvent[], session: string, startNs: numb
   const healthy = at((e) => e.Type === 'container' && e.Action === 'health_status: healthy' && name(e) === `drydock-${session}-egress`, 'healthy');
   const agentStart = at((e) => e.Type === 'container' && e.Action === 'start' && name(e) === `drydock-${session}`, 'the agent start');
   const execEnd = at((e) => e.Type === 'container' && e.Action.startsWith('exec_die') && name(e) === `drydock-${session}`, 'the exec end', true);
-  const probeGone = at((e) => e.Type === 'container' && e.Action === 'destroy' && e.Actor.Attributes['drydock.role'] === 'selftest' && e.Actor.Attributes['drydock.session'] === session, 'the self-test probe', true);
+  // The self-test's probe is an exec into the namespace holder, whose exec_die the engine may log
+  // after the next exec began: the self-test phase ends where the command's exec starts.
+  const commandStart = at((e) => e.Type === 'container' && e.Action.startsWith('exec_start') && name(e) === `drydock-${session}`, 'the command exec start');
   const ms = (a: number, b: number) => (b - a) / 1e6;
   return {
     prepareMs: ms(startNs, network),
     createMs: ms(network, sidecarStart),
     healthyMs: ms(sidecarStart, healthy),
     agentMs: ms(healthy, agentStart),
-    selfTestMs: ms(agentStart, probeGone),
-    execMs: ms(probeGone, execEnd),
+    selfTestMs: ms(agentStart, commandStart),
+    execMs: ms(commandStart, execEnd),
     teardownMs: ms(execEnd, endNs),
   };
 }
@@ -213,7 +215,7 @@ export function startTable(f: StartFigures): string {
     ['  create: network, sidecar', fmt(p.createMs, 0), ''],
     ['  healthy: sidecar start → first pass', fmt(p.healthyMs, 0), ''],
     ['  agent: healthy → agent started', fmt(p.agentMs, 0), ''],
-    ['  self-test: banner, inspect, probe container', fmt(p.selfTestMs, 0), ''],
+    ['  self-test: compose exit, banner, inspect + probe', fmt(p.selfTestMs, 0), ''],
     ['  exec: docker exec … true', fmt(p.execMs, 0), ''],
     ['  teardown: log, remove containers + network', fmt(p.teardownMs, 0), ''],
     ['docker-compose up / exec / down -t 0, no drydock', fmt(f.composeUpMs + f.composeExecMs + f.composeDownMs, 0), fmtRatio(ratio(f.composeUpMs + f.composeExecMs + f.composeDownMs, f.dockerRunMs))],
