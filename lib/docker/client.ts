@@ -156,6 +156,32 @@ export class Docker {
   }
 
   /**
+   * Resolves true once the engine reports `container` healthy, false when `signal` ends the wait
+   * first or the event stream ends (`docker events`, listening from the call on, so a container
+   * created and made healthy later is seen; one CLI process, no polling).
+   */
+  async waitForHealthy(container: string, options: { signal: AbortSignal }): Promise<boolean> {
+    if (options.signal.aborted) return false;
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    options.signal.addEventListener('abort', onAbort, { once: true });
+    let healthy = false;
+    try {
+      await this.call(['docker', 'events', '--filter', 'type=container', '--filter', `container=${container}`, '--filter', 'event=health_status', '--format', '{{.Action}}'], {
+        signal: stop.signal,
+        onStdoutLine: (line) => {
+          if (line.trim() !== 'health_status: healthy') return;
+          healthy = true;
+          stop.abort();
+        },
+      });
+    } finally {
+      options.signal.removeEventListener('abort', onAbort);
+    }
+    return healthy;
+  }
+
+  /**
    * A command in a running container as a given user, its stdin fed from `input` (which may still
    * be being computed when the command starts), output captured; never throws for its exit code.
    */

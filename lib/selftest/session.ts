@@ -14,6 +14,7 @@
  */
 import { join } from 'node:path';
 import type { Docker } from '../docker/client.js';
+import type { RunResult } from '../docker/runner.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import type { ComposeFile } from '../render/compose-types.js';
 import type { RenderedSession } from '../render/session-files.js';
@@ -151,37 +152,70 @@ export function decideSelfTest(facts: Inspected, probeStdout: string, s: SelfTes
 /** A failure that is only a want of time (nothing answered that must not), so a longer window may conclude. */
 const onlyInconclusive = (r: SelfTestReport): boolean => r.checks.some((c) => !c.ok) && r.checks.every((c) => c.ok || c.inconclusive);
 
-export async function runSelfTest(docker: Docker, s: SelfTestSession): Promise<SelfTestReport> {
-  // The inspect and the first probe's start overlap: the probe reads routes and asks the canary
-  // while drydock waits for the engine's answer, then reads the addresses from its stdin.
-  const facts = docker.inspectObjects([s.agentContainer, s.netnsContainer, s.internalNetwork, s.egressNetwork, 'bridge']).then((docs) => inspectedFacts(docs, s));
-  facts.catch(() => {}); // awaited below; a rejection must not be unhandled while the probe runs
-  let last: SelfTestReport | undefined;
-  for (const attempt of PROBE_ATTEMPTS) {
-    last = await probeOnce(docker, s, facts, attempt);
-    if (!onlyInconclusive(last)) return last;
+/**
+ * The namespace half of the self-test, which does not need the agent: the holder's and the
+ * networks' facts and the first probe. `run` starts it as soon as the sidecar is healthy, while
+ * Compose is still starting the agent (lib/selftest/early.ts); runSelfTest then adds the agent.
+ */
+export interface NamespaceProbe {
+  docs: unknown[];
+  result: RunResult;
+}
+
+const NAMESPACE_OBJECTS = (s: SelfTestSession): string[] => [s.netnsContainer, s.internalNetwork, s.egressNetwork, 'bridge'];
+
+export async function probeNamespace(docker: Docker, s: SelfTestSession): Promise<NamespaceProbe> {
+  const docs = docker.inspectObjects(NAMESPACE_OBJECTS(s));
+  docs.catch(() => {}); // awaited below; a rejection must not be unhandled while the probe runs
+  const result = await execProbe(docker, s, docs.then((d) => inspectedFacts(d, s)), PROBE_ATTEMPTS[0]);
+  return { docs: await docs, result };
+}
+
+/**
+ * The whole self-test: with `early` (the namespace half, already run) one inspect of the agent
+ * decides; without it, the inspect runs beside the first probe's start (the probe reads routes
+ * while drydock waits for the engine's answer, then reads the addresses from its stdin).
+ */
+export async function runSelfTest(docker: Docker, s: SelfTestSession, early?: NamespaceProbe): Promise<SelfTestReport> {
+  let facts: Promise<Inspected>;
+  let first: RunResult;
+  if (early) {
+    facts = docker.inspectObjects([s.agentContainer]).then((agent) => inspectedFacts([...agent, ...early.docs], s));
+    first = early.result;
+  } else {
+    facts = docker.inspectObjects([s.agentContainer, ...NAMESPACE_OBJECTS(s)]).then((docs) => inspectedFacts(docs, s));
+    facts.catch(() => {});
+    first = await execProbe(docker, s, facts, PROBE_ATTEMPTS[0]);
   }
-  return last!;
+  // An engine error of the inspect is the self-test's error.
+  let last = decideProbe(s, await facts, first);
+  for (const attempt of PROBE_ATTEMPTS.slice(1)) {
+    if (!onlyInconclusive(last)) break;
+    last = decideProbe(s, await facts, await execProbe(docker, s, facts, attempt));
+  }
+  return last;
 }
 
 /** Each target is named WHAT@IP in the probe, so two gateways of one kind stay apart. */
 const probeTargets = (facts: Inspected): ProbeTarget[] => facts.targets.map((t) => ({ ...t, what: `${t.what}@${t.ip}` }));
 
-async function probeOnce(docker: Docker, s: SelfTestSession, facts: Promise<Inspected>, attempt: { settle: number; window: number }): Promise<SelfTestReport> {
-  const result = await docker.execWithInput({
+function execProbe(docker: Docker, s: SelfTestSession, facts: Promise<Inspected>, attempt: { settle: number; window: number }): Promise<RunResult> {
+  return docker.execWithInput({
     container: s.netnsContainer,
     user: SIDECAR_USER,
     cmd: ['bash', '-c', PROBE_SCRIPT, ...probeArgs({ proxyHost: s.egressContainer, proxyPort: PROXY_PORT, canary: SELFTEST_CANARY_HOST, ...attempt })],
-    // No facts, no input: the probe stops at `@no-input`, and the inspect's error is thrown below.
+    // No facts, no input: the probe stops at `@no-input` (and the inspect's error is the caller's).
     input: facts.then((f) => probeStdin({ control: { ip: f.sidecarInternalIp ?? '', port: PROXY_PORT }, targets: probeTargets(f) }), () => ''),
     timeoutMs: PROBE_TIMEOUT_MS,
   });
-  const known = await facts; // an engine error of the inspect is the self-test's error
+}
+
+function decideProbe(s: SelfTestSession, facts: Inspected, result: RunResult): SelfTestReport {
   if (result.timedOut) return report([{ name: 'probe', ok: false, detail: `the probe in ${s.netnsContainer} did not finish within ${PROBE_TIMEOUT_MS / 1000} s` }]);
   if (result.code !== 0 && !result.stdout.includes('@end')) {
     return report([{ name: 'probe', ok: false, detail: `the probe in ${s.netnsContainer} failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` }]);
   }
-  return decideSelfTest(known, result.stdout, s);
+  return decideSelfTest(facts, result.stdout, s);
 }
 
 /** What the self-test needs of a rendered contained session. */

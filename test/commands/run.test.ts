@@ -222,6 +222,22 @@ describe('run', () => {
     expect(w.stderr()).toMatch(/jail self-test passed/);
   });
 
+  it('the sidecar healthy while compose still runs: the namespace half of the self-test runs then, and after compose only the agent is inspected', async () => {
+    const w = runWorld();
+    scriptSession(w.fake, w.sessionDir, { id: ID, earlySelfTest: true, exec: { result: { code: 0 } } });
+    const result = await run({ cmd: ['x'] }, w.ctx, deps(w));
+    const at = (fits: (c: string[]) => boolean) => w.fake.calls.findIndex(fits);
+    const probe = at((c) => c[1] === 'exec' && c.includes(`drydock-${ID}-netns`));
+    const agentInspect = at((c) => c.join(' ') === `docker inspect drydock-${ID}`);
+    expect(probe).toBeGreaterThan(at((c) => c[1] === 'events'));
+    expect(agentInspect).toBeGreaterThan(at((c) => c.includes('up')));
+    expect(agentInspect).toBeLessThan(at((c) => c[1] === 'exec' && c.includes('x')));
+    const selfTest = (result.data as { selfTest: { ok: boolean; checks: Array<{ name: string; ok: boolean }> } }).selfTest;
+    expect(selfTest.ok).toBe(true);
+    // The agent's own checks were decided from the late inspect.
+    expect(selfTest.checks.filter((c) => c.name === 'agent-namespace' || c.name === 'proxy-variables').map((c) => c.ok)).toEqual([true, true]);
+  });
+
   it('passes -i -t when it has a terminal', async () => {
     const w = runWorld();
     scriptSession(w.fake, w.sessionDir, { id: ID, execArgv: ['docker', 'exec', '-i', '-t', `drydock-${ID}`, 'claude'], exec: { result: { code: 0 } } });

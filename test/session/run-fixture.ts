@@ -46,6 +46,8 @@ export interface ScriptOptions {
   /** The uid the present agent image was built for (its drydock.agent-uid label; default 1000). */
   agentImageUid?: string;
   up?: Step;
+  /** The sidecar reports healthy while compose runs, so the self-test's namespace half runs beside it. */
+  earlySelfTest?: boolean;
   /** The jail self-test's probe, exec'd into the namespace holder (contained mode; default: a passing probe). */
   selfTest?: Step;
   exec?: Step;
@@ -82,12 +84,23 @@ export function scriptSession(fake: FakeRunner, dirOf: (id: string) => string, o
   }
   const dir = dirOf(o.id);
   const overlay = mode === 'contain' ? 'docker-compose.contain.yml' : 'docker-compose.dood.yml';
+  if (mode === 'contain') {
+    // The early self-test's wait for the sidecar's health (default: the stream ends with no event,
+    // so the whole self-test runs after compose; `earlySelfTest` makes the sidecar report healthy).
+    fake.expect({ argv: ['docker', 'events', '--filter', 'type=container', '--filter', `container=drydock-${o.id}-egress`, '--filter', 'event=health_status', '--format', '{{.Action}}'], result: { stdout: o.earlySelfTest ? 'health_status: healthy\n' : '' } });
+  }
   fake.expect({
     argv: ['docker', 'compose', '-p', `drydock-${o.id}`, '-f', join(dir, 'docker-compose.yml'), '-f', join(dir, overlay), 'up', '-d'],
     ...(o.up ?? {}),
   });
-  if (mode === 'contain' && (o.exec !== undefined || o.execArgv || o.selfTest !== undefined)) {
+  if (mode === 'contain' && o.earlySelfTest) {
+    const docs = inspectDocs(o.id);
+    fake.expect({ argv: ['docker', 'inspect', `drydock-${o.id}-netns`, `drydock_internal_${o.id}`, 'drydock_egress', 'bridge'], result: { stdout: JSON.stringify(docs.slice(1)) } });
+    fake.expect({ argv: ['docker', 'inspect', `drydock-${o.id}`], result: { stdout: JSON.stringify(docs.slice(0, 1)) } });
+  } else if (mode === 'contain' && (o.exec !== undefined || o.execArgv || o.selfTest !== undefined)) {
     fake.expect({ argv: ['docker', 'inspect', `drydock-${o.id}`, `drydock-${o.id}-netns`, `drydock_internal_${o.id}`, 'drydock_egress', 'bridge'], result: { stdout: JSON.stringify(inspectDocs(o.id)) } });
+  }
+  if (mode === 'contain' && (o.exec !== undefined || o.execArgv || o.selfTest !== undefined || o.earlySelfTest)) {
     fake.expect({ argv: (a) => a[1] === 'exec' && a[5] === `drydock-${o.id}-netns`, ...(o.selfTest ?? { result: { stdout: probeOutput(o.id) } }) });
   }
   if (o.exec !== undefined || o.execArgv) {
