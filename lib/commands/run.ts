@@ -199,7 +199,7 @@ async function startAndRun(s: StartContext): Promise<{ outcome: RunOutcome; timi
       ctx.err(`drydock: jail self-test passed (${selfTest.checks.length} checks: no default route, canary refused, host and NAT bridge unreachable, proxy variables on this session's sidecar)`);
     }
     if (s.settings.runTiming) {
-      timing = { ...(await startTiming(docker, session.rendered, s.clock.now() - s.started)), selfTestMs };
+      timing = { ...(await startTiming(docker, session.rendered, s.clock.now() - s.started)), selfTestMs, selfTestEarlyMs: namespaceProbe?.ms };
       for (const line of timingLines(timing)) ctx.err(line);
     }
     // With --json the command's stdout goes to stderr: drydock's stdout is its one document.

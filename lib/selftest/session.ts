@@ -160,15 +160,18 @@ const onlyInconclusive = (r: SelfTestReport): boolean => r.checks.some((c) => !c
 export interface NamespaceProbe {
   docs: unknown[];
   result: RunResult;
+  /** How long it took (inspect beside probe), in ms. */
+  ms: number;
 }
 
 const NAMESPACE_OBJECTS = (s: SelfTestSession): string[] => [s.netnsContainer, s.internalNetwork, s.egressNetwork, 'bridge'];
 
-export async function probeNamespace(docker: Docker, s: SelfTestSession): Promise<NamespaceProbe> {
+export async function probeNamespace(docker: Docker, s: SelfTestSession, now: () => number = Date.now): Promise<NamespaceProbe> {
+  const started = now();
   const docs = docker.inspectObjects(NAMESPACE_OBJECTS(s));
   docs.catch(() => {}); // awaited below; a rejection must not be unhandled while the probe runs
   const result = await execProbe(docker, s, docs.then((d) => inspectedFacts(d, s)), PROBE_ATTEMPTS[0]);
-  return { docs: await docs, result };
+  return { docs: await docs, result, ms: now() - started };
 }
 
 /**

@@ -56,8 +56,10 @@ export interface RunTiming {
   createToHealthyMs?: number;
   createToStartMs?: number;
   approximate?: boolean;
-  /** The jail self-test, from inside the agent's namespace (part of toAgentMs). */
+  /** The jail self-test, from inside the agent's namespace: what it added after Compose returned (part of toAgentMs). */
   selfTestMs?: number;
+  /** Its namespace half's own time, when it ran beside Compose (not part of selfTestMs). */
+  selfTestEarlyMs?: number;
 }
 
 export function timingLines(timing: RunTiming): string[] {
@@ -71,5 +73,6 @@ export function timingLines(timing: RunTiming): string[] {
     lines.push(`drydock: timing: sidecar create → healthy: ${Math.round(timing.createToHealthyMs)} ms${split}${bound}`);
   }
   if (timing.selfTestMs !== undefined) lines.push(`drydock: timing: jail self-test: ${Math.round(timing.selfTestMs)} ms`);
+  if (timing.selfTestEarlyMs !== undefined) lines.push(`drydock: timing: jail self-test's namespace half, beside compose: ${Math.round(timing.selfTestEarlyMs)} ms`);
   return lines;
 }

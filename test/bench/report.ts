@@ -40,7 +40,8 @@ const n = (value: number) => value.toLocaleString('en-US');
 export function selfTestTarget(f: SelfTestFigures): Target {
   return {
     name: `jail self-test: share of drydock run → agent command (${f.runs} runs)`,
-    value: `${fmt(100 * f.share, 1)}% (${fmt(f.medianSelfTestMs, 0)} of ${fmt(f.medianStartMs, 0)} ms)`,
+    // What it adds to the start; its namespace half's own time (beside compose) is said too.
+    value: `${fmt(100 * f.share, 1)}% (${fmt(f.medianSelfTestMs, 0)} of ${fmt(f.medianStartMs, 0)} ms)${f.medianEarlyMs === undefined ? '' : `; + ${fmt(f.medianEarlyMs, 0)} ms beside compose in ${f.earlyRuns}/${f.runs}`}`,
     target: '< 10%',
     met: f.share < 0.1,
   };
