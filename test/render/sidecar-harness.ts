@@ -6,7 +6,7 @@
  * healthcheck passes, as compose would wait for it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { templatesDir } from '../../lib/paths.js';
@@ -78,4 +78,61 @@ export async function stopSidecar(proxy: ChildProcess | undefined): Promise<void
   const exited = new Promise((r) => proxy.once('exit', r));
   proxy.kill('SIGTERM');
   await exited;
+}
+
+/** The processes under `root` (itself included), from /proc's parent links. */
+function processTree(root: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so read after the last `)`.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone already
+    }
+  }
+  const tree = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, ppid] of parents) if (tree.has(ppid) && !tree.has(pid)) grew = tree.add(pid).size > 0;
+  }
+  return [...tree];
+}
+
+/**
+ * Every TCP address the processes under `root` listen on (IPv4 `a.b.c.d:port`, IPv6 as the
+ * kernel's hex), matched by socket inode, so another process's listener on the same port never
+ * counts, whoever it is.
+ */
+export function listeningAddressesOf(root: number): string[] {
+  const inodes = new Set<string>();
+  for (const pid of processTree(root)) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]!);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  const found: string[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const row of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = row.trim().split(/\s+/);
+      if (f.length < 10 || f[3] !== '0A' || !inodes.has(f[9]!)) continue;
+      const [ip, port] = f[1]!.split(':');
+      const v4 = ip!.length === 8 ? ip!.match(/../g)!.map((h) => parseInt(h, 16)).reverse().join('.') : ip!;
+      found.push(`${v4}:${parseInt(port!, 16)}`);
+    }
+  }
+  return found.sort();
 }

@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeIf } from '../helpers/requires.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { egressDir, freePort, sidecarEnv, sidecarWorld, startSidecar, stopSidecar } from './sidecar-harness.js';
+import { egressDir, freePort, listeningAddressesOf, sidecarEnv, sidecarWorld, startSidecar, stopSidecar } from './sidecar-harness.js';
+
+/** How many sockets of any process listen on `address:port` (IPv4). */
+function listenersOn(address: string, port: number): number {
+  const hex = `${address.split('.').map((n) => Number(n).toString(16).toUpperCase().padStart(2, '0')).reverse().join('')}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return readFileSync('/proc/net/tcp', 'utf8').split('\n').filter((row) => row.trim().split(/\s+/)[1] === hex && row.trim().split(/\s+/)[3] === '0A').length;
+}
 
 const haveTinyproxy = spawnSync('sh', ['-c', 'command -v tinyproxy'], { encoding: 'utf8' }).status === 0;
 if (!haveTinyproxy) console.warn('SKIPPED sidecar-tinyproxy tests: tinyproxy is not installed');
@@ -73,7 +79,12 @@ describeIf(haveTinyproxy, 'tinyproxy', 'entrypoint + real tinyproxy', () => {
   });
 
   it('does not listen on any other address', async () => {
-    expect(await connectThrough('127.0.0.1', '127.0.0.1', port)).toBe('');
-    expect(await connectThrough('127.0.0.1', '127.0.0.3', port)).toBe('');
+    // What the sidecar's own processes listen on, by socket inode: not fooled by another process
+    // that took the same port on another address (a shared machine's test run once was).
+    expect(listeningAddressesOf(proxy!.pid!)).toEqual([`${LISTEN}:${port}`]);
+    // And from outside, where no other process listens there: nothing answers.
+    const foreign = (address: string) => listenersOn(address, port) > 0;
+    if (!foreign('127.0.0.1') && !foreign('0.0.0.0')) expect(await connectThrough('127.0.0.1', '127.0.0.1', port)).toBe('');
+    if (!foreign('127.0.0.3') && !foreign('0.0.0.0')) expect(await connectThrough('127.0.0.1', '127.0.0.3', port)).toBe('');
   });
 });
