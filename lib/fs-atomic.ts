@@ -21,7 +21,10 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, mode
 
 /**
  * Write several files as one step: every file is staged first and renamed only once all of them
- * were written, so a failure leaves none of the new files behind.
+ * were written, so a failure while writing leaves none of the new files behind. A rename that
+ * fails (a target that became a directory, a vanished directory) stops the step: the files not
+ * yet renamed stay as they were and no temp file is left; the error says which files were
+ * already replaced.
  */
 export function writeFilesAtomic(files: ReadonlyArray<{ path: string; content: string; mode?: number }>): void {
   const staged: Array<{ tmp: string; path: string }> = [];
@@ -30,12 +33,22 @@ export function writeFilesAtomic(files: ReadonlyArray<{ path: string; content: s
       const dir = dirname(file.path);
       mkdirSync(dir, { recursive: true });
       const tmp = join(dir, `.${basename(file.path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-      writeFileSync(tmp, file.content, { mode: file.mode ?? 0o644 });
+      // Staged before the write: a write that fails halfway leaves a temp file to remove too.
       staged.push({ tmp, path: file.path });
+      writeFileSync(tmp, file.content, { mode: file.mode ?? 0o644 });
     }
   } catch (error) {
     for (const s of staged) rmSync(s.tmp, { force: true });
     throw error;
   }
-  for (const s of staged) renameSync(s.tmp, s.path);
+  for (let i = 0; i < staged.length; i++) {
+    try {
+      renameSync(staged[i]!.tmp, staged[i]!.path);
+    } catch (error) {
+      for (const s of staged.slice(i)) rmSync(s.tmp, { force: true });
+      const done = staged.slice(0, i).map((s) => s.path);
+      if (error instanceof Error) error.message += done.length ? ` (already replaced: ${done.join(', ')})` : ' (no file was replaced)';
+      throw error;
+    }
+  }
 }
