@@ -3,7 +3,8 @@
  * starts one in its own network namespace; root), side by side in one interleaved run:
  *   docker run --rm IMAGE true        the baseline: one container, nothing else
  *   drydock run -- true               the whole session: checks, render, compose up, healthy, exec, teardown
- *   docker-compose up / exec / down   the same two services from drydock's rendered files, without drydock
+ *   docker-compose up / exec / down   the same services from drydock's rendered files, without drydock
+ *   raw-session.sh                    the same sequence with the docker CLI only: the engine's floor
  * The breakdown comes from the engine's own event times (`docker events`), so drydock's code is
  * not instrumented: spawn → session network (node, checks, render, compose's start), → sidecar
  * started (create), → healthy, → agent started, → the command's exec ended, → drydock exited
@@ -44,6 +45,8 @@ export interface StartFigures {
   composeExecMs: number;
   composeDownMs: number;
   renderMs: number;
+  /** The same sequence with the docker CLI only (test/bench/raw-session.sh): the engine's floor. */
+  rawMs: number;
   engine: string;
 }
 
@@ -146,7 +149,8 @@ export function benchStart(options: { packageRoot: string; runs: number; warmup:
     const composeFiles = ['docker-compose.yml', 'docker-compose.contain.yml'].flatMap((f) => ['-f', join(renderDir, f)]);
     const composeProject = ['-p', `drydock-${composeSession}`];
 
-    const samples = { dockerRun: [] as number[], drydock: [] as number[], up: [] as number[], exec: [] as number[], down: [] as number[], render: [] as number[] };
+    const samples = { dockerRun: [] as number[], drydock: [] as number[], up: [] as number[], exec: [] as number[], down: [] as number[], render: [] as number[], raw: [] as number[] };
+    const rawScript = join(packageRoot, 'test', 'bench', 'raw-session.sh');
     const phases: StartPhases[] = [];
     log(`start: ${options.warmup} warm-up + ${options.runs} interleaved rounds (docker run, drydock run, compose up/exec/down, render)`);
     for (let round = 0; round < options.warmup + options.runs; round += 1) {
@@ -162,7 +166,9 @@ export function benchStart(options: { packageRoot: string; runs: number; warmup:
       const up = timed(['docker-compose', ...composeProject, ...composeFiles, 'up', '-d'], env, renderDir, 'docker-compose up');
       const exec = timed(['docker', 'exec', `drydock-${composeSession}`, 'true'], env, renderDir, 'docker exec');
       const down = timed(['docker-compose', ...composeProject, ...composeFiles, 'down', '-t', '0'], env, renderDir, 'docker-compose down');
+      const raw = timed(['bash', rawScript, renderDir, BASE_IMAGE, 'drydock-egress:latest'], env, renderDir, 'raw docker sequence');
       if (!keep) continue;
+      samples.raw.push(raw.ms);
       samples.dockerRun.push(dockerRun.ms);
       samples.drydock.push(run.ms);
       samples.render.push(render.ms);
@@ -170,7 +176,7 @@ export function benchStart(options: { packageRoot: string; runs: number; warmup:
       samples.exec.push(exec.ms);
       samples.down.push(down.ms);
       phases.push(phasesOf(eventsBetween(env, run.startNs, endNs), session, run.startNs, endNs));
-      log(`start: round ${round - options.warmup + 1}: docker run ${fmt(dockerRun.ms, 0)} ms, drydock run ${fmt(run.ms, 0)} ms, compose up+exec+down ${fmt(up.ms + exec.ms + down.ms, 0)} ms`);
+      log(`start: round ${round - options.warmup + 1}: docker run ${fmt(dockerRun.ms, 0)} ms, drydock run ${fmt(run.ms, 0)} ms, compose up+exec+down ${fmt(up.ms + exec.ms + down.ms, 0)} ms, docker CLI only ${fmt(raw.ms, 0)} ms`);
     }
     const medianOf = (key: keyof StartPhases) => median(phases.map((p) => p[key]));
     return {
@@ -191,6 +197,7 @@ export function benchStart(options: { packageRoot: string; runs: number; warmup:
       composeExecMs: median(samples.exec),
       composeDownMs: median(samples.down),
       renderMs: median(samples.render),
+      rawMs: median(samples.raw),
     };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -223,6 +230,7 @@ export function startTable(f: StartFigures): string {
     ['  docker exec … true', fmt(f.composeExecMs, 0), ''],
     ['  down -t 0', fmt(f.composeDownMs, 0), ''],
     ['drydock render (the same files, CLI)', fmt(f.renderMs, 0), ''],
+    ['the same sequence, docker CLI only (engine floor)', fmt(f.rawMs, 0), fmtRatio(ratio(f.rawMs, f.dockerRunMs))],
   ];
   return `${textTable(rows)}\nEngine ${f.engine}; phases from the engine's event times, medians of each phase (they need not add up to the total's median).`;
 }
