@@ -6,12 +6,8 @@
  */
 import type { Violation } from '../render/invariants.js';
 import { SIDECAR_TMPFS_PATHS } from './compose.js';
+import { block, type Block } from '../render/compose-read.js';
 
-type Block = Record<string, unknown>;
-
-function block(value: unknown): Block | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Block) : undefined;
-}
 
 /** A size as compose writes it (`512m`, `4g`, `1024`), in bytes; undefined if absent or unreadable. */
 export function sizeOf(value: unknown): number | undefined {

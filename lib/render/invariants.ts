@@ -36,20 +36,11 @@ import { AGENT_MOUNT_TARGETS } from '../agent/runtime.js';
 import { AGENT_CAPABILITIES, INHIBIT_IPV4, NO_NEW_PRIVILEGES, TELEMETRY_DEFAULTS } from './overlay.js';
 import { AGENT_NETWORK_MODE } from './netns-holder.js';
 import { netnsHolderViolations } from './netns-invariants.js';
+import { block, networkNames, strings, type Block } from './compose-read.js';
 
 export interface Violation {
   code: string;
   message: string;
-}
-
-type Block = Record<string, unknown>;
-
-function block(value: unknown): Block | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Block) : undefined;
-}
-
-function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : [];
 }
 
 /** A `KEY=VALUE` list or a mapping, as a mapping. */
@@ -59,12 +50,6 @@ function keyValues(value: unknown): Record<string, string> {
   }
   const map = block(value) ?? {};
   return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)]));
-}
-
-/** Service networks as names, from the list form or the mapping form. */
-function networkNames(service: Block): string[] {
-  const value = service.networks;
-  return Array.isArray(value) ? value.map(String) : Object.keys(block(value) ?? {});
 }
 
 interface Mount {

@@ -7,17 +7,13 @@
  */
 import { INTERNAL_NETWORK_KEY, NETNS_SERVICE, SIDECAR_USER } from '../names.js';
 import { NETNS_HOLDER_COMMAND } from './netns-holder.js';
+import { block, networkNames, strings } from './compose-read.js';
 
 export interface HolderViolation {
   code: string;
   message: string;
 }
 
-type Block = Record<string, unknown>;
-
-const block = (value: unknown): Block | undefined => (value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Block) : undefined);
-const strings = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : []);
-const networkNames = (service: Block): string[] => (Array.isArray(service.networks) ? service.networks.map(String) : Object.keys(block(service.networks) ?? {}));
 
 /**
  * Fields that would reach the agent through the shared namespace, or give the holder a way in or
