@@ -14,6 +14,11 @@ export function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : [];
 }
 
+/** The same strings in the same order. */
+export function sameSequence(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 /** Service networks as names, from the list form or the mapping form. */
 export function networkNames(service: Block): string[] {
   const value = service.networks;

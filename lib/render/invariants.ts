@@ -36,7 +36,7 @@ import { AGENT_MOUNT_TARGETS } from '../agent/runtime.js';
 import { AGENT_CAPABILITIES, INHIBIT_IPV4, NO_NEW_PRIVILEGES, TELEMETRY_DEFAULTS } from './overlay.js';
 import { AGENT_NETWORK_MODE } from './netns-holder.js';
 import { netnsHolderViolations } from './netns-invariants.js';
-import { block, networkNames, strings, type Block } from './compose-read.js';
+import { block, networkNames, sameSequence, strings, type Block } from './compose-read.js';
 
 export interface Violation {
   code: string;
@@ -156,7 +156,7 @@ export function checkContainedInvariants(doc: unknown, expect: InvariantExpectat
   // The agent has no network of its own: it lives in the holder's namespace, which is on the
   // session network only (netns-invariants.ts).
   c.require(agent.network_mode === AGENT_NETWORK_MODE && networkNames(agent).length === 0, 'agent-networks', `${AGENT_SERVICE}: must be in the namespace of ${NETNS_SERVICE} (network_mode: ${AGENT_NETWORK_MODE}) with no networks of its own`);
-  c.violations.push(...netnsHolderViolations(all[NETNS_SERVICE], { sidecarImage: sidecar.image, noNewPrivileges: NO_NEW_PRIVILEGES }));
+  c.violations.push(...netnsHolderViolations(all[NETNS_SERVICE], { sidecarImage: sidecar.image }));
   c.require(sidecar.network_mode === undefined && sameSet(networkNames(sidecar), [INTERNAL_NETWORK_KEY, EGRESS_NETWORK_KEY]), 'sidecar-networks', `${EGRESS_SERVICE}: must be on ${INTERNAL_NETWORK_KEY} and ${EGRESS_NETWORK_KEY}`);
 
   // The agent.
@@ -212,9 +212,6 @@ export function checkContainedInvariants(doc: unknown, expect: InvariantExpectat
   return c.violations;
 }
 
-function sameSequence(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
 
 export function checkDoodInvariants(doc: unknown, expect: InvariantExpectations = {}): Violation[] {
   const c = new Collector();

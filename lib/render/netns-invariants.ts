@@ -7,13 +7,9 @@
  */
 import { INTERNAL_NETWORK_KEY, NETNS_SERVICE, SIDECAR_USER } from '../names.js';
 import { NETNS_HOLDER_COMMAND } from './netns-holder.js';
-import { block, networkNames, strings } from './compose-read.js';
-
-export interface HolderViolation {
-  code: string;
-  message: string;
-}
-
+import { block, networkNames, sameSequence, strings } from './compose-read.js';
+import type { Violation } from './invariants.js';
+import { NO_NEW_PRIVILEGES } from './overlay.js';
 
 /**
  * Fields that would reach the agent through the shared namespace, or give the holder a way in or
@@ -22,8 +18,8 @@ export interface HolderViolation {
 const FORBIDDEN_FIELDS = ['dns', 'dns_search', 'dns_opt', 'extra_hosts', 'hostname', 'domainname', 'mac_address', 'sysctls', 'expose',
   'volumes', 'volumes_from', 'devices', 'cap_add', 'privileged', 'pid', 'ipc', 'tmpfs', 'links', 'external_links'];
 
-export function netnsHolderViolations(holderValue: unknown, expect: { sidecarImage: unknown; noNewPrivileges: string }): HolderViolation[] {
-  const found: HolderViolation[] = [];
+export function netnsHolderViolations(holderValue: unknown, expect: { sidecarImage: unknown }): Violation[] {
+  const found: Violation[] = [];
   const require = (ok: boolean, code: string, message: string) => void (ok || found.push({ code, message }));
   const holder = block(holderValue);
   require(holder !== undefined, 'netns-holder', `${NETNS_SERVICE}: the agent's network namespace holder is missing`);
@@ -33,10 +29,9 @@ export function netnsHolderViolations(holderValue: unknown, expect: { sidecarIma
   require(typeof holder.image === 'string' && holder.image === expect.sidecarImage, 'netns-image', `${NETNS_SERVICE}: must run the sidecar's image (the self-test's probe runs in it)`);
   require(String(holder.user ?? '') === SIDECAR_USER, 'netns-user', `${NETNS_SERVICE}: must run as ${SIDECAR_USER}`);
   require(strings(holder.cap_drop).includes('ALL'), 'netns-cap-drop', `${NETNS_SERVICE}: cap_drop must include ALL`);
-  require(strings(holder.security_opt).includes(expect.noNewPrivileges), 'netns-no-new-privileges', `${NETNS_SERVICE}: security_opt must include ${expect.noNewPrivileges}`);
+  require(strings(holder.security_opt).includes(NO_NEW_PRIVILEGES), 'netns-no-new-privileges', `${NETNS_SERVICE}: security_opt must include ${NO_NEW_PRIVILEGES}`);
   require(holder.read_only === true, 'netns-read-only', `${NETNS_SERVICE}: must be read_only: true`);
-  const entrypoint = strings(holder.entrypoint);
-  require(entrypoint.length === NETNS_HOLDER_COMMAND.length && entrypoint.every((a, i) => a === NETNS_HOLDER_COMMAND[i]) && holder.command === undefined,
+  require(sameSequence(strings(holder.entrypoint), NETNS_HOLDER_COMMAND) && holder.command === undefined,
     'netns-command', `${NETNS_SERVICE}: must run only ${NETNS_HOLDER_COMMAND.join(' ')}`);
   const set = FORBIDDEN_FIELDS.filter((field) => {
     const value = holder[field];
